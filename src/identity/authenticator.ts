@@ -1,0 +1,27 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/db.js';
+import type { KeyStore } from '../keys/keystore.js';
+import type { Logger } from '../log.js';
+import { accessTokens } from './access-token.js';
+import { createPatientVerifier } from './patient-token.js';
+import type { Authenticator } from './types.js';
+
+export interface AuthenticatorDeps {
+  config: Config;
+  db: Db;
+  keys: KeyStore;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Clients carry gateway-issued access tokens; patients carry identity tokens from trusted providers. */
+export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
+  const tokens = accessTokens(d.keys, d.config.publicBaseUrl, d.clock);
+  const patients = createPatientVerifier(d);
+  return {
+    client: (token) => tokens.verify(token),
+    patient: (token) => patients.verify(token),
+    isClientToken: (token) => tokens.looksLikeOurs(token),
+  };
+}

@@ -1,0 +1,60 @@
+import { AuditService } from './audit/audit.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import { listMigrations, migrate } from './db/migrate.js';
+import { openDb } from './db/open.js';
+import { createValidator, type FhirValidator } from './fhir/validator.js';
+import { createAuthenticator } from './identity/authenticator.js';
+import type { Authenticator } from './identity/types.js';
+import { KeyStore } from './keys/keystore.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+
+/** Everything routes and workers use, built once by main.ts (tests build their own). */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  keys: KeyStore;
+  audit: AuditService;
+  fhir: FhirValidator;
+  auth: Authenticator;
+  /** Names of the migrations this build expects applied (readiness). */
+  migrations: string[];
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  db?: Db;
+  log?: Logger;
+  metrics?: Metrics;
+}
+
+/** Opens the database, applies migrations and prepares keys, validator and authenticator. */
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = overrides.metrics ?? createMetrics({ defaultMetrics: true });
+  const db = overrides.db ?? (await openDb(config));
+  const migrations = listMigrations();
+  await migrate(db, migrations);
+  const keys = new KeyStore(db, config.keyEncryptionKey);
+  await keys.init();
+  const fhir = createValidator();
+  const auth = createAuthenticator({ config, db, keys, clock, log });
+  return {
+    config,
+    clock,
+    db,
+    log,
+    metrics,
+    keys,
+    audit: new AuditService(db),
+    fhir,
+    auth,
+    migrations: migrations.map((m) => m.name),
+  };
+}
