@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { listMigrations, migrate, migrationsApplied } from '../../src/db/migrate.js';
+import { openPglite } from '../../src/db/pglite.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { KeyStore } from '../../src/keys/keystore.js';
+import { TEST_DATABASE_URL, createPostgresDatabase, testDatabases } from '../helpers/db.js';
+
+for (const tdb of testDatabases()) {
+  describe(`database on ${tdb.name}`, () => {
+    after(() => tdb.cleanup());
+
+    test('migrations apply in order, once, and are recorded', async () => {
+      const db = await tdb.open();
+      const all = listMigrations();
+      assert.deepEqual(await migrate(db), all.map((m) => m.name));
+      assert.deepEqual(await migrate(db), []);
+      assert.equal(await migrationsApplied(db), true);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migration');
+      assert.equal(rows[0]?.n, all.length);
+    });
+
+    test('a failing transaction rolls back', async () => {
+      const db = await tdb.open();
+      await migrate(db);
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', 'p1', 'org', '{}')");
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const { rows } = await db.query('SELECT * FROM fhir_resource');
+      assert.equal(rows.length, 0);
+    });
+
+    test('the audit trail is append-only', async () => {
+      const db = await tdb.open();
+      await migrate(db);
+      await db.query(
+        "INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id) VALUES ('R', 'test', '0', 'system', 'x')",
+      );
+      await assert.rejects(db.query("UPDATE audit_event SET subtype = 'changed'"), /append-only/);
+      await assert.rejects(db.query('DELETE FROM audit_event'), /append-only/);
+    });
+
+    test('key rotation keeps old public keys published', async () => {
+      const db = await tdb.open();
+      await migrate(db);
+      const keys = new KeyStore(db, undefined);
+      await keys.init();
+      const first = keys.signingKey().kid;
+      const second = (await keys.rotate()).kid;
+      assert.notEqual(first, second);
+      assert.deepEqual(keys.jwks().keys.map((k) => k.kid).sort(), [first, second].sort());
+      assert.equal(keys.signingKey().kid, second);
+    });
+  });
+}
+
+describe('migrations under concurrency (real PostgreSQL)', { skip: TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
+  test('two instances starting together apply each migration exactly once', async () => {
+    const { url, drop } = await createPostgresDatabase(TEST_DATABASE_URL!);
+    const a = openPostgres(url);
+    const b = openPostgres(url);
+    try {
+      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+      const names = listMigrations().map((m) => m.name);
+      // One instance applied everything, the other found nothing left to do.
+      assert.deepEqual([...ra, ...rb].sort(), [...names].sort());
+      const { rows } = await a.query<{ n: number }>('SELECT count(*) AS n FROM schema_migration');
+      assert.equal(rows[0]?.n, names.length);
+      const ka = new KeyStore(a, undefined);
+      const kb = new KeyStore(b, undefined);
+      await Promise.all([ka.init(), kb.init()]);
+      assert.equal(ka.signingKey().kid, kb.signingKey().kid, 'both replicas use one signing key');
+    } finally {
+      await a.close();
+      await b.close();
+      await drop();
+    }
+  });
+});
+
+describe('signing key persistence', () => {
+  test('the JWKS key stays the same across restarts on the same DATA_DIR', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ktc-keys-'));
+    try {
+      const kids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const db = await openPglite(dir);
+        await migrate(db);
+        const keys = new KeyStore(db, undefined);
+        await keys.init();
+        kids.push(keys.signingKey().kid);
+        await db.close();
+      }
+      assert.equal(kids[0], kids[1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with KEY_ENCRYPTION_KEY the private key is sealed at rest and needs the key to load', async () => {
+    const db = await openPglite('memory:');
+    try {
+      await migrate(db);
+      const kek = Buffer.alloc(32, 7).toString('base64url');
+      const keys = new KeyStore(db, kek);
+      await keys.init();
+      const { rows } = await db.query<{ private_jwk: string; encrypted: boolean }>('SELECT private_jwk, encrypted FROM signing_key');
+      assert.equal(rows[0]?.encrypted, true);
+      assert.ok(!rows[0]?.private_jwk.includes('"d"'), 'no plaintext private key');
+      await assert.rejects(new KeyStore(db, undefined).init(), /KEY_ENCRYPTION_KEY/);
+      const again = new KeyStore(db, kek);
+      await again.init();
+      assert.equal(again.signingKey().kid, keys.signingKey().kid);
+    } finally {
+      await db.close();
+    }
+  });
+});
