@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openPglite } from '../src/db/pglite.js';
+import { createLogger } from '../src/log.js';
+import { createServices } from '../src/services.js';
+import { load } from './lib/load.js';
+import { helloWorld, serve } from './lib/servers.js';
+import type { Bench, BenchRow } from './types.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Starts a node process, waits until `readyUrl(port)` answers 200; returns ms to ready and RSS after idling. */
+async function coldStart(args: string[], env: Record<string, string>, readyPath: string): Promise<{ ms: number; rssKiB: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /"port":(\d+)/.exec(out) ?? /listening on (\d+)/.exec(out);
+        if (m) {
+          clearInterval(t);
+          resolve(Number(m[1]));
+        }
+      }, 5);
+      child.once('exit', (c) => reject(new Error(`exited ${c}`)));
+    });
+    for (;;) {
+      const r = await fetch(`http://127.0.0.1:${port}${readyPath}`).catch(() => undefined);
+      if (r?.status === 200) break;
+      await new Promise((r2) => setTimeout(r2, 5));
+    }
+    const ms = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 2000));
+    return { ms, rssKiB: rssKiB(child.pid!) };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export const bench: Bench = {
+  name: 'foundation',
+  async run(): Promise<BenchRow[]> {
+    const floor = await serve(helloWorld());
+    const config = { ...loadConfig({ DATA_DIR: 'memory:', LOG_LEVEL: 'silent', WORKERS: 'off' }) };
+    const services = await createServices(config, { db: await openPglite('memory:'), log: createLogger('silent') });
+    const gw = await serve(buildApp(services));
+    const rows: BenchRow[] = [];
+    try {
+      const f = await load({ url: `${floor.url}/`, connections: 20, durationSec: 5 });
+      const h = await load({ url: `${gw.url}/health`, connections: 20, durationSec: 5 });
+      rows.push({ name: 'GET /health', value: h.rps, floor: f.rps, unit: 'req/s', higherIsBetter: true, goal: '>= 0.5', note: `p99 ${h.p99} ms vs ${f.p99} ms` });
+    } finally {
+      await gw.close();
+      await floor.close();
+      await services.db.close();
+    }
+
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'ktc-bench-'));
+    try {
+      const floorStart = await coldStart(
+        ['-e', "const e=require('express');const a=e();a.get('/',(q,r)=>r.json({ok:1}));const s=a.listen(0,'127.0.0.1',()=>console.log('listening on '+s.address().port))"],
+        {},
+        '/',
+      );
+      const ours = await coldStart(['--import', 'tsx', 'src/main.ts'], { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, '/ready');
+      rows.push({ name: 'cold start to /ready (PGlite, first start)', value: ours.ms, floor: floorStart.ms, unit: 'ms', higherIsBetter: false, note: 'floor: express hello world to first 200' });
+      rows.push({ name: 'idle RSS', value: ours.rssKiB / 1024, floor: floorStart.rssKiB / 1024, unit: 'MiB', higherIsBetter: false, note: 'floor: express hello world process' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    return rows;
+  },
+};
