@@ -1,0 +1,30 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+
+/** The resources a check-in payload yielded, and where they came from. */
+export interface ReceivedContent {
+  method: 'shlink' | 'shc' | 'bundle';
+  /** One entry per Bundle received (an SHL can carry several files; a wallet several cards). */
+  bundles: Bundle[];
+  /** SHC issuer(s) or SHL host; undefined for a plain Bundle. */
+  source?: string;
+  /** True only when every card verified against a trusted issuer key. */
+  verified: boolean;
+  /**
+   * Cards carry a minimal Patient by design (no identifier, no gender), so SHC content is held to
+   * the base spec and the card profile; everything else to US Core / C4DIC / IPS.
+   */
+  profileSet: 'shc' | 'fhir';
+}
+
+export interface ReceivedEntry {
+  bundleIndex: number;
+  entryIndex: number;
+  fullUrl: string | undefined;
+  resource: Resource;
+}
+
+export function entriesOf(content: ReceivedContent): ReceivedEntry[] {
+  return content.bundles.flatMap((b, bundleIndex) =>
+    (b.entry ?? []).flatMap((e, entryIndex) => (e.resource ? [{ bundleIndex, entryIndex, fullUrl: e.fullUrl, resource: e.resource }] : [])),
+  );
+}

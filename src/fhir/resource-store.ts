@@ -1,0 +1,51 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/db.js';
+
+/** Who a stored resource belongs to: the tenant, and the verified patient identity when there is one. */
+export interface ResourceOwner {
+  organization: string;
+  patientIssuer?: string;
+  patientSubject?: string;
+}
+
+/**
+ * Inserts or replaces a resource of one organization, setting meta.versionId/lastUpdated.
+ * A resource id held by another organization is never overwritten (throws).
+ */
+export async function putResource<T extends Resource>(q: Queryable, resource: T & { id: string }, owner: ResourceOwner, now: Date): Promise<T & { id: string }> {
+  const { rows } = await q.query<{ version_id: number; organization: string }>(
+    'SELECT version_id, organization FROM fhir_resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
+    [resource.resourceType, resource.id],
+  );
+  const prev = rows[0];
+  if (prev && prev.organization !== owner.organization) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
+  const versionId = (prev?.version_id ?? 0) + 1;
+  const stored = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: now.toISOString() } };
+  await q.query(
+    `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (resource_type, id) DO UPDATE
+       SET version_id = EXCLUDED.version_id, content = EXCLUDED.content, last_updated = EXCLUDED.last_updated`,
+    [resource.resourceType, resource.id, versionId, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, JSON.stringify(stored), now],
+  );
+  return stored;
+}
+
+/** A resource of one organization (undefined for unknown ids and for other tenants alike). */
+export async function getResource<T extends Resource>(q: Queryable, resourceType: T['resourceType'], id: string, organization: string): Promise<T | undefined> {
+  const { rows } = await q.query<{ content: T }>(
+    'SELECT content FROM fhir_resource WHERE resource_type = $1 AND id = $2 AND organization = $3',
+    [resourceType, id, organization],
+  );
+  return rows[0]?.content;
+}
+
+/** The Patient resource an organization already holds for a verified identity, if any. */
+export async function findPatientId(q: Queryable, organization: string, issuer: string, subject: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM fhir_resource WHERE resource_type = 'Patient' AND organization = $1 AND patient_issuer = $2 AND patient_subject = $3
+     ORDER BY last_updated DESC LIMIT 1`,
+    [organization, issuer, subject],
+  );
+  return rows[0]?.id;
+}
