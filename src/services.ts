@@ -10,6 +10,8 @@ import type { Authenticator } from './identity/types.js';
 import { KeyStore } from './keys/keystore.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createGuardedFetch } from './net/guarded-fetch.js';
+import type { GuardedFetch } from './net/types.js';
 
 /** Everything routes and workers use, built once by main.ts (tests build their own). */
 export interface Services {
@@ -22,6 +24,8 @@ export interface Services {
   audit: AuditService;
   fhir: FhirValidator;
   auth: Authenticator;
+  /** The only way to reach other hosts (SSRF-guarded). */
+  fetch: GuardedFetch;
   /** Names of the migrations this build expects applied (readiness). */
   migrations: string[];
 }
@@ -44,7 +48,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const keys = new KeyStore(db, config.keyEncryptionKey);
   await keys.init();
   const fhir = createValidator();
-  const auth = createAuthenticator({ config, db, keys, clock, log });
+  const fetch = createGuardedFetch({ allowlist: config.trust.outboundAllowlist });
+  const auth = createAuthenticator({ config, db, keys, clock, log, fetch });
   return {
     config,
     clock,
@@ -55,6 +60,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     audit: new AuditService(db),
     fhir,
     auth,
+    fetch,
     migrations: migrations.map((m) => m.name),
   };
 }

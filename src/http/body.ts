@@ -1,12 +1,36 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { unsupportedMediaType } from '../fhir/outcome.js';
+import { tooLarge, unsupportedMediaType } from '../fhir/outcome.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
+
+/** FHIR resources nest a few dozen levels at most; deeper JSON only serves to exhaust recursive code. */
+export const MAX_JSON_DEPTH = 100;
+
+/** Nesting depth of JSON text, counted without parsing (brackets inside strings ignored). */
+export function jsonDepthExceeds(buf: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+function checkDepth(_req: unknown, _res: unknown, buf: Buffer): void {
+  if (jsonDepthExceeds(buf, MAX_JSON_DEPTH)) throw tooLarge(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+}
 
 /** JSON (FHIR or plain) and the form encoding OAuth token requests use; everything size-capped. */
 export function bodyParsers(limitBytes: number) {
   return [
-    express.json({ limit: limitBytes, type: JSON_TYPES, strict: true }),
+    express.json({ limit: limitBytes, type: JSON_TYPES, strict: true, verify: checkDepth }),
     express.urlencoded({ limit: limitBytes, extended: false, parameterLimit: 50 }),
     rejectOtherBodies,
   ];
