@@ -1,13 +1,17 @@
 import express, { type Express, Router } from 'express';
 import { auditCapability, auditRoutes } from './audit/routes.js';
+import { checkinModule } from './checkin/module.js';
 import { buildCapabilityStatement, type CapabilityContribution } from './fhir/capability.js';
 import { bodyParsers, sendFhir } from './http/body.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
 import { securityHeaders } from './http/security-headers.js';
+import { identityRoutes } from './identity/routes.js';
 import { jwksRoutes } from './keys/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Services } from './services.js';
+import { shlRoutes } from './shl/routes.js';
+import { webRoutes } from './web/routes.js';
 
 /** One mounted capability: its routes and what it adds to the CapabilityStatement. */
 export interface Module {
@@ -20,7 +24,11 @@ export function modules(s: Services): Module[] {
   return [
     { router: opsRoutes(s) },
     { router: jwksRoutes(s.keys) },
+    { router: identityRoutes(s) },
     { router: auditRoutes(s), capability: auditCapability },
+    checkinModule(s),
+    { router: shlRoutes(s) },
+    { router: webRoutes() },
   ];
 }
 

@@ -4,11 +4,15 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 export interface ReceivedContent {
   method: 'shlink' | 'shc' | 'bundle';
   /** One entry per Bundle received (an SHL can carry several files; a wallet several cards). */
-  bundles: Bundle[];
+  bundles: ReceivedBundle[];
   /** SHC issuer(s) or SHL host; undefined for a plain Bundle. */
   source?: string;
-  /** True only when every card verified against a trusted issuer key. */
+  /** True only when every card verified against a trusted issuer key (plain FHIR is never verified). */
   verified: boolean;
+}
+
+export interface ReceivedBundle {
+  bundle: Bundle;
   /**
    * Cards carry a minimal Patient by design (no identifier, no gender), so SHC content is held to
    * the base spec and the card profile; everything else to US Core / C4DIC / IPS.
@@ -18,13 +22,16 @@ export interface ReceivedContent {
 
 export interface ReceivedEntry {
   bundleIndex: number;
+  profileSet: ReceivedBundle['profileSet'];
   entryIndex: number;
   fullUrl: string | undefined;
   resource: Resource;
 }
 
 export function entriesOf(content: ReceivedContent): ReceivedEntry[] {
-  return content.bundles.flatMap((b, bundleIndex) =>
-    (b.entry ?? []).flatMap((e, entryIndex) => (e.resource ? [{ bundleIndex, entryIndex, fullUrl: e.fullUrl, resource: e.resource }] : [])),
+  return content.bundles.flatMap(({ bundle, profileSet }, bundleIndex) =>
+    (bundle.entry ?? []).flatMap((e, entryIndex) =>
+      e.resource ? [{ bundleIndex, profileSet, entryIndex, fullUrl: e.fullUrl, resource: e.resource }] : [],
+    ),
   );
 }

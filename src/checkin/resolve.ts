@@ -12,7 +12,7 @@ export function fromPlainBundle(bundle: Bundle): ReceivedContent {
   if (!ACCEPTED_BUNDLE_TYPES.has(bundle.type ?? '')) {
     throw unprocessable('A check-in Bundle must be of type collection or document', ['Bundle.type']);
   }
-  return { method: 'bundle', bundles: [bundle], verified: false, profileSet: 'fhir' };
+  return { method: 'bundle', bundles: [{ bundle, profileSet: 'fhir' }], verified: false };
 }
 
 export function createPayloadResolver(): PayloadResolver {

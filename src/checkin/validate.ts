@@ -42,11 +42,10 @@ const SHC_PROFILES: Partial<Record<Resource['resourceType'], string>> = {
  * problems together (422), each located as `Bundle.entry[i].resource...` in the bundle sent.
  */
 export function validateReceived(content: ReceivedContent, fhir: FhirValidator): void {
-  const profiles = content.profileSet === 'shc' ? SHC_PROFILES : FHIR_PROFILES;
   const issues: OperationOutcomeIssue[] = [];
   const entries = entriesOf(content);
-  content.bundles.forEach((b, i) => {
-    if (b.type === undefined) {
+  content.bundles.forEach(({ bundle }, i) => {
+    if (bundle.type === undefined) {
       issues.push({ severity: 'error', code: 'required', diagnostics: 'Bundle.type is required', expression: [bundlePath(content, i, 'Bundle.type')] });
     }
   });
@@ -56,6 +55,7 @@ export function validateReceived(content: ReceivedContent, fhir: FhirValidator):
       issues.push({ severity: 'error', code: 'not-supported', diagnostics: `${e.resource.resourceType} is not accepted at check-in`, expression: [at] });
       continue;
     }
+    const profiles = e.profileSet === 'shc' ? SHC_PROFILES : FHIR_PROFILES;
     issues.push(...fhir.check(e.resource, profiles[e.resource.resourceType], at));
   }
   const patients = entries.filter((e) => e.resource.resourceType === 'Patient');

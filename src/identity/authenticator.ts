@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { KeyStore } from '../keys/keystore.js';
 import type { Logger } from '../log.js';
+import type { GuardedFetch } from '../net/types.js';
 import { accessTokens } from './access-token.js';
 import { createPatientVerifier } from './patient-token.js';
 import type { Authenticator } from './types.js';
@@ -13,6 +14,8 @@ export interface AuthenticatorDeps {
   keys: KeyStore;
   clock: Clock;
   log: Logger;
+  /** The SSRF-guarded fetch every JWKS and discovery request goes through. */
+  fetch: GuardedFetch;
 }
 
 /** Clients carry gateway-issued access tokens; patients carry identity tokens from trusted providers. */

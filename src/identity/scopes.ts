@@ -34,3 +34,16 @@ export function scopeSatisfies(granted: readonly string[], required: string): bo
   }
   return [...need.perms].every((x) => have.has(x));
 }
+
+/**
+ * What a client gets: each requested scope its registration covers, as asked (v1 stays v1); a
+ * wildcard request (`system/*.cruds`) it does not fully hold yields the registered scopes within it.
+ */
+export function grantScopes(requested: readonly string[], registered: readonly string[]): string[] {
+  const granted = new Set<string>();
+  for (const r of requested) {
+    if (scopeSatisfies(registered, r)) granted.add(r);
+    else for (const g of registered) if (scopeSatisfies([r], g)) granted.add(g);
+  }
+  return [...granted];
+}
