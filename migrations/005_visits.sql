@@ -11,6 +11,8 @@ CREATE TABLE visit (
   -- Bumped on every change of the bundle; caches (plain-language summaries) key on it.
   version          integer NOT NULL DEFAULT 1,
   shl_id           text,
+  -- The same Bundle as a SMART Health Card (compact JWS) signed with the gateway key.
+  health_card      text NOT NULL,
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now()
 );

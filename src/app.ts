@@ -11,6 +11,7 @@ import { jwksRoutes } from './keys/routes.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Services } from './services.js';
 import { shlRoutes } from './shl/routes.js';
+import { visitsModule } from './visits/module.js';
 import { webRoutes } from './web/routes.js';
 
 /** One mounted capability: its routes and what it adds to the CapabilityStatement. */
@@ -27,6 +28,7 @@ export function modules(s: Services): Module[] {
     { router: identityRoutes(s) },
     { router: auditRoutes(s), capability: auditCapability },
     checkinModule(s),
+    visitsModule(s),
     { router: shlRoutes(s) },
     { router: webRoutes() },
   ];

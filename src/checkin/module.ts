@@ -1,13 +1,22 @@
 import type { Module } from '../app.js';
 import type { Services } from '../services.js';
+import { createShcVerifier } from '../shc/verify.js';
+import { shlMetrics } from '../shl/metrics.js';
 import { checkinRoutes } from './routes.js';
 import { createPayloadResolver } from './resolve.js';
 
 export function checkinModule(s: Services): Module {
+  const { trust } = s.config;
   return {
     router: checkinRoutes({
       services: s,
-      resolve: createPayloadResolver(),
+      resolve: createPayloadResolver({
+        shc: createShcVerifier({ trust, fetch: s.fetch, clock: s.clock }),
+        fetch: s.fetch,
+        clock: s.clock,
+        allowlist: trust.outboundAllowlist,
+        metrics: shlMetrics(s.metrics.registry),
+      }),
       checkin: {
         db: s.db,
         fhir: s.fhir,

@@ -1,11 +1,11 @@
 import type { Response } from 'express';
 import { Router } from 'express';
-import QRCode from 'qrcode';
 import { requestAudit } from '../audit/audit.js';
 import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { clientOf, patientOf, principal, requireClientOrPatient, requirePatient, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
+import { renderQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
@@ -38,12 +38,9 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const client = clientOf(res);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
-    const [svg, png] = await Promise.all([
-      QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
-      QRCode.toDataURL(url, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
-    ]);
+    const qr = await renderQr(url, 'M');
     await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'checkin.session.open', entity: { type: 'CheckinSession', id: session.id.slice(0, 8) } });
-    res.status(201).json({ ...sessionView(session), url, qr: { svg, png } });
+    res.status(201).json({ ...sessionView(session), url, qr });
   });
 
   /** The kiosk follows its session by polling, or with Accept: text/event-stream as Server-Sent Events. */
@@ -94,7 +91,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const payload = parsePatientSubmission(req.body);
     const result = await completeCheckin(checkin, {
       identity: patientOf(res),
-      content: await resolve(payload),
+      content: await resolve(payload, { organization: session.organization }),
       organization: session.organization,
       clientId: session.clientId,
       sessionId: session.id,
@@ -109,7 +106,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const identity = await s.auth.patient(identityToken);
     const result = await completeCheckin(checkin, {
       identity,
-      content: await resolve(payload),
+      content: await resolve(payload, { organization: client.organization }),
       organization: client.organization,
       clientId: client.clientId,
       audit: requestAudit(req, res),

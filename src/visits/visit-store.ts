@@ -11,6 +11,7 @@ export interface VisitRecord {
   bundle: Bundle;
   version: number;
   shlId: string | null;
+  healthCard: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -25,6 +26,7 @@ interface VisitRow {
   bundle: Bundle;
   version: number;
   shl_id: string | null;
+  health_card: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -40,6 +42,7 @@ function fromRow(r: VisitRow): VisitRecord {
     bundle: r.bundle,
     version: r.version,
     shlId: r.shl_id,
+    healthCard: r.health_card,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -50,10 +53,10 @@ export async function getVisit(q: Queryable, id: string): Promise<VisitRecord | 
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-export async function insertVisit(q: Queryable, v: Omit<VisitRecord, 'version' | 'createdAt' | 'updatedAt' | 'shlId'>): Promise<void> {
+export async function insertVisit(q: Queryable, v: Omit<VisitRecord, 'version' | 'createdAt' | 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
-    `INSERT INTO visit (id, checkin_id, organization, client_id, patient_issuer, patient_subject, bundle)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [v.id, v.checkinId, v.organization, v.clientId, v.patientIssuer, v.patientSubject, JSON.stringify(v.bundle)],
+    `INSERT INTO visit (id, checkin_id, organization, client_id, patient_issuer, patient_subject, bundle, shl_id, health_card, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+    [v.id, v.checkinId, v.organization, v.clientId, v.patientIssuer, v.patientSubject, JSON.stringify(v.bundle), v.shlId, v.healthCard, now],
   );
 }

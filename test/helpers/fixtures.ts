@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Composition } from '@medplum/fhirtypes';
 
 export const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
 export const SHC_VECTORS = path.join(SHARED, 'specs/vectors/shc');
@@ -105,4 +105,94 @@ export function clipboardBundle(p: { given?: string; family?: string; birthDate?
       },
     ],
   };
+}
+
+/**
+ * An EHR's end-of-visit document: Composition first (notes, diagnoses, instructions), the
+ * Encounter, the checked-in Patient (by its gateway id), a diagnosis, a prescription and the next
+ * appointment.
+ */
+export function visitSummaryBundle(patientId: string, opts: { diagnosis?: string; compact?: boolean } = {}): Bundle {
+  const u = (n: number) => `urn:uuid:0c3f6a9e-1111-4000-8000-00000000000${n}`;
+  const diagnosis = opts.diagnosis ?? 'High blood pressure';
+  const div = (text: string) => ({ status: 'generated' as const, div: `<div xmlns="http://www.w3.org/1999/xhtml">${text}</div>` });
+  const full: Bundle = {
+    resourceType: 'Bundle',
+    identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0c3f6a9e-1111-4000-8000-0000000000aa' },
+    type: 'document',
+    timestamp: '2026-11-23T11:30:00Z',
+    entry: [
+      {
+        fullUrl: u(1),
+        resource: {
+          resourceType: 'Composition',
+          status: 'final',
+          type: { coding: [{ system: 'http://loinc.org', code: '34133-9', display: 'Summary of episode note' }] },
+          subject: { reference: u(2) },
+          encounter: { reference: u(3) },
+          date: '2026-11-23T11:30:00Z',
+          author: [{ display: 'Clinic A' }],
+          title: 'Your visit today',
+          section: [
+            { title: 'Visit notes', code: { coding: [{ system: 'http://loinc.org', code: '11506-3' }] }, text: div('Seen for a blood pressure check.') },
+            { title: 'Diagnoses', code: { coding: [{ system: 'http://loinc.org', code: '29548-5' }] }, text: div(diagnosis), entry: [{ reference: u(4) }] },
+            { title: 'Medications', code: { coding: [{ system: 'http://loinc.org', code: '10160-0' }] }, text: div('Lisinopril 10 mg'), entry: [{ reference: u(5) }] },
+            { title: 'Instructions', code: { coding: [{ system: 'http://loinc.org', code: '69730-0' }] }, text: div('Take lisinopril once a day. Check your blood pressure at home.'), entry: [{ reference: u(6) }] },
+          ],
+        },
+      },
+      { fullUrl: u(2), resource: { resourceType: 'Patient', id: patientId, name: [{ family: 'Anyperson', given: ['John', 'B.'] }], birthDate: '1951-01-20' } },
+      {
+        fullUrl: u(3),
+        resource: {
+          resourceType: 'Encounter',
+          status: 'finished',
+          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
+          type: [{ text: 'Blood pressure check' }],
+          subject: { reference: u(2) },
+          period: { start: '2026-11-23T10:45:00Z', end: '2026-11-23T11:20:00Z' },
+        },
+      },
+      {
+        fullUrl: u(4),
+        resource: {
+          resourceType: 'Condition',
+          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertensive disorder' }], text: diagnosis },
+          subject: { reference: u(2) },
+          encounter: { reference: u(3) },
+        },
+      },
+      {
+        fullUrl: u(5),
+        resource: {
+          resourceType: 'MedicationRequest',
+          status: 'active',
+          intent: 'order',
+          medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '314076', display: 'lisinopril 10 MG Oral Tablet' }], text: 'Lisinopril 10 mg tablet' },
+          subject: { reference: u(2) },
+          encounter: { reference: u(3) },
+          dosageInstruction: [{ text: 'Take one tablet by mouth once a day' }],
+        },
+      },
+      {
+        fullUrl: u(6),
+        resource: {
+          resourceType: 'Appointment',
+          status: 'booked',
+          description: 'Blood pressure follow-up',
+          start: '2027-05-20T09:00:00Z',
+          end: '2027-05-20T09:20:00Z',
+          participant: [{ actor: { reference: u(2) }, status: 'accepted' }],
+        },
+      },
+    ],
+  };
+  if (!opts.compact) return full;
+  // Small enough for a single-QR SMART Health Card: diagnosis only, no narrative.
+  const [composition, patient, encounter, condition] = full.entry! as [BundleEntry<Composition>, BundleEntry, BundleEntry, BundleEntry];
+  const diagnoses = composition.resource!.section![1]!;
+  const slim: Composition = { ...composition.resource!, section: [{ title: diagnoses.title, code: diagnoses.code, entry: diagnoses.entry }] };
+  return { ...full, entry: [{ ...composition, resource: slim }, patient, encounter, condition] };
 }
