@@ -7,6 +7,7 @@ import type { FhirValidator } from '../fhir/validator.js';
 import type { ClientPrincipal } from '../identity/types.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
+import { renderQr as renderCardQr } from '../shc/render-qr.js';
 import type { ShlHost } from '../shl/host.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { renderQr } from '../qr.js';
@@ -30,7 +31,7 @@ export interface VisitSummaryResult {
   viewerUrl: string;
   qr: { svg: string; png: string };
   expiresAt: string;
-  healthCard: { fitsSingleQr: boolean; download: string; qrNumeric?: string };
+  healthCard: { fitsSingleQr: boolean; download: string; qrNumeric?: string; qr?: { svg: string; png: string } };
 }
 
 /**
@@ -99,7 +100,7 @@ export async function createVisitSummary(
     healthCard: {
       fitsSingleQr: card.fitsSingleQr,
       download: `${d.publicBaseUrl}/visits/${visitId}/health-card`,
-      ...(card.qrNumeric ? { qrNumeric: card.qrNumeric } : {}),
+      ...(card.qrNumeric ? { qrNumeric: card.qrNumeric, qr: await renderCardQr(card.qrNumeric) } : {}),
     },
   };
 }

@@ -111,6 +111,7 @@ for (const tdb of testDatabases()) {
       const condition = card!.bundle.entry!.find((e) => e.resource!.resourceType === 'Condition')!.resource as { code: { coding: { code: string }[] } };
       assert.equal(condition.code.coding[0]!.code, '38341003');
       assert.equal(numericToJws(healthCard.qrNumeric.slice('shc:/'.length)), shcFile.verifiableCredential[0], 'the numeric QR decodes to the same JWS');
+      assert.match(healthCard.qr.svg, /^<svg/);
     });
 
     test('a passcode makes a P link; wrong guesses count down and lock it', async () => {

@@ -1,0 +1,54 @@
+import { X509Certificate } from 'node:crypto';
+import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
+import { unprocessable } from '../fhir/outcome.js';
+
+/** A JWK as published in an issuer's key set (crlVersion is SHC's addition). */
+export type IssuerJwk = JWK & { crlVersion?: unknown };
+
+const imported = new WeakMap<object, Promise<CryptoKey>>();
+
+function refuse(kid: string, why: string): never {
+  throw unprocessable(`The issuer key ${kid} breaks the SMART Health Card key rules: ${why}`);
+}
+
+/** The first certificate of x5c must carry this very key. */
+function certificateMatches(jwk: IssuerJwk): boolean {
+  const first = jwk.x5c?.[0];
+  if (typeof first !== 'string') return false;
+  try {
+    const key = new X509Certificate(Buffer.from(first, 'base64')).publicKey.export({ format: 'jwk' });
+    return key.crv === 'P-256' && key.x === jwk.x && key.y === jwk.y;
+  } catch {
+    return false;
+  }
+}
+
+async function checkAndImport(jwk: IssuerJwk): Promise<CryptoKey> {
+  const kid = String(jwk.kid);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') refuse(kid, 'not an EC P-256 key');
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') refuse(kid, 'x or y is missing');
+  if ('d' in jwk) refuse(kid, 'it publishes its private part (d)');
+  if (jwk.use !== undefined && jwk.use !== 'sig') refuse(kid, 'use is not "sig"');
+  if (jwk.alg !== undefined && jwk.alg !== 'ES256') refuse(kid, 'alg is not ES256');
+  const thumbprint = await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, 'sha256');
+  if (jwk.kid !== thumbprint) refuse(kid, 'kid is not its RFC 7638 thumbprint');
+  if (jwk.x5c !== undefined && !certificateMatches(jwk)) refuse(kid, 'the first x5c certificate holds another key');
+  try {
+    return (await importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, 'ES256')) as CryptoKey;
+  } catch {
+    return refuse(kid, 'x/y is not a point on P-256');
+  }
+}
+
+/**
+ * Checks an issuer key against spec §4 (EC P-256, no d, kid = thumbprint, x5c matching) and
+ * imports it. Each JWK object is checked once; a refetched key set brings new objects.
+ */
+export function issuerVerificationKey(jwk: IssuerJwk): Promise<CryptoKey> {
+  let key = imported.get(jwk);
+  if (!key) {
+    key = checkAndImport(jwk);
+    imported.set(jwk, key);
+  }
+  return key;
+}

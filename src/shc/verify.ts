@@ -1,0 +1,99 @@
+import { compactVerify } from 'jose';
+import type { Clock } from '../clock.js';
+import type { ShcIssuerConfig, TrustConfig } from '../config.js';
+import { unprocessable } from '../fhir/outcome.js';
+import type { GuardedFetch } from '../net/types.js';
+import { cardsFromInput, type ShcInput } from './card-input.js';
+import { checkCardTimes, parseCardPayload } from './claims.js';
+import { parseCompactCard } from './compact-jws.js';
+import { DEFAULT_MAX_INFLATED_BYTES, inflateCardPayload } from './deflate.js';
+import { issuerVerificationKey, type IssuerJwk } from './issuer-key.js';
+import { ShcIssuerKeys } from './issuer-keys.js';
+import { RevocationLists } from './revocation.js';
+import type { ShcPayload, VerifiedCard } from './types.js';
+
+export interface ShcVerifierOptions {
+  trust: Pick<TrustConfig, 'shcIssuers' | 'acceptUnknownShcIssuers'>;
+  fetch: GuardedFetch;
+  clock: Clock;
+  /** Ceiling on an inflated payload (413 past it). */
+  maxInflatedBytes?: number;
+}
+
+export interface ShcVerifier {
+  /** One compact JWS → the verified card, or an HttpError (400 malformed, 413 bomb, 422 refused, 502/504 issuer unreachable). */
+  verify(jws: string): Promise<VerifiedCard>;
+  /** Every card of a check-in `shc` payload (QR texts, file object or JWS); all must pass. */
+  verifyInput(input: ShcInput): Promise<VerifiedCard[]>;
+}
+
+/**
+ * Verifies SMART Health Cards (spec §8). Build one per process: it holds the fetched issuer key
+ * sets and revocation lists.
+ */
+export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
+  const issuers = new Map<string, ShcIssuerConfig>(opts.trust.shcIssuers.map((i) => [i.iss, i]));
+  const keys = new ShcIssuerKeys(opts.fetch, opts.clock);
+  const revocation = new RevocationLists(opts.fetch, opts.clock);
+  const maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+
+  /**
+   * The trusted issuer is looked up by the payload's iss and only its keys are tried, so a card
+   * that verifies has an iss equal to the issuer whose key verified it. Returns that key.
+   */
+  async function checkSignature(jws: string, issuer: ShcIssuerConfig, kid: string): Promise<IssuerJwk> {
+    const jwk = await keys.find(issuer, kid);
+    if (!jwk) throw unprocessable('The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
+    const key = await issuerVerificationKey(jwk);
+    try {
+      await compactVerify(jws, key, { algorithms: ['ES256'] });
+    } catch {
+      throw unprocessable('The SMART Health Card signature does not verify');
+    }
+    return jwk;
+  }
+
+  /**
+   * Only keys with crlVersion publish a list, and the rid method only concerns cards with a rid.
+   * fetchJwks is the operator's consent to reach the issuer's host: an issuer configured with
+   * inline keys only is pinned offline, and the gateway makes no request to it, CRL included.
+   */
+  async function checkRevocation(issuer: ShcIssuerConfig, kid: string, jwk: IssuerJwk, payload: ShcPayload): Promise<void> {
+    const rid = payload.vc.rid;
+    if (!issuer.fetchJwks || typeof jwk.crlVersion !== 'number' || rid === undefined) return;
+    if (await revocation.isRevoked({ iss: issuer.iss, kid, crlVersion: jwk.crlVersion, rid, nbf: payload.nbf })) {
+      throw unprocessable('The SMART Health Card has been revoked by its issuer');
+    }
+  }
+
+  async function verify(jws: string): Promise<VerifiedCard> {
+    const card = parseCompactCard(jws);
+    const { kid } = card.header;
+    // The issuer (and so the key) is only known from inside the payload: inflate, capped, first.
+    const payload = parseCardPayload(inflateCardPayload(card.payload, maxInflatedBytes));
+    const issuer = issuers.get(payload.iss);
+    if (!issuer && !opts.trust.acceptUnknownShcIssuers) throw unprocessable('The SMART Health Card issuer is not trusted', ['iss']);
+    const jwk = issuer ? await checkSignature(jws, issuer, kid) : undefined;
+    checkCardTimes(payload, opts.clock.now());
+    if (issuer && jwk) await checkRevocation(issuer, kid, jwk, payload);
+    return {
+      jws,
+      issuer: payload.iss,
+      ...(issuer?.name ? { issuerName: issuer.name } : {}),
+      kid,
+      verified: issuer !== undefined,
+      nbf: payload.nbf,
+      bundle: payload.vc.credentialSubject.fhirBundle,
+      payload,
+    };
+  }
+
+  return {
+    verify,
+    async verifyInput(input) {
+      const cards: VerifiedCard[] = [];
+      for (const jws of cardsFromInput(input)) cards.push(await verify(jws));
+      return cards;
+    },
+  };
+}
