@@ -8,9 +8,11 @@ import { requestContext } from './http/request-context.js';
 import { securityHeaders } from './http/security-headers.js';
 import { identityRoutes } from './identity/routes.js';
 import { jwksRoutes } from './keys/routes.js';
+import { notificationsModule } from './notifications/module.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Services } from './services.js';
 import { shlRoutes } from './shl/routes.js';
+import { summariesModule } from './summaries/module.js';
 import { visitsModule } from './visits/module.js';
 import { webRoutes } from './web/routes.js';
 
@@ -29,6 +31,8 @@ export function modules(s: Services): Module[] {
     { router: auditRoutes(s), capability: auditCapability },
     checkinModule(s),
     visitsModule(s),
+    summariesModule(s),
+    notificationsModule(s),
     { router: shlRoutes(s) },
     { router: webRoutes() },
   ];

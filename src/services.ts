@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createGuardedFetch } from './net/guarded-fetch.js';
 import type { GuardedFetch } from './net/types.js';
+import { ShlHost } from './shl/host.js';
 
 /** Everything routes and workers use, built once by main.ts (tests build their own). */
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   auth: Authenticator;
   /** The only way to reach other hosts (SSRF-guarded). */
   fetch: GuardedFetch;
+  /** SMART Health Links the gateway hosts (visit summaries). */
+  shl: ShlHost;
   /** Names of the migrations this build expects applied (readiness). */
   migrations: string[];
 }
@@ -61,6 +64,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     fhir,
     auth,
     fetch,
+    shl: new ShlHost({ db, clock, publicBaseUrl: config.publicBaseUrl }),
     migrations: migrations.map((m) => m.name),
   };
 }
