@@ -80,6 +80,8 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  /** Deadline of one Claude call, SDK retries included; a summary makes at most three calls. */
+  ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** base64url of 32 bytes; when set, the gateway's private signing keys are AES-256-GCM encrypted at rest. */
   KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 base64url characters (32 bytes)').optional(),
@@ -94,7 +96,7 @@ export interface Config {
   publicBaseUrl: string;
   databaseUrl: string | undefined;
   dataDir: string;
-  anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  anthropic: { apiKey: string | undefined; baseUrl: string | undefined; model: string; timeoutMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   keyEncryptionKey: string | undefined;
   bodyLimitBytes: number;
@@ -141,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
-    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL },
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.ANTHROPIC_MODEL, timeoutMs: e.ANTHROPIC_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -6,7 +6,7 @@ export interface RouteInfo {
 }
 
 interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
+  route?: { path: string | string[]; methods: Record<string, boolean> };
   handle?: { stack?: Layer[] };
 }
 
@@ -16,7 +16,10 @@ export function listRoutes(app: Express): RouteInfo[] {
   const walk = (stack: Layer[]) => {
     for (const layer of stack) {
       if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push({ method: m.toUpperCase(), path: layer.route.path });
+        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+        for (const m of Object.keys(layer.route.methods)) {
+          if (m !== '_all') for (const path of paths) out.push({ method: m.toUpperCase(), path });
+        }
       } else if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };

@@ -1,0 +1,46 @@
+import { Router } from 'express';
+import { requestAudit } from '../audit/audit.js';
+import { notFound } from '../fhir/outcome.js';
+import { sendFhir } from '../http/body.js';
+import { principal, requireClientOrPatient } from '../http/guards.js';
+import type { Services } from '../services.js';
+import { getVisit } from '../visits/visit-store.js';
+import { summaryComposition } from './fhir-form.js';
+import { plainLanguageSummary, type SummaryDeps } from './summary-service.js';
+import { parseSummaryRequest } from './summary-request.js';
+
+const VISIT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * POST /visits/{id}/$plain-language-summary: the patient the visit belongs to, or a client of the
+ * visit's organization with system/visit.read. Anyone else learns nothing, not even that the
+ * visit exists (404).
+ */
+export function summaryRoutes(s: Pick<Services, 'auth' | 'db' | 'fhir'>, deps: SummaryDeps): Router {
+  const r = Router();
+  r.post('/visits/:id/$plain-language-summary', requireClientOrPatient(s.auth, 'system/visit.read'), async (req, res) => {
+    const id = String(req.params.id);
+    const visit = VISIT_ID.test(id) ? await getVisit(s.db, id) : undefined;
+    const p = principal(res);
+    const allowed =
+      visit &&
+      (p.kind === 'client'
+        ? p.client.organization === visit.organization
+        : p.identity.issuer === visit.patientIssuer && p.identity.subject === visit.patientSubject);
+    if (!visit || !allowed) throw notFound('No such visit');
+    const options = parseSummaryRequest(req.body);
+    const answer = await plainLanguageSummary(deps, { visit, ...options, audit: requestAudit(req, res) });
+
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.accepts(['application/json', 'application/fhir+json']) === 'application/fhir+json') {
+      const composition = summaryComposition(answer, visit.bundle);
+      const issues = s.fhir.check(composition);
+      // The gateway built it; a failure here is a defect, reported as one (500), never sent on.
+      if (issues.length) throw new Error(`summary Composition fails validation: ${issues.map((i) => i.expression?.join(',')).join('; ')}`);
+      sendFhir(res, 200, composition);
+      return;
+    }
+    res.json(answer);
+  });
+  return r;
+}
