@@ -4,7 +4,7 @@ import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { businessRule } from '../fhir/outcome.js';
-import { findPatientId, putResource } from '../fhir/resource-store.js';
+import { findPatientId, insertNewResources, putResource } from '../fhir/resource-store.js';
 import type { FhirValidator } from '../fhir/validator.js';
 import { matchPatientToIdentity } from '../identity/demographic-match.js';
 import type { VerifiedIdentity } from '../identity/types.js';
@@ -56,12 +56,9 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
     if (req.sessionId) await claimSession(tx, req.sessionId, now.getTime());
     const existingPatientId = await findPatientId(tx, req.organization, req.identity.issuer, req.identity.subject);
     const m = materialize(req.content, { identity: req.identity, organization: req.organization, clientId: req.clientId, existingPatientId, now });
-    const stored = {
-      patient: await putResource(tx, m.patient, owner, now),
-      others: await Promise.all(m.others.map((r) => putResource(tx, r, owner, now))),
-      encounter: await putResource(tx, m.encounter, owner, now),
-      provenance: await putResource(tx, m.provenance, owner, now),
-    };
+    const patient = await putResource(tx, m.patient, owner, now);
+    const [encounter, provenance, ...others] = await insertNewResources(tx, [m.encounter, m.provenance, ...m.others], owner, now);
+    const stored = { patient, others, encounter: encounter as typeof m.encounter, provenance: provenance as typeof m.provenance };
     const result = checkinBundle(id, stored, d.publicBaseUrl, now);
     await insertCheckin(tx, {
       id,
