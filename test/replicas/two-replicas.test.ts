@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { listMigrations } from '../../src/db/migrate.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { accessTokens } from '../../src/identity/access-token.js';
+import { KeyStore } from '../../src/keys/keystore.js';
+import { systemClock } from '../../src/clock.js';
+import type { Db } from '../../src/db/db.js';
+import { startChildGateway, type ChildGateway } from '../helpers/child-gateway.js';
+import { TEST_DATABASE_URL, createPostgresDatabase } from '../helpers/db.js';
+import { clipboardBundle } from '../helpers/fixtures.js';
+import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
+
+/** Two gateway processes behind one (imaginary) load balancer, sharing one PostgreSQL. */
+const PUBLIC_BASE_URL = 'http://gateway.test';
+const KIOSK = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read'] };
+
+describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
+  let idp: Idp;
+  let db: Db;
+  let drop: () => Promise<void>;
+  let replicas: ChildGateway[] = [];
+  let kioskToken: string;
+  const dir = mkdtempSync(path.join(tmpdir(), 'ktc-replicas-'));
+
+  before(async () => {
+    idp = await startIdp();
+    const created = await createPostgresDatabase(TEST_DATABASE_URL!);
+    drop = created.drop;
+    const configFile = path.join(dir, 'trust.json');
+    writeFileSync(configFile, JSON.stringify({ identityProviders: [idp.providerConfig()], outboundAllowlist: ['127.0.0.1'] }));
+    const env = { DATABASE_URL: created.url, CONFIG_FILE: configFile, PUBLIC_BASE_URL };
+    // Started together: both race to migrate and to create the signing key.
+    replicas = await Promise.all([startChildGateway(env), startChildGateway(env)]);
+    db = openPostgres(created.url, 2);
+    const keys = new KeyStore(db, undefined);
+    await keys.init();
+    kioskToken = (await accessTokens(keys, PUBLIC_BASE_URL, systemClock).issue(KIOSK)).token;
+  });
+  after(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await db?.close();
+    await drop?.();
+    await idp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('migrations ran once and both replicas share one signing key', async () => {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migration');
+    assert.equal(rows[0]!.n, listMigrations().length);
+    const jwks = await Promise.all(replicas.map(async (r) => (await (await fetch(`${r.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }));
+    assert.deepEqual(jwks[0]!.keys.map((k) => k.kid), jwks[1]!.keys.map((k) => k.kid));
+    assert.equal(jwks[0]!.keys.length, 1);
+  });
+
+  test('a check-in taken by either replica is readable on both', async () => {
+    const [a, b] = replicas as [ChildGateway, ChildGateway];
+    for (const [writer, reader] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const identityToken = await idp.token({ sub: `patient-${writer.port}`, ...patientClaims() });
+      const created = await fetch(`${writer.baseUrl}/checkin`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${kioskToken}` },
+        body: JSON.stringify({ identityToken, bundle: clipboardBundle() }),
+      });
+      assert.equal(created.status, 201);
+      const bundle = (await created.json()) as { id: string };
+      const read = await fetch(`${reader.baseUrl}/checkin/${bundle.id}`, { headers: { Authorization: `Bearer ${kioskToken}` } });
+      assert.equal(read.status, 200);
+      assert.deepEqual(await read.json(), bundle);
+    }
+  });
+});
