@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
-import { clientOf, patientOf, principal, requireClientOrPatient, requirePatient, requireScope } from '../http/guards.js';
+import { clientOf, patientOf, requireClientOrPatient, requireOwner, requirePatient, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { renderQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
@@ -116,14 +116,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.get('/checkin/:id', requireClientOrPatient(s.auth, 'system/checkin.read'), async (req, res) => {
     const id = String(req.params.id);
-    const record = CHECKIN_ID.test(id) ? await getCheckin(s.db, id) : undefined;
-    const p = principal(res);
-    const allowed =
-      record &&
-      (p.kind === 'client'
-        ? p.client.organization === record.organization
-        : p.identity.issuer === record.patientIssuer && p.identity.subject === record.patientSubject);
-    if (!record || !allowed) throw notFound('No such check-in');
+    const record = requireOwner(res, CHECKIN_ID.test(id) ? await getCheckin(s.db, id) : undefined, 'check-in');
     await s.audit.record({ ...requestAudit(req, res), action: 'R', subtype: 'checkin.read', organization: record.organization, entity: { type: 'Bundle', id } });
     sendFhir(res, 200, record.bundle);
   });

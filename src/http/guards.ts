@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { forbidden, unauthorized } from '../fhir/outcome.js';
+import { forbidden, notFound, unauthorized } from '../fhir/outcome.js';
 import { scopeSatisfies } from '../identity/scopes.js';
 import type { Authenticator, ClientPrincipal, Principal, VerifiedIdentity } from '../identity/types.js';
 
@@ -66,4 +66,26 @@ export function patientOf(res: Response): VerifiedIdentity {
   const p = principal(res);
   if (p.kind !== 'patient') throw forbidden('This route is for patients');
   return p.identity;
+}
+
+/** Whose patient data a record is: the tenant, and the verified identity it is about. */
+export interface PatientDataOwner {
+  organization: string;
+  patientIssuer: string;
+  patientSubject: string;
+}
+
+/**
+ * Patient data is visible to clients of its organization and to the patient it is about. To
+ * anyone else it does not exist: 404, the same as an unknown id.
+ */
+export function requireOwner<T extends PatientDataOwner>(res: Response, record: T | undefined, what: string): T {
+  const p = principal(res);
+  const allowed =
+    record &&
+    (p.kind === 'client'
+      ? p.client.organization === record.organization
+      : p.identity.issuer === record.patientIssuer && p.identity.subject === record.patientSubject);
+  if (!record || !allowed) throw notFound(`No such ${what}`);
+  return record;
 }

@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
-import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
-import { principal, requireClientOrPatient } from '../http/guards.js';
+import { requireClientOrPatient, requireOwner } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { getVisit } from '../visits/visit-store.js';
 import { summaryComposition } from './fhir-form.js';
@@ -20,14 +19,7 @@ export function summaryRoutes(s: Pick<Services, 'auth' | 'db' | 'fhir'>, deps: S
   const r = Router();
   r.post('/visits/:id/$plain-language-summary', requireClientOrPatient(s.auth, 'system/visit.read'), async (req, res) => {
     const id = String(req.params.id);
-    const visit = VISIT_ID.test(id) ? await getVisit(s.db, id) : undefined;
-    const p = principal(res);
-    const allowed =
-      visit &&
-      (p.kind === 'client'
-        ? p.client.organization === visit.organization
-        : p.identity.issuer === visit.patientIssuer && p.identity.subject === visit.patientSubject);
-    if (!visit || !allowed) throw notFound('No such visit');
+    const visit = requireOwner(res, VISIT_ID.test(id) ? await getVisit(s.db, id) : undefined, 'visit');
     const options = parseSummaryRequest(req.body);
     const answer = await plainLanguageSummary(deps, { visit, ...options, audit: requestAudit(req, res) });
 

@@ -4,7 +4,7 @@ import { requestAudit } from '../audit/audit.js';
 import { getCheckin } from '../checkin/checkin-store.js';
 import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
-import { clientOf, principal, requireClientOrPatient, requireScope } from '../http/guards.js';
+import { clientOf, requireClientOrPatient, requireOwner, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { parseVisitRequest } from './visit-request.js';
 import { createVisitSummary, type VisitDeps } from './visit-service.js';
@@ -28,17 +28,7 @@ export function visitRoutes(s: Services, deps: VisitDeps): Router {
   });
 
   /** The EHR of the visit's organization, or the patient it is about; anyone else gets 404. */
-  const readable = async (id: string, res: Response): Promise<VisitRecord> => {
-    const visit = UUID.test(id) ? await getVisit(s.db, id) : undefined;
-    const p = principal(res);
-    const allowed =
-      visit &&
-      (p.kind === 'client'
-        ? p.client.organization === visit.organization
-        : p.identity.issuer === visit.patientIssuer && p.identity.subject === visit.patientSubject);
-    if (!visit || !allowed) throw notFound('No such visit');
-    return visit;
-  };
+  const readable = async (id: string, res: Response): Promise<VisitRecord> => requireOwner(res, UUID.test(id) ? await getVisit(s.db, id) : undefined, 'visit');
 
   r.get('/visits/:id', requireClientOrPatient(s.auth, 'system/visit.read'), async (req, res) => {
     const visit = await readable(String(req.params.id), res);
