@@ -1,3 +1,4 @@
+import { createDeliveryWorker } from './notifications/worker.js';
 import type { Services } from './services.js';
 
 export interface Workers {
@@ -5,6 +6,8 @@ export interface Workers {
 }
 
 /** Background work of every replica (notification delivery joins here). */
-export function startWorkers(_s: Services): Workers {
-  return { stop: async () => undefined };
+export function startWorkers(s: Services): Workers {
+  const delivery = createDeliveryWorker(s);
+  delivery.start();
+  return { stop: () => delivery.stop() };
 }

@@ -53,8 +53,28 @@ function structureIssues(resource: Resource, profile: StructureDefinition | unde
     return validateResource(resource, profile ? { profile } : undefined);
   } catch (e) {
     if (e instanceof OperationOutcomeError) return e.outcome.issue ?? [];
+    // medplum walks the input assuming FHIR's JSON shapes; malformed ones (e.g. `_status: [false]`)
+    // make it throw a TypeError. That is the sender's structure error, not ours.
+    if (e instanceof TypeError) {
+      return [{ severity: 'error', code: 'structure', diagnostics: `${resource.resourceType} is not well-formed FHIR JSON`, expression: [resource.resourceType] }];
+    }
     throw e;
   }
+}
+
+/** As for request bodies (src/http/body.ts): real resources nest a few dozen levels at most. */
+export const MAX_RESOURCE_DEPTH = 100;
+
+/** Whether objects and arrays nest deeper than `max` (the root counts as 1), without recursing. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 export function createValidator(profilesDir?: string): FhirValidator {
@@ -77,16 +97,14 @@ export function createValidator(profilesDir?: string): FhirValidator {
     if (definition?.kind !== 'resource' || definition.abstract) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'Unknown resource type', expression: [pathPrefix ?? 'Resource'] }];
     }
-    let issues: OperationOutcomeIssue[];
-    try {
-      issues = [...structureIssues(resource, profile), ...requiredBindingIssues(resource, definition)];
-    } catch (e) {
-      // Both walks recurse; a body nested thousands deep (yet under the size limit) overflows the
-      // stack. That is the client's input to fix, not a server error.
-      if (!(e instanceof RangeError)) throw e;
+    // Both walks recurse, and so does storing (JSON.stringify): a stack overflow would be the only
+    // limit without this one, and where it strikes depends on the stack in use, so a resource
+    // just shallow enough to validate could still fail (500) when stored.
+    if (nestedDeeperThan(resource, MAX_RESOURCE_DEPTH)) {
       const where = [pathPrefix ?? resource.resourceType];
-      return [{ severity: 'error', code: 'too-costly', diagnostics: 'The resource is nested too deeply to validate', expression: where }];
+      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_RESOURCE_DEPTH} levels`, expression: where }];
     }
+    const issues = [...structureIssues(resource, profile), ...requiredBindingIssues(resource, definition)];
     return issues
       .filter((i) => i.severity === 'error' || i.severity === 'fatal')
       .map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix));

@@ -198,3 +198,8 @@ describe('snapshots from differentials', () => {
     assert.throws(() => snapshotFromDifferential(differential({ element: [{ path: 'Patient.nickname', min: 1 }] }), patientBase), /not an element/);
   });
 });
+
+test('malformed primitive extensions are a structure issue, not a crash', () => {
+  const issues = createValidator().check({ resourceType: 'Encounter', status: 'arrived', _status: [false], class: { code: 'AMB' } } as never);
+  assert.equal(issues[0]?.code, 'structure');
+});

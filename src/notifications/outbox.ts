@@ -1,0 +1,263 @@
+import type { Appointment, Encounter, Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/db.js';
+import { matchesFilters, type Filter, type TopicResource } from './filters.js';
+import { topicsFiredBy } from './topics.js';
+
+/** Every event must reach its subscriber within a day of happening; after that it is late or failed. */
+export const EVENT_DEADLINE_MS = 24 * 60 * 60 * 1000;
+
+export interface ResourceChange {
+  /** The tenant whose data changed; only its own subscriptions hear of it. */
+  organization: string;
+  resource: TopicResource & { id: string };
+  /** The stored version before this change; absent for a create. */
+  previous?: TopicResource | undefined;
+  occurredAt: Date;
+}
+
+/**
+ * Records the notification events one resource change causes, inside the caller's transaction
+ * (the transactional outbox): for each topic the change fires, each non-deleted subscription of
+ * the organization on that topic whose filters match gets an outbox row with its next event
+ * number. Numbers are taken under the subscription row's lock and commit or roll back with the
+ * change, so they are gapless and never reused. Returns the number of outbox rows written.
+ */
+export async function recordResourceChange(tx: Queryable, change: ResourceChange): Promise<number> {
+  const fired = topicsFiredBy(change.previous, change.resource);
+  if (fired.length === 0) return 0;
+  const { rows: candidates } = await tx.query<{ id: string; topic: string; filters: Filter[] }>(
+    `SELECT id, topic, filters FROM subscription
+      WHERE organization = $1 AND topic = ANY($2) AND status <> 'off' AND (end_at IS NULL OR end_at > $3)`,
+    [change.organization, fired.map((t) => t.url), change.occurredAt],
+  );
+  let written = 0;
+  for (const topic of fired) {
+    const ids = candidates.filter((c) => c.topic === topic.url && matchesFilters(change.resource, c.filters, topic.canFilterBy)).map((c) => c.id);
+    if (ids.length === 0) continue;
+    // In id order, so concurrent changes matching the same subscriptions cannot deadlock.
+    await tx.query(`SELECT id FROM subscription WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+    const { rowCount } = await tx.query(
+      `WITH ev AS (
+         INSERT INTO notification_event (organization, topic, focus_type, focus_id, interaction, resource, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+       ), numbered AS (
+         UPDATE subscription SET event_count = event_count + 1 WHERE id = ANY($8) AND status <> 'off' RETURNING id, event_count
+       )
+       INSERT INTO outbox (subscription_id, event_number, event_id, next_attempt_at, deadline_at)
+       SELECT numbered.id, numbered.event_count, ev.id, $7, $9 FROM numbered CROSS JOIN ev`,
+      [
+        change.organization,
+        topic.url,
+        change.resource.resourceType,
+        change.resource.id,
+        change.previous ? 'update' : 'create',
+        JSON.stringify(change.resource),
+        change.occurredAt,
+        ids,
+        new Date(change.occurredAt.getTime() + EVENT_DEADLINE_MS),
+      ],
+    );
+    written += rowCount;
+  }
+  return written;
+}
+
+/**
+ * The check-in flow's hook (issue 5): a checked-in patient's new Encounter, recorded in the
+ * check-in transaction, fires encounter-start for the kiosk's organization.
+ */
+export async function emitEncounterEvent(
+  tx: Queryable,
+  e: { organization: string; encounter: Encounter; previous?: Encounter; occurredAt: Date },
+): Promise<void> {
+  if (!e.encounter.id) throw new Error('emitEncounterEvent needs a stored Encounter (with an id)');
+  await recordResourceChange(tx, {
+    organization: e.organization,
+    resource: e.encounter as Encounter & { id: string },
+    previous: e.previous,
+    occurredAt: e.occurredAt,
+  });
+}
+
+export interface OutboxEvent {
+  eventNumber: number;
+  state: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  attempts: number;
+  nextAttemptAt: Date;
+  deadlineAt: Date;
+  topic: string;
+  focusType: string;
+  focusId: string;
+  interaction: 'create' | 'update';
+  occurredAt: Date;
+  /** Only loaded when the payload needs it. */
+  resource: (Encounter | Appointment | Resource) | undefined;
+}
+
+interface OutboxEventRow {
+  event_number: number;
+  state: OutboxEvent['state'];
+  attempts: number;
+  next_attempt_at: Date;
+  deadline_at: Date;
+  topic: string;
+  focus_type: string;
+  focus_id: string;
+  interaction: 'create' | 'update';
+  occurred_at: Date;
+  resource: Resource | null;
+}
+
+const EVENT_COLUMNS = `o.event_number, o.state, o.attempts, o.next_attempt_at, o.deadline_at, e.topic, e.focus_type, e.focus_id,
+  e.interaction, e.occurred_at, CASE WHEN $2 THEN e.resource END AS resource`;
+
+function toEvent(r: OutboxEventRow): OutboxEvent {
+  return {
+    eventNumber: Number(r.event_number),
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    deadlineAt: r.deadline_at,
+    topic: r.topic,
+    focusType: r.focus_type,
+    focusId: r.focus_id,
+    interaction: r.interaction,
+    occurredAt: r.occurred_at,
+    resource: r.resource ?? undefined,
+  };
+}
+
+/** The oldest undelivered events of a subscription after event number `after`, in event order. */
+export async function pendingEvents(q: Queryable, subscriptionId: string, after: number, limit: number, withResource: boolean): Promise<OutboxEvent[]> {
+  const { rows } = await q.query<OutboxEventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM outbox o JOIN notification_event e ON e.id = o.event_id
+      WHERE o.subscription_id = $1 AND o.state = 'pending' AND o.event_number > $3 ORDER BY o.event_number LIMIT $4`,
+    [subscriptionId, withResource, after, limit],
+  );
+  return rows.map(toEvent);
+}
+
+/** Events `from`..`to` (inclusive) of a subscription whatever their state, for $events. */
+export async function eventsInRange(q: Queryable, subscriptionId: string, from: number, to: number, limit: number, withResource: boolean): Promise<OutboxEvent[]> {
+  const { rows } = await q.query<OutboxEventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM outbox o JOIN notification_event e ON e.id = o.event_id
+      WHERE o.subscription_id = $1 AND o.event_number BETWEEN $3 AND $4 ORDER BY o.event_number LIMIT $5`,
+    [subscriptionId, withResource, from, to, limit],
+  );
+  return rows.map(toEvent);
+}
+
+export async function markDelivered(q: Queryable, subscriptionId: string, deliveries: { eventNumber: number; at: Date }[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  await q.query(
+    `UPDATE outbox o SET state = 'delivered', delivered_at = d.at, attempts = o.attempts + 1, last_error = NULL
+       FROM unnest($2::bigint[], $3::timestamptz[]) AS d(n, at)
+      WHERE o.subscription_id = $1 AND o.event_number = d.n AND o.state = 'pending'`,
+    [subscriptionId, deliveries.map((d) => d.eventNumber), deliveries.map((d) => d.at)],
+  );
+}
+
+export async function markRetry(q: Queryable, subscriptionId: string, eventNumbers: number[], nextAttemptAt: Date, error: string): Promise<void> {
+  await q.query(
+    `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $3, last_error = $4
+      WHERE subscription_id = $1 AND event_number = ANY($2::bigint[]) AND state = 'pending'`,
+    [subscriptionId, eventNumbers, nextAttemptAt, error],
+  );
+}
+
+export async function markFailed(q: Queryable, subscriptionId: string, eventNumbers: number[], error: string): Promise<void> {
+  await q.query(
+    `UPDATE outbox SET attempts = attempts + 1, state = 'failed', last_error = $3
+      WHERE subscription_id = $1 AND event_number = ANY($2::bigint[]) AND state = 'pending'`,
+    [subscriptionId, eventNumbers, error],
+  );
+}
+
+export async function cancelPending(tx: Queryable, subscriptionId: string): Promise<void> {
+  await tx.query(`UPDATE outbox SET state = 'cancelled' WHERE subscription_id = $1 AND state = 'pending'`, [subscriptionId]);
+}
+
+/** Settled events stay this long for $events replays, then go (with the resource copies they hold). */
+export const EVENT_RETENTION_DAYS = 30;
+
+/**
+ * Housekeeping: events of subscriptions that are not being delivered (status error) that have
+ * passed their deadline failed (active subscriptions settle their own as they attempt them); and
+ * settled events past retention are deleted. Pending events are never deleted.
+ */
+export async function sweepOutbox(q: Queryable, now: Date): Promise<void> {
+  await q.query(
+    `UPDATE outbox o SET state = 'failed', last_error = 'deadline passed while the subscription was in error'
+       FROM subscription s
+      WHERE s.id = o.subscription_id AND s.status = 'error' AND o.state = 'pending' AND o.deadline_at <= $1`,
+    [now],
+  );
+  await q.query(
+    `DELETE FROM outbox WHERE state <> 'pending' AND deadline_at < $1::timestamptz - make_interval(days => ${EVENT_RETENTION_DAYS})`,
+    [now],
+  );
+  await q.query(
+    `DELETE FROM notification_event e WHERE e.occurred_at < $1::timestamptz - make_interval(days => ${EVENT_RETENTION_DAYS})
+        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id)`,
+    [now],
+  );
+}
+
+export interface DeliveryCounts {
+  pending: number;
+  /** Delivered before the deadline. */
+  delivered: number;
+  /** Delivered after the deadline. */
+  late: number;
+  failed: number;
+}
+
+export interface SubscriptionDeliveryStats extends DeliveryCounts {
+  /** Pending events already past their deadline. */
+  overdue: number;
+  lastDelivered: { eventNumber: number; at: Date } | undefined;
+  /** Event to delivery, seconds, over the delivered events. */
+  timeToDelivery: { p50: number; p99: number; max: number } | undefined;
+  lastError: string | undefined;
+}
+
+const COUNT_COLUMNS = `
+  count(*) FILTER (WHERE o.state = 'pending')::int AS pending,
+  count(*) FILTER (WHERE o.state = 'delivered' AND o.delivered_at <= o.deadline_at)::int AS delivered,
+  count(*) FILTER (WHERE o.state = 'delivered' AND o.delivered_at > o.deadline_at)::int AS late,
+  count(*) FILTER (WHERE o.state = 'failed')::int AS failed`;
+
+/** Outbox totals across every subscription (metrics). */
+export async function deliveryCounts(q: Queryable): Promise<DeliveryCounts> {
+  const { rows } = await q.query<DeliveryCounts>(`SELECT ${COUNT_COLUMNS} FROM outbox o`);
+  return rows[0] ?? { pending: 0, delivered: 0, late: 0, failed: 0 };
+}
+
+export async function subscriptionStats(q: Queryable, subscriptionId: string, now: Date): Promise<SubscriptionDeliveryStats> {
+  const { rows } = await q.query<
+    DeliveryCounts & { overdue: number; last_number: number | null; last_at: Date | null; p50: number | null; p99: number | null; max: number | null; last_error: string | null }
+  >(
+    `SELECT ${COUNT_COLUMNS},
+       count(*) FILTER (WHERE o.state = 'pending' AND o.deadline_at <= $2)::int AS overdue,
+       max(o.event_number) FILTER (WHERE o.state = 'delivered') AS last_number,
+       max(o.delivered_at) AS last_at,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS p99,
+       max(extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS max,
+       (SELECT last_error FROM outbox x WHERE x.subscription_id = $1 AND x.last_error IS NOT NULL ORDER BY x.event_number DESC LIMIT 1) AS last_error
+     FROM outbox o JOIN notification_event e ON e.id = o.event_id
+     WHERE o.subscription_id = $1`,
+    [subscriptionId, now],
+  );
+  const r = rows[0];
+  return {
+    pending: r?.pending ?? 0,
+    delivered: r?.delivered ?? 0,
+    late: r?.late ?? 0,
+    failed: r?.failed ?? 0,
+    overdue: r?.overdue ?? 0,
+    lastDelivered: r?.last_number != null && r.last_at ? { eventNumber: Number(r.last_number), at: r.last_at } : undefined,
+    timeToDelivery: r?.p50 != null ? { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max) } : undefined,
+    lastError: r?.last_error ?? undefined,
+  };
+}
