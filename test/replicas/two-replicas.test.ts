@@ -12,11 +12,16 @@ import type { Db } from '../../src/db/db.js';
 import { startChildGateway, type ChildGateway } from '../helpers/child-gateway.js';
 import { TEST_DATABASE_URL, createPostgresDatabase } from '../helpers/db.js';
 import { clipboardBundle } from '../helpers/fixtures.js';
+import { startSubscriber, type Subscriber } from '../helpers/subscriber.js';
+import { BP } from '../../src/notifications/backport.js';
+import { TOPICS } from '../../src/notifications/topics.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 
 /** Two gateway processes behind one (imaginary) load balancer, sharing one PostgreSQL. */
 const PUBLIC_BASE_URL = 'http://gateway.test';
 const KIOSK = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read'] };
+const EHR = { clientId: 'ehr-a', organization: 'Clinic A', scopes: ['system/Encounter.write', 'system/Subscription.write', 'system/Subscription.read'] };
+const ENCOUNTERS = 60;
 
 describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set' }, () => {
   let idp: Idp;
@@ -24,10 +29,13 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
   let drop: () => Promise<void>;
   let replicas: ChildGateway[] = [];
   let kioskToken: string;
+  let ehrToken: string;
+  let subscriber: Subscriber;
   const dir = mkdtempSync(path.join(tmpdir(), 'ktc-replicas-'));
 
   before(async () => {
     idp = await startIdp();
+    subscriber = await startSubscriber();
     const created = await createPostgresDatabase(TEST_DATABASE_URL!);
     drop = created.drop;
     const configFile = path.join(dir, 'trust.json');
@@ -38,13 +46,16 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
     db = openPostgres(created.url, 2);
     const keys = new KeyStore(db, undefined);
     await keys.init();
-    kioskToken = (await accessTokens(keys, PUBLIC_BASE_URL, systemClock).issue(KIOSK)).token;
+    const tokens = accessTokens(keys, PUBLIC_BASE_URL, systemClock);
+    kioskToken = (await tokens.issue(KIOSK)).token;
+    ehrToken = (await tokens.issue(EHR)).token;
   });
   after(async () => {
     await Promise.all(replicas.map((r) => r.stop()));
     await db?.close();
     await drop?.();
     await idp.close();
+    await subscriber.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -74,5 +85,36 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
       assert.equal(read.status, 200);
       assert.deepEqual(await read.json(), bundle);
     }
+  });
+
+  test('notifications are delivered once per event per subscriber, in order, whichever replica took the write', async () => {
+    const [a, b] = replicas as [ChildGateway, ChildGateway];
+    const post = (gw: ChildGateway, path: string, body: unknown) =>
+      fetch(`${gw.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', Authorization: `Bearer ${ehrToken}` }, body: JSON.stringify(body) });
+    const subscription = {
+      resourceType: 'Subscription',
+      meta: { profile: [BP.subscriptionProfile] },
+      status: 'requested',
+      reason: 'two replicas',
+      criteria: TOPICS[0]!.url,
+      channel: { type: 'rest-hook', endpoint: subscriber.url, payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
+    };
+    const created = await post(a, '/fhir/Subscription', subscription);
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    subscriber.setDelay(5);
+    for (let i = 0; i < ENCOUNTERS; i++) {
+      const r = await post(i % 2 ? b : a, '/fhir/Encounter', {
+        resourceType: 'Encounter',
+        status: 'arrived',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        subject: { reference: `Patient/p${i}` },
+      });
+      assert.equal(r.status, 201);
+    }
+    await subscriber.waitFor('every event', () => subscriber.events(id).length >= ENCOUNTERS, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(subscriber.events(id), Array.from({ length: ENCOUNTERS }, (_, i) => i + 1), 'each event once, in order');
+    assert.equal(subscriber.maxConcurrent(id), 1, 'never two deliveries of one subscription at once');
   });
 });
