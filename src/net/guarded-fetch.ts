@@ -110,11 +110,38 @@ interface Hop {
 
 type HopResult = { status: number; headers: Record<string, string>; body?: Buffer };
 
+const POOLED_TARGETS = 64;
+
+/**
+ * Keep-alive connections per (origin, checked address): a pooled connection only ever goes to the
+ * address the guard approved, so reuse keeps the guarantee while sparing a TCP (and TLS) handshake
+ * per request, which dominates frequent deliveries to one subscriber.
+ */
+class PinnedAgents {
+  private readonly agents = new Map<string, Agent>();
+
+  for(target: Target): Agent {
+    const key = `${target.url.protocol}//${target.url.host}|${target.address}`;
+    let agent = this.agents.get(key);
+    if (agent) {
+      this.agents.delete(key);
+    } else {
+      agent = new Agent({ connect: { lookup: pinnedLookup(target) }, keepAliveTimeout: 4_000 });
+      if (this.agents.size >= POOLED_TARGETS) {
+        const [oldestKey, oldest] = this.agents.entries().next().value as [string, Agent];
+        this.agents.delete(oldestKey);
+        void oldest.close();
+      }
+    }
+    this.agents.set(key, agent);
+    return agent;
+  }
+}
+
 /** One request to one checked target; the body is read (within the cap) unless it is a redirect. */
-async function exchange(target: Target, hop: Hop, signal: AbortSignal, maxBytes: number): Promise<HopResult> {
-  const agent = new Agent({ connect: { lookup: pinnedLookup(target) } });
+async function exchange(agent: Agent, target: Target, hop: Hop, signal: AbortSignal, maxBytes: number): Promise<HopResult> {
+  const res = await request(target.url, { dispatcher: agent, method: hop.method, headers: hop.headers, body: hop.body, signal });
   try {
-    const res = await request(target.url, { dispatcher: agent, method: hop.method, headers: hop.headers, body: hop.body, signal });
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     if (REDIRECTS.has(res.statusCode) && headers.location !== undefined) {
@@ -123,8 +150,12 @@ async function exchange(target: Target, hop: Hop, signal: AbortSignal, maxBytes:
     }
     if (Number(headers['content-length']) > maxBytes) throw new OutboundError('too-large', `response declares more than ${maxBytes} bytes`);
     return { status: res.statusCode, headers, body: await readCapped(res.body, maxBytes) };
-  } finally {
-    await agent.destroy();
+  } catch (e) {
+    // An unread or oversize body must not keep the pooled connection busy; destroying it aborts
+    // the stream, whose error nobody else is listening for.
+    res.body.on('error', () => undefined);
+    res.body.destroy();
+    throw e;
   }
 }
 
@@ -157,6 +188,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
   const allowlist = [...options.allowlist];
   const resolve = options.resolve ?? systemResolver;
   const defaults = { timeoutMs: 10_000, maxBytes: 5 * 1024 * 1024, maxRedirects: 3, ...options.defaults };
+  const agents = new PinnedAgents();
 
   return async (url: string, req: OutboundRequest = {}): Promise<OutboundResponse> => {
     const signal = AbortSignal.timeout(req.timeoutMs ?? defaults.timeoutMs);
@@ -167,7 +199,7 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     try {
       for (let redirects = 0; ; redirects++) {
         const target = await abortable(checkTarget(next, allowlist, resolve), signal);
-        const res = await exchange(target, hop, signal, maxBytes);
+        const res = await exchange(agents.for(target), target, hop, signal, maxBytes);
         if (res.body) return { status: res.status, headers: res.headers, body: res.body, url: target.url.href };
         if (redirects === maxRedirects) throw new OutboundError('too-many-redirects', `more than ${maxRedirects} redirects`);
         try {
