@@ -9,7 +9,7 @@ import { renderQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
-import { getSession, openSession, type CheckinSession } from './sessions.js';
+import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
 import { parseKioskSubmission, parsePatientSubmission } from './submission.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -86,8 +86,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.post('/checkin/sessions/:id/submit', requirePatient(s.auth), async (req, res) => {
     const id = String(req.params.id);
-    const session = SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined;
-    if (!session) throw notFound('No such check-in session');
+    // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
+    const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);
     const payload = parsePatientSubmission(req.body);
     const result = await completeCheckin(checkin, {
       identity: patientOf(res),

@@ -56,9 +56,12 @@ export async function getSession(q: Queryable, id: string, now: number): Promise
  */
 export async function claimSession(q: Queryable, id: string, now: number): Promise<CheckinSession> {
   const { rows } = await q.query<SessionRow>('SELECT * FROM checkin_session WHERE id = $1 FOR UPDATE', [id]);
-  const row = rows[0];
-  if (!row) throw notFound('No such check-in session');
-  const s = fromRow(row, now);
+  return assertOpen(rows[0] ? fromRow(rows[0], now) : undefined);
+}
+
+/** A session a wallet may still submit to: 404 unknown, 409 used, 410 expired. */
+export function assertOpen(s: CheckinSession | undefined): CheckinSession {
+  if (!s) throw notFound('No such check-in session');
   if (s.status === 'completed') throw conflict('This check-in session has already been used');
   if (s.status === 'expired') throw gone('This check-in session has expired; ask the kiosk for a new code');
   return s;

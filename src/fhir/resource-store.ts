@@ -51,21 +51,28 @@ export async function findPatientId(q: Queryable, organization: string, issuer: 
 }
 
 /**
- * Inserts resources that are new by construction (fresh gateway ids) in one statement, as version 1.
- * A collision is a bug and fails the transaction.
+ * The wire protocol counts bind parameters in 16 bits: past 65,535 the count wraps and the
+ * statement fails. Three per row, so a statement takes at most this many rows.
+ */
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Inserts resources that are new by construction (fresh gateway ids) as version 1, in as few
+ * statements as the parameter limit allows. A collision is a bug and fails the transaction.
  */
 export async function insertNewResources<T extends Resource & { id: string }>(q: Queryable, resources: T[], owner: ResourceOwner, now: Date): Promise<T[]> {
-  if (resources.length === 0) return [];
   const stored = resources.map((r) => ({ ...r, meta: { ...r.meta, versionId: '1', lastUpdated: now.toISOString() } }));
-  const params: unknown[] = [owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, now];
-  const rows = stored.map((r) => {
-    params.push(r.resourceType, r.id, JSON.stringify(r));
-    const n = params.length;
-    return `($${n - 2}, $${n - 1}, 1, $1, $2, $3, $${n}, $4)`;
-  });
-  await q.query(
-    `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated) VALUES ${rows.join(', ')}`,
-    params,
-  );
+  for (let start = 0; start < stored.length; start += ROWS_PER_INSERT) {
+    const params: unknown[] = [owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, now];
+    const rows = stored.slice(start, start + ROWS_PER_INSERT).map((r) => {
+      params.push(r.resourceType, r.id, JSON.stringify(r));
+      const n = params.length;
+      return `($${n - 2}, $${n - 1}, 1, $1, $2, $3, $${n}, $4)`;
+    });
+    await q.query(
+      `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated) VALUES ${rows.join(', ')}`,
+      params,
+    );
+  }
   return stored;
 }

@@ -69,7 +69,9 @@ function fromOutboundError(e: OutboundError, timeoutSeconds: number): Attempt {
   switch (e.kind) {
     case 'blocked':
     case 'bad-url':
-      return { kind: 'blocked', error: { code: 'no-response', text: `the endpoint is not an allowed destination (${e.message})` } };
+      // Generic, as in toHttpError: the guard's reason would tell the subscriber what an internal
+      // name now resolves to (a DNS rebinding probe read back through $status).
+      return { kind: 'blocked', error: { code: 'no-response', text: 'the endpoint is not an allowed destination' } };
     case 'timeout':
       return { kind: 'retry', error: { code: 'no-response', text: `no answer within ${timeoutSeconds} s` }, retryAfterMs: undefined };
     case 'unreachable':

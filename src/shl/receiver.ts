@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { HttpError, badGateway, issue, outcome, throttled, unprocessable } from '../fhir/outcome.js';
+import { HttpError, badGateway, issue, outcome, throttled, tooLarge, unprocessable } from '../fhir/outcome.js';
 import { toHttpError } from '../net/outbound-errors.js';
 import { OutboundError, type GuardedFetch, type OutboundRequest, type OutboundResponse } from '../net/types.js';
 import { DEFAULT_MAX_PLAINTEXT_BYTES, decryptFile, keyBytes } from './jwe.js';
@@ -17,7 +17,7 @@ import type { ShlMetrics } from './metrics.js';
  * - host 404 on the manifest or U-flag URL → 410 gone (the link is no longer active)
  * - host 429 → 429 with its Retry-After; other host statuses, bad manifests, a listed file not served → 502
  * - outbound refusals and failures → toHttpError (422 security, 502, 504)
- * - a file that does not decrypt, or whose `cty` contradicts the manifest → 422; inflated too large → 413
+ * - a file that does not decrypt, or whose `cty` contradicts the manifest → 422; inflated too large (one file, or all of them together) → 413
  */
 
 export const SHC_TYPE = 'application/smart-health-card';
@@ -36,7 +36,7 @@ export interface ReceiverLimits {
   manifestMaxBytes: number;
   /** Largest JWE accepted, embedded or fetched. */
   fileMaxBytes: number;
-  /** Largest (inflated) plaintext. */
+  /** Largest (inflated) plaintext, of one file and of all the link's files together. */
   plaintextMaxBytes: number;
   maxFiles: number;
 }
@@ -241,8 +241,13 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   const key = keyBytes(link.key);
   const files: ShlFile[] = [];
   const unsupported: { contentType: string }[] = [];
+  // Capped together too: maxFiles files at the cap each would be that many times the FHIR to
+  // parse, validate and store in one request.
+  let plaintextBytes = 0;
   for (const file of encrypted) {
     const plain = await decryptFile(file.jwe, key, limits.plaintextMaxBytes);
+    plaintextBytes += Buffer.byteLength(plain.content, 'utf8');
+    if (plaintextBytes > limits.plaintextMaxBytes) throw tooLarge(`The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
     if (plain.contentType && file.contentType && plain.contentType !== file.contentType) {
       throw unprocessable(`An SHL file is encrypted as ${plain.contentType} but listed as ${file.contentType}`);
     }
