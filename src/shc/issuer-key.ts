@@ -1,11 +1,11 @@
-import { X509Certificate } from 'node:crypto';
-import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { unprocessable } from '../fhir/outcome.js';
 
 /** A JWK as published in an issuer's key set (crlVersion is SHC's addition). */
 export type IssuerJwk = JWK & { crlVersion?: unknown };
 
-const imported = new WeakMap<object, Promise<CryptoKey>>();
+const imported = new WeakMap<object, Promise<KeyObject>>();
 
 function refuse(kid: string, why: string): never {
   throw unprocessable(`The issuer key ${kid} breaks the SMART Health Card key rules: ${why}`);
@@ -23,7 +23,7 @@ function certificateMatches(jwk: IssuerJwk): boolean {
   }
 }
 
-async function checkAndImport(jwk: IssuerJwk): Promise<CryptoKey> {
+async function checkAndImport(jwk: IssuerJwk): Promise<KeyObject> {
   const kid = String(jwk.kid);
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') refuse(kid, 'not an EC P-256 key');
   if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') refuse(kid, 'x or y is missing');
@@ -34,7 +34,8 @@ async function checkAndImport(jwk: IssuerJwk): Promise<CryptoKey> {
   if (jwk.kid !== thumbprint) refuse(kid, 'kid is not its RFC 7638 thumbprint');
   if (jwk.x5c !== undefined && !certificateMatches(jwk)) refuse(kid, 'the first x5c certificate holds another key');
   try {
-    return (await importJWK({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, 'ES256')) as CryptoKey;
+    // A node KeyObject, not a WebCrypto key: synchronous verification is several times faster per card.
+    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
   } catch {
     return refuse(kid, 'x/y is not a point on P-256');
   }
@@ -44,7 +45,7 @@ async function checkAndImport(jwk: IssuerJwk): Promise<CryptoKey> {
  * Checks an issuer key against spec §4 (EC P-256, no d, kid = thumbprint, x5c matching) and
  * imports it. Each JWK object is checked once; a refetched key set brings new objects.
  */
-export function issuerVerificationKey(jwk: IssuerJwk): Promise<CryptoKey> {
+export function issuerVerificationKey(jwk: IssuerJwk): Promise<KeyObject> {
   let key = imported.get(jwk);
   if (!key) {
     key = checkAndImport(jwk);

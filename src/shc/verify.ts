@@ -1,4 +1,4 @@
-import { compactVerify } from 'jose';
+import { verify as verifySignature } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { ShcIssuerConfig, TrustConfig } from '../config.js';
 import { unprocessable } from '../fhir/outcome.js';
@@ -45,11 +45,10 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     const jwk = await keys.find(issuer, kid);
     if (!jwk) throw unprocessable('The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
     const key = await issuerVerificationKey(jwk);
-    try {
-      await compactVerify(jws, key, { algorithms: ['ES256'] });
-    } catch {
-      throw unprocessable('The SMART Health Card signature does not verify');
-    }
+    // ES256 over the exact ASCII of `header.payload`; JOSE signatures are r||s (IEEE P1363), not DER.
+    const dot = jws.lastIndexOf('.');
+    const valid = verifySignature('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
+    if (!valid) throw unprocessable('The SMART Health Card signature does not verify');
     return jwk;
   }
 
