@@ -7,22 +7,13 @@ import type { SubscriptionRequest } from './subscription-request.js';
 
 export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
 
-export interface StoredSubscription {
+/** What was asked for (topic kept as its canonical URL), plus the subscription's life so far. */
+export interface StoredSubscription extends Omit<SubscriptionRequest, 'topic'> {
   id: string;
   organization: string;
   clientId: string;
   topic: string;
   status: SubscriptionStatus;
-  filters: Filter[];
-  endpoint: string;
-  headers: string[];
-  contentType: string;
-  payload: PayloadContent;
-  heartbeatSeconds: number | undefined;
-  timeoutSeconds: number;
-  maxCount: number | undefined;
-  end: Date | undefined;
-  resource: Subscription;
   eventCount: number;
   error: { code: SubscriptionErrorCode; text: string } | undefined;
   lastNotifiedAt: Date | undefined;
