@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { openPglite } from '../src/db/pglite.js';
 import { createLogger } from '../src/log.js';
 import { createServices } from '../src/services.js';
+import { accessTokens } from '../src/identity/access-token.js';
 import { load } from './lib/load.js';
 import { helloWorld, serve } from './lib/servers.js';
 import type { Bench, BenchRow } from './types.js';
@@ -61,6 +62,21 @@ export const bench: Bench = {
       const f = await load({ url: `${floor.url}/`, connections: 20, durationSec: 5 });
       const h = await load({ url: `${gw.url}/health`, connections: 20, durationSec: 5 });
       rows.push({ name: 'GET /health', value: h.rps, floor: f.rps, unit: 'req/s', higherIsBetter: true, goal: '>= 0.5', note: `p99 ${h.p99} ms vs ${f.p99} ms` });
+      // Validation-heavy: an EHR's Encounter is validated against R4 (structure, bindings, invariants), stored, and its events queued.
+      const ehr = { clientId: 'ehr', organization: 'Clinic A', scopes: ['system/Encounter.write'] };
+      const token = (await accessTokens(services.keys, config.publicBaseUrl, services.clock).issue(ehr)).token;
+      const encounter = JSON.stringify({
+        resourceType: 'Encounter',
+        status: 'in-progress',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+        type: [{ coding: [{ system: 'http://snomed.info/sct', code: '185349003', display: 'Encounter for check up' }] }],
+        subject: { reference: 'Patient/bench' },
+        period: { start: '2026-11-23T09:00:00Z' },
+        reasonCode: [{ text: 'Blood pressure check' }],
+      });
+      const v = await load({ url: `${gw.url}/fhir/Encounter`, method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` }, body: encounter, connections: 20, durationSec: 5 });
+      if (v.non2xx) throw new Error(`POST /fhir/Encounter answered non-2xx ${v.non2xx} times`);
+      rows.push({ name: 'POST /fhir/Encounter (validate + store + outbox)', value: v.rps, floor: f.rps, unit: 'req/s', higherIsBetter: true, note: `p99 ${v.p99} ms vs ${f.p99} ms` });
     } finally {
       await gw.close();
       await floor.close();
