@@ -5,7 +5,7 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-/** Background work of every replica (notification delivery joins here). */
+/** Background work every replica runs: notification delivery (replicas share it through the outbox). */
 export function startWorkers(s: Services): Workers {
   const delivery = createDeliveryWorker(s);
   delivery.start();

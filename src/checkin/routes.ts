@@ -53,7 +53,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     };
     const first = await load();
     if (!first) throw notFound('No such check-in session');
-    if (!req.accepts(['application/json', 'text/event-stream']) || req.get('accept')?.includes('text/event-stream') !== true) {
+    if (!req.get('accept')?.includes('text/event-stream')) {
       res.json(sessionView(first));
       return;
     }
