@@ -32,6 +32,8 @@ describe('static pages', () => {
     assert.equal(js.status, 200);
     assert.match(String(js.headers['content-type']), /javascript/);
     assert.equal(js.headers['cache-control'], 'public, max-age=300, must-revalidate');
+    const base = await request(app).get('/web/base.css');
+    assert.match(String(base.headers['content-type']), /^text\/css/);
     const css = await request(app).get('/web/kiosk.css');
     assert.match(String(css.headers['content-type']), /^text\/css/);
     for (const path of ['/web/kiosk.html', '/web/routes.ts', '/web/..%2Froutes.ts', '/web/%2e%2e%2fstatic%2fview.js']) {
