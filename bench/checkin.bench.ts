@@ -1,22 +1,19 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { completeCheckin } from '../src/checkin/checkin-service.js';
 import { createPayloadResolver } from '../src/checkin/resolve.js';
 import { loadConfig, trustFileSchema } from '../src/config.js';
 import { openPglite } from '../src/db/pglite.js';
+import { accessTokens } from '../src/identity/access-token.js';
 import { createLogger } from '../src/log.js';
 import { createServices } from '../src/services.js';
 import { createShcVerifier } from '../src/shc/verify.js';
 import { shlMetrics } from '../src/shl/metrics.js';
+import { SHC_VECTORS, readVector, shcExampleIssuer } from '../test/helpers/fixtures.js';
 import { patientClaims, startIdp } from '../test/helpers/idp.js';
 import { load } from './lib/load.js';
 import { serve } from './lib/servers.js';
 import type { Bench, BenchRow } from './types.js';
 
-const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/specs/vectors/shc');
-const SHC_ISSUER = 'https://spec.smarthealth.cards/examples/issuer';
 const FLOOR_OPS = 300;
 
 /**
@@ -27,11 +24,10 @@ export const bench: Bench = {
   name: 'checkin',
   async run(): Promise<BenchRow[]> {
     const idp = await startIdp();
-    const jwks = JSON.parse(readFileSync(path.join(VECTORS, 'issuer.jwks.public.json'), 'utf8'));
-    const qr = readFileSync(path.join(VECTORS, 'example-00-f-qr-code-numeric-value-0.txt'), 'utf8').trim();
+    const qr = readVector(SHC_VECTORS, 'example-00-f-qr-code-numeric-value-0.txt').trim();
     const trust = trustFileSchema.parse({
       identityProviders: [idp.providerConfig()],
-      shcIssuers: [{ iss: SHC_ISSUER, jwks }],
+      shcIssuers: [shcExampleIssuer()],
       outboundAllowlist: ['127.0.0.1'],
     });
     const config = { ...loadConfig({ DATA_DIR: 'memory:', LOG_LEVEL: 'silent', WORKERS: 'off' }), trust };
@@ -39,7 +35,6 @@ export const bench: Bench = {
     const gw = await serve(buildApp(s));
     const identityToken = await idp.token({ sub: 'bench-patient', ...patientClaims() }, { expiresIn: 3600 });
     const client = { clientId: 'kiosk', organization: 'Clinic A', scopes: ['system/checkin.write'] };
-    const { accessTokens } = await import('../src/identity/access-token.js');
     const kioskToken = (await accessTokens(s.keys, config.publicBaseUrl, s.clock).issue(client)).token;
     try {
       const resolve = createPayloadResolver({

@@ -10,7 +10,7 @@ import { checkTarget, createGuardedFetch, type Resolver } from '../../src/net/gu
 import { OutboundError, type GuardedFetch, type OutboundErrorKind } from '../../src/net/types.js';
 import { buildShlink } from '../../src/shl/link.js';
 import { testDatabases } from '../helpers/db.js';
-import { SHC_VECTORS, readVector } from '../helpers/fixtures.js';
+import { readVector, SHC_VECTORS, shcExampleIssuer } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 import { startShlWalletHost, type ShlWalletHost } from '../helpers/shl-wallet-host.js';
@@ -27,7 +27,6 @@ import { restHookSubscription } from './subscription-body.js';
 
 const KEY = Buffer.alloc(32, 9).toString('base64url');
 const KIOSK = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read', 'system/Subscription.read', 'system/Subscription.write'] };
-const SHC_ISSUER = 'https://spec.smarthealth.cards/examples/issuer';
 const cardFile = readVector(SHC_VECTORS, 'example-00-e-file.smart-health-card');
 const PUBLIC_IP = '93.184.215.14';
 
@@ -189,7 +188,7 @@ for (const tdb of testDatabases()) {
         db: await tdb.open(),
         trust: {
           identityProviders: [idp.providerConfig()],
-          shcIssuers: [{ iss: SHC_ISSUER, jwks: JSON.parse(readVector(SHC_VECTORS, 'issuer.jwks.public.json')) }],
+          shcIssuers: [shcExampleIssuer()],
           outboundAllowlist: allowlist,
         },
       });

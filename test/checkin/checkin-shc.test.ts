@@ -4,11 +4,10 @@ import type { Bundle, Provenance } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { ManualClock } from '../../src/clock.js';
 import { testDatabases } from '../helpers/db.js';
-import { SHC_EXAMPLE_TIME, SHC_VECTORS, readVector } from '../helpers/fixtures.js';
+import { readVector, SHC_EXAMPLE_ISSUER, SHC_EXAMPLE_TIME, SHC_VECTORS, shcExampleIssuer } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 
-const SHC_ISSUER = 'https://spec.smarthealth.cards/examples/issuer';
 const KIOSK = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read'] };
 const numericQr = readVector(SHC_VECTORS, 'example-00-f-qr-code-numeric-value-0.txt').trim();
 const jws = readVector(SHC_VECTORS, 'example-00-d-jws.txt').trim();
@@ -35,7 +34,7 @@ for (const tdb of testDatabases()) {
         clock,
         trust: {
           identityProviders: [idp.providerConfig()],
-          shcIssuers: [{ iss: SHC_ISSUER, jwks: JSON.parse(readVector(SHC_VECTORS, 'issuer.jwks.public.json')) }],
+          shcIssuers: [shcExampleIssuer()],
           outboundAllowlist: ['127.0.0.1'],
         },
       });
@@ -67,7 +66,7 @@ for (const tdb of testDatabases()) {
         const immunization = bundle.entry!.find((e) => e.resource!.resourceType === 'Immunization')!.resource as { patient: { reference: string } };
         assert.equal(immunization.patient.reference, `Patient/${patient.id}`, 'resource:0 references rewritten');
         const prov = bundle.entry!.find((e) => e.resource!.resourceType === 'Provenance')!.resource as Provenance;
-        assert.equal(prov.entity![0]!.what.identifier!.value, SHC_ISSUER);
+        assert.equal(prov.entity![0]!.what.identifier!.value, SHC_EXAMPLE_ISSUER);
         assert.equal(prov.entity![0]!.extension![0]!.valueBoolean, true);
       });
     }

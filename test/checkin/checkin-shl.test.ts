@@ -6,12 +6,11 @@ import type { Bundle, Provenance } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { buildShlink } from '../../src/shl/link.js';
 import { testDatabases } from '../helpers/db.js';
-import { SHC_VECTORS, clipboardBundle, readVector } from '../helpers/fixtures.js';
+import { clipboardBundle, readVector, SHC_EXAMPLE_ISSUER, SHC_VECTORS, shcExampleIssuer } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 import { startShlWalletHost, type ShlWalletHost } from '../helpers/shl-wallet-host.js';
 
-const SHC_ISSUER = 'https://spec.smarthealth.cards/examples/issuer';
 const KIOSK = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read'] };
 const cardFile = readVector(SHC_VECTORS, 'example-00-e-file.smart-health-card');
 const KEY = Buffer.alloc(32, 1).toString('base64url');
@@ -43,7 +42,7 @@ for (const tdb of testDatabases()) {
         db: await tdb.open(),
         trust: {
           identityProviders: [idp.providerConfig()],
-          shcIssuers: [{ iss: SHC_ISSUER, jwks: JSON.parse(readVector(SHC_VECTORS, 'issuer.jwks.public.json')) }],
+          shcIssuers: [shcExampleIssuer()],
           outboundAllowlist: ['127.0.0.1'],
         },
       });
@@ -70,7 +69,7 @@ for (const tdb of testDatabases()) {
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const prov = (r.body as Bundle).entry!.find((e) => e.resource!.resourceType === 'Provenance')!.resource as Provenance;
       assert.equal(prov.entity![0]!.extension![0]!.valueBoolean, true);
-      assert.match(prov.entity![0]!.what.identifier!.value!, new RegExp(SHC_ISSUER));
+      assert.match(prov.entity![0]!.what.identifier!.value!, new RegExp(SHC_EXAMPLE_ISSUER));
       const direct = await request(gw.app)
         .post('/checkin')
         .auth(kiosk, { type: 'bearer' })

@@ -11,6 +11,14 @@ export function readVector(dir: string, name: string): string {
   return readFileSync(path.join(dir, name), 'utf8');
 }
 
+/** The issuer of the spec's example cards. */
+export const SHC_EXAMPLE_ISSUER = 'https://spec.smarthealth.cards/examples/issuer';
+
+/** That issuer as a trusted `shcIssuers` entry, with its published keys inline (no network). */
+export function shcExampleIssuer(): { iss: string; jwks: { keys: Record<string, unknown>[] } } {
+  return { iss: SHC_EXAMPLE_ISSUER, jwks: JSON.parse(readVector(SHC_VECTORS, 'issuer.jwks.public.json')) as { keys: Record<string, unknown>[] } };
+}
+
 /** 2023-06-23T00:00:00Z: a day after the spec example cards were issued (their nbf). */
 export const SHC_EXAMPLE_TIME = Date.UTC(2023, 5, 23);
 
