@@ -42,9 +42,9 @@ export async function migrate(db: Db, migrations = listMigrations()): Promise<st
   });
 }
 
-/** True when every migration on disk is recorded (readiness). */
-export async function migrationsApplied(db: Db, migrations = listMigrations()): Promise<boolean> {
+/** The expected migrations not yet recorded (readiness: ready when none are). */
+export async function pendingMigrations(db: Db, expected: readonly string[]): Promise<string[]> {
   const rows = (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows;
   const done = new Set(rows.map((r) => r.name));
-  return migrations.every((m) => done.has(m.name));
+  return expected.filter((name) => !done.has(name));
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { pendingMigrations } from '../db/migrate.js';
 import { issue, outcome } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import type { Services } from '../services.js';
@@ -11,9 +12,7 @@ export function opsRoutes(s: Pick<Services, 'db' | 'metrics' | 'migrations'>): R
   });
   r.get('/ready', async (_req, res) => {
     try {
-      const { rows } = await s.db.query<{ name: string }>('SELECT name FROM schema_migration');
-      const done = new Set(rows.map((x) => x.name));
-      const missing = s.migrations.filter((m) => !done.has(m));
+      const missing = await pendingMigrations(s.db, s.migrations);
       if (missing.length) {
         sendFhir(res, 503, outcome([issue('transient', `Migrations not yet applied: ${missing.join(', ')}`)]));
         return;
