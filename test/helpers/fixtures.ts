@@ -3,9 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, BundleEntry, Composition } from '@medplum/fhirtypes';
 
-export const SHARED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared');
-export const SHC_VECTORS = path.join(SHARED, 'specs/vectors/shc');
-export const SHL_VECTORS = path.join(SHARED, 'specs/vectors/shl');
+export const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../vectors');
+export const SHC_VECTORS = path.join(VECTORS, 'shc');
+export const SHL_VECTORS = path.join(VECTORS, 'shl');
 
 export function readVector(dir: string, name: string): string {
   return readFileSync(path.join(dir, name), 'utf8');
