@@ -48,3 +48,16 @@ export async function getCheckin(q: Queryable, id: string): Promise<CheckinRecor
       }
     : undefined;
 }
+
+/** The organization's newest check-ins, newest first (a front desk's arrivals list). */
+export async function recentCheckins(
+  q: Queryable,
+  organization: string,
+  limit: number,
+): Promise<{ id: string; patientId: string; patientIssuer: string; patientSubject: string; createdAt: Date }[]> {
+  const { rows } = await q.query<{ id: string; patient_id: string; patient_issuer: string; patient_subject: string; created_at: Date }>(
+    'SELECT id, patient_id, patient_issuer, patient_subject, created_at FROM checkin WHERE organization = $1 ORDER BY created_at DESC LIMIT $2',
+    [organization, limit],
+  );
+  return rows.map((r) => ({ id: r.id, patientId: r.patient_id, patientIssuer: r.patient_issuer, patientSubject: r.patient_subject, createdAt: r.created_at }));
+}

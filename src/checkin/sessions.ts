@@ -70,3 +70,12 @@ export function assertOpen(s: CheckinSession | undefined): CheckinSession {
 export async function completeSession(q: Queryable, id: string, checkinId: string): Promise<void> {
   await q.query("UPDATE checkin_session SET status = 'completed', checkin_id = $2 WHERE id = $1", [id, checkinId]);
 }
+
+/** The newest session of a kiosk still waiting for a wallet: the code its screen shows now. */
+export async function newestWaitingSession(q: Queryable, clientId: string, now: number): Promise<CheckinSession | undefined> {
+  const { rows } = await q.query<SessionRow>(
+    "SELECT * FROM checkin_session WHERE client_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1",
+    [clientId, new Date(now)],
+  );
+  return rows[0] ? fromRow(rows[0], now) : undefined;
+}

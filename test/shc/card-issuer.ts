@@ -2,22 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateRawSync } from 'node:zlib';
 import type { Bundle } from '@medplum/fhirtypes';
-import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, type JWK } from 'jose';
+import type { IssuerKey } from '../../src/demo/shc-issuer.js';
 import { HEALTH_CARD_TYPE } from '../../src/shc/types.js';
 
-/** A P-256 key as an SHC issuer publishes it (kid = thumbprint), with its private half for signing test cards. */
-export interface IssuerKey {
-  kid: string;
-  publicJwk: JWK & { crlVersion?: number };
-  privateKey: CryptoKey;
-}
-
-export async function issuerKey(extra: Partial<JWK> & { crlVersion?: number } = {}): Promise<IssuerKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const { x, y } = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x: x!, y: y! }, 'sha256');
-  return { kid, privateKey, publicJwk: { kty: 'EC', crv: 'P-256', x, y, kid, use: 'sig', alg: 'ES256', ...extra } };
-}
+export { issuerKey, type IssuerKey } from '../../src/demo/shc-issuer.js';
 
 export const minimalBundle: Bundle = {
   resourceType: 'Bundle',

@@ -1,0 +1,41 @@
+import type { Subscription } from '@medplum/fhirtypes';
+import { BP } from '../notifications/backport.js';
+import { topicById, type Topic } from '../notifications/topics.js';
+
+/** The encounter-start topic: a check-in's arrival Encounter fires it. */
+export const ENCOUNTER_START = (topicById('encounter-start') as Topic).url;
+
+/**
+ * The aligned network's rest-hook Subscription (R4 Backport profile), full-resource payloads so
+ * the network sees the Encounter itself. `patientFilter` (`system|value`) narrows it to named
+ * patients: required once the network subscribes across organizations.
+ */
+export function networkSubscription(endpoint: string, patientFilter?: string): Subscription {
+  return {
+    resourceType: 'Subscription',
+    meta: { profile: [BP.subscriptionProfile] },
+    status: 'requested',
+    reason: 'Demo aligned network: arrivals at the demo clinic',
+    criteria: ENCOUNTER_START,
+    ...(patientFilter ? { _criteria: { extension: [{ url: BP.filterCriteria, valueString: `Encounter?patient.identifier=${patientFilter}` }] } } : {}),
+    channel: {
+      type: 'rest-hook',
+      endpoint,
+      payload: 'application/fhir+json',
+      _payload: { extension: [{ url: BP.payloadContent, valueCode: 'full-resource' }] },
+      extension: [{ url: BP.heartbeatPeriod, valueUnsignedInt: 3600 }],
+    },
+  } as Subscription;
+}
+
+/** Subscribes the network with its access token; returns the Subscription id. */
+export async function subscribeNetwork(gatewayUrl: string, token: string, endpoint: string): Promise<string> {
+  const res = await fetch(`${gatewayUrl}/fhir/Subscription`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
+    body: JSON.stringify(networkSubscription(endpoint)),
+  });
+  const body = (await res.json()) as Subscription;
+  if (res.status !== 201 || !body.id) throw new Error(`the network's Subscription was refused: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return body.id;
+}

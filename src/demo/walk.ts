@@ -1,0 +1,322 @@
+import { isDeepStrictEqual } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
+import type { Bundle, Coverage, Encounter, Extension, Provenance, Resource } from '@medplum/fhirtypes';
+import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
+import { assessAssurance } from '../identity/assurance.js';
+import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
+import { decryptFile, keyBytes } from '../shl/jwe.js';
+import type { Demo } from './demo.js';
+import { DEMO_PATIENTS, visitDocument, type DemoPatient } from './patients.js';
+
+/**
+ * The demo's flow without a browser: every step does what a kiosk, wallet, EHR, network or patient
+ * would do against the running gateway, and checks what it claims (signatures verified,
+ * ciphertext decrypted, content compared), not just status codes.
+ */
+
+export interface WalkStep {
+  name: string;
+  run(w: WalkState): Promise<string>;
+}
+
+interface WalkState {
+  demo: Demo;
+  /** Shares a link from the wallet (SHL path); `cardHolder` shows a health card to the kiosk (SHC path). */
+  linkHolder: DemoPatient;
+  cardHolder: DemoPatient;
+  identityToken?: string;
+  session?: { id: string; url: string };
+  checkins: { via: 'shlink' | 'shc'; id: string; bundle: Bundle }[];
+  visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle; healthCardInLink: boolean };
+  files?: { contentType: string; content: string }[];
+}
+
+class StepFailed extends Error {}
+
+function check(condition: unknown, why: string): asserts condition {
+  if (!condition) throw new StepFailed(why);
+}
+
+async function call(w: WalkState, method: string, path: string, o: { token?: string; json?: unknown; fhir?: boolean } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${w.demo.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}),
+      ...(o.json !== undefined ? { 'Content-Type': o.fhir ? 'application/fhir+json' : 'application/json' } : {}),
+      Accept: 'application/json, application/fhir+json',
+    },
+    ...(o.json !== undefined ? { body: JSON.stringify(o.json) } : {}),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: res.status, body };
+}
+
+function expectStatus(r: { status: number; body: any }, status: number, what: string): any {
+  if (r.status !== status) {
+    const why = r.body?.issue?.[0]?.diagnostics ?? r.body?.error_description ?? JSON.stringify(r.body).slice(0, 200);
+    throw new StepFailed(`${what} answered ${r.status}, not ${status}: ${why}`);
+  }
+  return r.body;
+}
+
+const resources = (b: Bundle) => (b.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
+const ofType = <T extends Resource>(b: Bundle, type: T['resourceType']) => resources(b).filter((r): r is T => r.resourceType === type);
+const fullName = (p: DemoPatient) => `${p.given.join(' ')} ${p.family}`;
+const part = (ext: Extension | undefined, url: string) => ext?.extension?.find((e) => e.url === url);
+
+function provenanceOf(bundle: Bundle): Provenance {
+  const [provenance] = ofType<Provenance>(bundle, 'Provenance');
+  check(provenance, 'the check-in has no Provenance');
+  return provenance;
+}
+
+/** Who the Provenance says vouched for the patient, at which assurance, and whether the source was verified. */
+function provenanceFacts(bundle: Bundle) {
+  const provenance = provenanceOf(bundle);
+  const informant = provenance.agent?.find((a) => a.type?.coding?.[0]?.code === 'informant');
+  const assurance = informant?.extension?.find((e) => e.url === ASSURANCE_EXTENSION);
+  const source = provenance.entity?.find((e) => e.role === 'source');
+  return {
+    provenance,
+    issuer: informant?.who?.identifier?.system,
+    subject: informant?.who?.identifier?.value,
+    ial: part(assurance, 'ial')?.valueInteger,
+    aal: part(assurance, 'aal')?.valueInteger,
+    source: source?.what?.identifier?.value,
+    verified: source?.extension?.find((e) => e.url === SOURCE_VERIFIED_EXTENSION)?.valueBoolean,
+  };
+}
+
+const identityTokenIssued: WalkStep = {
+  name: 'identity token issued',
+  async run(w) {
+    const { idp } = w.demo;
+    const p = w.linkHolder;
+    w.identityToken = (await w.demo.wallet.signIn(p)).identityToken;
+    const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+    const { payload, protectedHeader } = await jwtVerify(w.identityToken, createRemoteJWKSet(new URL(discovery.jwks_uri)), {
+      issuer: idp.issuer,
+      audience: idp.audience,
+      algorithms: ['ES256'],
+    });
+    check(payload.sub === p.id && payload.birthdate === p.birthDate, 'the token names someone else');
+    const assurance = assessAssurance(payload, idp.providerConfig().assurance, Math.floor(Date.now() / 1000));
+    check(assurance.ial === 2 && assurance.aal === 2, `the token proves IAL${assurance.ial}/AAL${assurance.aal}, not IAL2/AAL2`);
+    return `${fullName(p)}: ${protectedHeader.alg} signature verified with the provider's JWKS; IAL2 (acr) and AAL2 (amr ${String(payload.amr)})`;
+  },
+};
+
+const kioskSessionOpened: WalkStep = {
+  name: 'kiosk session opened',
+  async run(w) {
+    const kiosk = await w.demo.token('kiosk');
+    const session = expectStatus(await call(w, 'POST', '/checkin/sessions', { token: kiosk }), 201, 'POST /checkin/sessions');
+    check(session.url === `${w.demo.baseUrl}/checkin/sessions/${session.id}/submit`, 'the QR does not encode the session’s submit URL');
+    check(String(session.qr?.png).startsWith('data:image/png;base64,') && String(session.qr?.svg).includes('<svg'), 'the session has no QR image');
+    const status = expectStatus(await call(w, 'GET', `/checkin/sessions/${session.id}`, { token: kiosk }), 200, 'GET the session');
+    check(status.status === 'waiting', `the new session is ${status.status}`);
+    w.session = { id: session.id, url: session.url };
+    return `QR for ${session.url.replace(session.id, '…')}, waiting until ${session.expiresAt}`;
+  },
+};
+
+const walletSubmittedShl: WalkStep = {
+  name: 'wallet submitted SHL',
+  async run(w) {
+    check(w.session && w.identityToken, 'no session or identity token from the steps before');
+    const p = w.linkHolder;
+    const shlink = await w.demo.wallet.shareHistory(p);
+    const submitPath = new URL(w.session.url).pathname;
+    const bundle = expectStatus(await call(w, 'POST', submitPath, { token: w.identityToken, json: { shlink } }), 201, 'the wallet’s submission') as Bundle;
+    const patient = ofType(bundle, 'Patient')[0] as { name?: { given?: string[] }[]; birthDate?: string } | undefined;
+    check(patient?.birthDate === p.birthDate && patient.name?.[0]?.given?.[0] === p.given[0], 'the stored Patient is not the one who signed in');
+    const coverage = ofType<Coverage>(bundle, 'Coverage')[0];
+    check(coverage?.subscriberId === p.insurance.memberId, 'the insurance card did not arrive');
+    const kiosk = await w.demo.token('kiosk');
+    const session = expectStatus(await call(w, 'GET', `/checkin/sessions/${w.session.id}`, { token: kiosk }), 200, 'GET the session');
+    check(session.status === 'completed' && session.checkinId === bundle.id, 'the kiosk’s session did not turn to completed with this check-in');
+    w.checkins.push({ via: 'shlink', id: bundle.id as string, bundle });
+    const count = (t: Resource['resourceType']) => ofType(bundle, t).length;
+    return `check-in ${bundle.id}: Patient, Coverage ${coverage.subscriberId}, ${count('Condition')} conditions, ${count('AllergyIntolerance')} allergy, ${count('MedicationStatement')} medicines; the kiosk's session is completed`;
+  },
+};
+
+const storedWithProvenance: WalkStep = {
+  name: 'check-in stored with Provenance',
+  async run(w) {
+    const [first] = w.checkins;
+    check(first, 'no check-in from the steps before');
+    const stored = expectStatus(await call(w, 'GET', `/checkin/${first.id}`, { token: await w.demo.token('ehr') }), 200, 'the EHR’s GET /checkin/{id}') as Bundle;
+    check(isDeepStrictEqual(stored, first.bundle), 'the EHR reads something else than the wallet was answered');
+    const f = provenanceFacts(stored);
+    check(f.issuer === w.demo.idp.issuer && f.subject === w.linkHolder.id, 'the Provenance does not name the identity provider and subject');
+    check(f.ial === 2 && f.aal === 2, `the Provenance records IAL${f.ial}/AAL${f.aal}`);
+    check(f.source?.startsWith('http://127.0.0.1:') && f.verified === false, 'the Provenance does not record the wallet’s link host as an unverified source');
+    const targets = new Set(f.provenance.target?.map((t) => t.reference));
+    const missing = resources(stored).filter((r) => r.resourceType !== 'Provenance' && !targets.has(`${r.resourceType}/${r.id}`));
+    check(missing.length === 0, `the Provenance leaves out ${missing.map((r) => r.resourceType).join(', ')}`);
+    return `read back by the EHR: identity ${f.issuer} IAL${f.ial}/AAL${f.aal}, source ${f.source} (unverified FHIR file), ${targets.size} targets`;
+  },
+};
+
+const kioskScannedShc: WalkStep = {
+  name: "kiosk scanned wallet's SHC",
+  async run(w) {
+    const p = w.cardHolder;
+    const card = await w.demo.wallet.healthCard(p);
+    const { identityToken } = await w.demo.wallet.signIn(p);
+    const kiosk = await w.demo.token('kiosk');
+    const bundle = expectStatus(await call(w, 'POST', '/checkin', { token: kiosk, json: { identityToken, shc: [card.qrText] } }), 201, 'the kiosk’s POST /checkin') as Bundle;
+    const f = provenanceFacts(bundle);
+    check(f.verified === true && f.source === w.demo.issuer.iss, 'the card was not recorded as verified from the demo issuer');
+    check(f.subject === p.id, 'the check-in is bound to someone else');
+    check(ofType<Coverage>(bundle, 'Coverage')[0]?.subscriberId === p.insurance.memberId, 'the insurance card on the health card did not arrive');
+    w.checkins.push({ via: 'shc', id: bundle.id as string, bundle });
+    return `${fullName(p)}: ${card.qrText.length}-character shc:/ QR, signature verified by the gateway (issuer ${f.source}), check-in ${bundle.id}`;
+  },
+};
+
+const networkNotified: WalkStep = {
+  name: 'network notified',
+  async run(w) {
+    const { subscriber, subscriptionId } = w.demo.network;
+    const arrivals = w.checkins.map((c) => ofType<Encounter>(c.bundle, 'Encounter')[0]);
+    check(arrivals.length === 2 && arrivals.every(Boolean), 'the check-ins have no arrival Encounter');
+    const delivered = () =>
+      subscriber.delivered
+        .filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification')
+        .flatMap((n) => ofType<Encounter>(n.bundle, 'Encounter'));
+    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => delivered().some((e) => e.id === a?.id)), 30_000).catch((e: Error) => {
+      throw new StepFailed(e.message);
+    });
+    for (const a of arrivals) {
+      const seen = delivered().find((e) => e.id === a?.id);
+      check(seen?.status === 'arrived' && seen.subject?.reference === a?.subject?.reference, 'a notification carries another Encounter than the check-in stored');
+    }
+    return `Subscription ${subscriptionId} (rest-hook, encounter-start, full-resource): both arrival Encounters delivered to ${subscriber.url}, event numbers ${subscriber.events(subscriptionId).join(', ')}`;
+  },
+};
+
+const visitSummaryPosted: WalkStep = {
+  name: 'visit summary posted',
+  async run(w) {
+    const [first] = w.checkins;
+    check(first, 'no check-in from the steps before');
+    const patientId = ofType(first.bundle, 'Patient')[0]?.id as string;
+    const document = visitDocument(w.linkHolder, patientId, new Date());
+    const ehr = await w.demo.token('ehr');
+    const result = expectStatus(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
+    check(String(result.shlink).startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
+    const stored = expectStatus(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
+    check(isDeepStrictEqual(stored, document), 'the stored visit document differs from the one posted');
+    w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document, healthCardInLink: result.healthCard.fitsSingleQr };
+    return `visit ${result.visitId} for check-in ${first.id}; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
+  },
+};
+
+const shlOpenedAndDecrypted: WalkStep = {
+  name: 'SHL opened and decrypted',
+  async run(w) {
+    check(w.visit, 'no visit from the step before');
+    const link = JSON.parse(Buffer.from(w.visit.shlink.slice('shlink:/'.length), 'base64url').toString('utf8')) as { url: string; key: string; flag?: string };
+    check(link.url.startsWith(`${w.demo.baseUrl}/shl/`) && !link.flag?.includes('P'), 'the link does not point at the gateway’s SHL host');
+    const res = await fetch(link.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ recipient: 'Demo wallet' }) });
+    const manifest = expectStatus({ status: res.status, body: await res.json() }, 200, 'the manifest request') as { files: { contentType: string; embedded?: string; location?: string }[] };
+    const key = keyBytes(link.key);
+    w.files = [];
+    for (const f of manifest.files) {
+      const jwe = f.embedded ?? (await (await fetch(f.location as string)).text());
+      const { content } = await decryptFile(jwe, key);
+      w.files.push({ contentType: f.contentType, content });
+    }
+    const fhir = w.files.find((f) => f.contentType === FHIR_TYPE);
+    check(fhir && isDeepStrictEqual(JSON.parse(fhir.content), w.visit.document), 'the decrypted FHIR file is not the visit document');
+    return `manifest with ${manifest.files.length} files (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
+  },
+};
+
+const healthCardVerified: WalkStep = {
+  name: "health card verified against the gateway's JWKS",
+  async run(w) {
+    check(w.visit, 'no visit from the steps before');
+    // A card that fits one QR travels in the link; a larger one is the patient's download.
+    const inLink = w.files?.find((f) => f.contentType === SHC_TYPE)?.content;
+    check(inLink || !w.visit.healthCardInLink, 'the link leaves out the health card that fits one QR');
+    const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
+    const file = inLink ?? expectStatus(await call(w, 'GET', `/visits/${w.visit.visitId}/health-card`, { token: identityToken }), 200, 'the health card download');
+    const [jws] = (typeof file === 'string' ? (JSON.parse(file) as { verifiableCredential: string[] }) : (file as { verifiableCredential: string[] })).verifiableCredential;
+    const jwks = (await (await fetch(`${w.demo.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+    const { payload, protectedHeader } = await compactVerify(jws as string, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
+    const card = JSON.parse(inflateRawSync(payload).toString('utf8')) as { iss: string; vc: { credentialSubject: { fhirBundle: Bundle } } };
+    check(card.iss === w.demo.baseUrl, `the card's iss is ${card.iss}, not the gateway`);
+    const composition = ofType(card.vc.credentialSubject.fhirBundle, 'Composition')[0] as { title?: string } | undefined;
+    check(composition?.title === (ofType(w.visit.document, 'Composition')[0] as { title?: string }).title, 'the card holds another document');
+    return `${inLink ? 'card from the link' : 'card downloaded by the patient'}: ES256 signature (kid ${String(protectedHeader.kid).slice(0, 12)}…) verified with ${w.demo.baseUrl}/.well-known/jwks.json; iss is the gateway; it holds the visit document`;
+  },
+};
+
+const plainLanguageSummary: WalkStep = {
+  name: 'plain-language summary',
+  async run(w) {
+    check(w.visit, 'no visit from the steps before');
+    const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
+    const answer = expectStatus(await call(w, 'POST', `/visits/${w.visit.visitId}/$plain-language-summary`, { token: identityToken, json: {} }), 200, 'the patient’s summary request');
+    const keyless = !w.demo.services.config.anthropic.apiKey;
+    if (keyless) check(answer.aiGenerated === false && answer.fallbackReason === 'no-api-key', 'without an API key the deterministic fallback did not answer');
+    const refs = new Set((w.visit.document.entry ?? []).flatMap((e) => [e.fullUrl, e.resource?.id ? `${e.resource.resourceType}/${e.resource.id}` : undefined]));
+    const statements = [answer.summary.whatHappened, ...answer.summary.diagnoses, ...answer.summary.medications, ...answer.summary.nextSteps];
+    check(statements.every((s: { sources: string[] }) => s.sources.length > 0 && s.sources.every((r) => refs.has(r))), 'a statement cites nothing, or something not in the visit');
+    const diagnosis = w.linkHolder.visit.diagnosis[2];
+    check(answer.summary.diagnoses.some((s: { text: string }) => s.text.includes(diagnosis)), `the summary does not name the diagnosis (${diagnosis})`);
+    check(typeof answer.disclaimer === 'string' && answer.summary.whenToSeekCare.text, 'no disclaimer or when-to-seek-care advice');
+    return `${answer.aiGenerated ? `AI-written by ${answer.model}` : `deterministic fallback (${answer.fallbackReason})`}: ${statements.length} statements, each citing the visit's entries; "${answer.label}"`;
+  },
+};
+
+export const WALK_STEPS: readonly WalkStep[] = [
+  identityTokenIssued,
+  kioskSessionOpened,
+  walletSubmittedShl,
+  storedWithProvenance,
+  kioskScannedShc,
+  networkNotified,
+  visitSummaryPosted,
+  shlOpenedAndDecrypted,
+  healthCardVerified,
+  plainLanguageSummary,
+];
+
+export interface WalkResult {
+  ok: number;
+  total: number;
+  failed?: { step: string; why: string };
+}
+
+/** Runs the steps in order, printing one line each; stops at the first failure (later steps need earlier ones). */
+export async function walk(demo: Demo, print: (line: string) => void): Promise<WalkResult> {
+  const [linkHolder, cardHolder] = DEMO_PATIENTS as [DemoPatient, DemoPatient];
+  const w: WalkState = { demo, linkHolder, cardHolder, checkins: [] };
+  const total = WALK_STEPS.length;
+  let ok = 0;
+  for (const [i, step] of WALK_STEPS.entries()) {
+    const at = `${String(i + 1).padStart(2)}/${total}`;
+    try {
+      print(`ok   ${at} ${step.name}: ${await step.run(w)}`);
+      ok++;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      print(`FAIL ${at} ${step.name}: ${why}`);
+      print(`demo walk: ${ok}/${total} steps ok`);
+      return { ok, total, failed: { step: step.name, why } };
+    }
+  }
+  print(`demo walk: ${ok}/${total} steps ok`);
+  return { ok, total };
+}
