@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.js';
+import { startDemo, type Demo } from '../../src/demo/demo.js';
+import { DEMO_PATIENTS } from '../../src/demo/patients.js';
+import { launchChromium, noBrowser, openPage, screenshot } from '../web/browser.js';
+
+const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
+const [MARIA, JAMES] = DEMO_PATIENTS;
+
+/** The README's pictures: taken here, so they show the pages as they are. */
+async function docScreenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(DOCS, { recursive: true });
+  await page.screenshot({ path: path.join(DOCS, name), fullPage: true });
+}
+
+describe('the demo in Chromium: both QR directions, the EHR and the viewer', { skip: noBrowser }, () => {
+  let dir: string;
+  let demo: Demo;
+  let browser: Browser;
+  const errors: string[][] = [];
+
+  const open = async (url: string) => {
+    const { page, errors: pageErrors } = await openPage(browser);
+    errors.push(pageErrors);
+    await page.goto(url);
+    return page;
+  };
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ktc-demo-test-'));
+    demo = await startDemo({ config: loadConfig({ PORT: '0', PUBLIC_BASE_URL: 'http://127.0.0.1:0', LOG_LEVEL: 'info' }), dir });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await demo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('wallet scans the kiosk, kiosk scans the wallet, EHR sends the summary, the patient opens it', async () => {
+    // Wallet → kiosk: the kiosk shows its session code, the wallet reads it, the patient consents.
+    const kiosk = await open(`${demo.baseUrl}/demo/kiosk`);
+    await kiosk.locator('#qr').waitFor({ state: 'visible' });
+    assert.equal(new URL(kiosk.url()).pathname, '/kiosk');
+    await docScreenshot(kiosk, 'kiosk.png');
+
+    const wallet = await open(`${demo.baseUrl}/demo/wallet`);
+    await wallet.getByLabel('Who are you? (made-up patients)').selectOption(MARIA!.id);
+    await wallet.getByRole('button', { name: 'Scan the kiosk’s code' }).click();
+    await wallet.getByText('Demo Clinic asks for your health history and your insurance card. You signed in as Maria Elena Garcia.', { exact: false }).waitFor();
+    await screenshot(wallet, 'demo-wallet-consent');
+    await wallet.getByRole('button', { name: 'Share and check in' }).click();
+    await wallet.getByRole('heading', { name: 'Checked in at Demo Clinic' }).waitFor();
+    await kiosk.getByRole('heading', { name: 'Checked in: Maria' }).waitFor();
+
+    // A pasted address that is not this clinic's check-in code is refused before anything is sent.
+    await wallet.getByRole('button', { name: 'Start again' }).click();
+    await wallet.getByLabel('Or paste the kiosk code’s address').fill('https://elsewhere.example/checkin/sessions/x/submit');
+    await wallet.getByRole('button', { name: 'Use this code' }).click();
+    await wallet.getByText('That is not a check-in code of this clinic.').waitFor();
+
+    // Kiosk → wallet: the wallet shows its SMART Health Card code, the kiosk's scanner reads it.
+    await wallet.getByLabel('Who are you? (made-up patients)').selectOption(JAMES!.id);
+    await wallet.getByRole('button', { name: 'Show my code to the kiosk' }).click();
+    const cardQr = wallet.locator('#card-qr');
+    await cardQr.waitFor({ state: 'visible' });
+    assert.match(String(await cardQr.getAttribute('src')), /^data:image\/png;base64,/);
+    await screenshot(wallet, 'demo-wallet-card');
+    const scanner = await open(`${demo.baseUrl}/demo/scan`);
+    await scanner.getByRole('button', { name: 'Scan the wallet’s code' }).click();
+    await scanner.getByRole('heading', { name: 'Checked in: James' }).waitFor();
+
+    // The EHR lists both arrivals and sends Maria her visit summary.
+    const ehr = await open(`${demo.baseUrl}/demo/ehr`);
+    const maria = ehr.locator('li', { hasText: 'Maria Elena Garcia' });
+    await maria.waitFor();
+    await ehr.locator('li', { hasText: 'James Robert Okafor' }).waitFor();
+    await maria.getByRole('button', { name: 'Send visit summary' }).click();
+    await ehr.getByRole('heading', { name: 'Visit summary sent to Maria Elena Garcia' }).waitFor();
+    await screenshot(ehr, 'demo-ehr-sent');
+    assert.match(String(await ehr.locator('#sent-qr').getAttribute('src')), /^data:image\/png;base64,/);
+    const viewerUrl = String(await ehr.getByRole('link', { name: 'Open the patient’s viewer' }).getAttribute('href'));
+    assert.ok(viewerUrl.startsWith(`${demo.baseUrl}/view#shlink:/`), viewerUrl);
+
+    // The patient's viewer decrypts the link in the browser and shows the visit.
+    const viewer = await open(viewerUrl);
+    await viewer.locator('#summary').getByText('Asthma', { exact: false }).first().waitFor();
+    await docScreenshot(viewer, 'viewer.png');
+
+    assert.deepEqual(errors.flat(), [], 'no page logged an error (CSP violations included)');
+  });
+});
