@@ -18,8 +18,10 @@ export const DEMO_NETWORK_ORGANIZATION = DEMO_CLINIC;
 
 export type DemoRole = 'kiosk' | 'ehr' | 'network';
 
+export const DEMO_KIOSK_CLIENT_ID = 'demo-kiosk';
+
 const REGISTRATIONS: Record<DemoRole, Omit<ClientConfig, 'jwks' | 'jwksUri'>> = {
-  kiosk: { clientId: 'demo-kiosk', organization: DEMO_CLINIC, scopes: ['system/checkin.write', 'system/checkin.read'] },
+  kiosk: { clientId: DEMO_KIOSK_CLIENT_ID, organization: DEMO_CLINIC, scopes: ['system/checkin.write', 'system/checkin.read'] },
   ehr: { clientId: 'demo-ehr', organization: DEMO_CLINIC, scopes: ['system/checkin.read', 'system/visit.write', 'system/visit.read'] },
   network: { clientId: 'demo-network', organization: DEMO_NETWORK_ORGANIZATION, scopes: ['system/Subscription.write', 'system/Subscription.read'] },
 };

@@ -103,7 +103,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     closers.push(() => services.db.close());
 
     const token = (role: DemoRole) => requestAccessToken(baseUrl, clients.find((c) => c.role === role) as DemoClient);
-    const wallet = createDemoWallet({ idp, host: walletHost, issuer });
+    const wallet = createDemoWallet({ idp, host: walletHost, issuer, clock: services.clock });
     const app = buildApp(services, [...modules(services), { router: demoRoutes({ services, wallet, issuer, token }) }]);
     server.on('request', app);
     closers.push(() => closeServer(server));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Bundle, BundleEntry, CodeableConcept, Coverage, Patient, Resource } from '@medplum/fhirtypes';
 
 /**
@@ -7,12 +8,11 @@ import type { Bundle, BundleEntry, CodeableConcept, Coverage, Patient, Resource 
  * immunizations) and their insurance card (CARIN C4DIC-style Coverage). Nobody here is real.
  */
 
-const SNOMED = 'http://snomed.info/sct';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const CVX = 'http://hl7.org/fhir/sid/cvx';
 const LOINC = 'http://loinc.org';
+/** The code systems patients.json names by short key. */
+const SYSTEMS = { sct: 'http://snomed.info/sct', rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm', cvx: 'http://hl7.org/fhir/sid/cvx' } as const;
 
-type Code = [system: string, code: string, display: string];
+type Code = [system: keyof typeof SYSTEMS, code: string, display: string];
 
 export interface DemoPatient {
   /** Stable id of the demo (also the identity provider's `sub`). */
@@ -33,86 +33,8 @@ export interface DemoPatient {
   visit: { reason: string; diagnosis: Code; notes: string; medicine: { code: Code; dosage: string }; instructions: string; followUp: string };
 }
 
-export const DEMO_PATIENTS: readonly DemoPatient[] = [
-  {
-    id: 'maria-garcia',
-    given: ['Maria', 'Elena'],
-    family: 'Garcia',
-    birthDate: '1984-07-14',
-    gender: 'female',
-    mrn: 'DEMO-1001',
-    phone: '555-0142',
-    address: { line: '12 Elm Street', city: 'Springfield', state: 'IL', postalCode: '62704' },
-    insurance: { memberId: 'DHP-5501842', group: 'GRP-2040', plan: 'Silver HMO' },
-    conditions: [
-      [SNOMED, '195967001', 'Asthma'],
-      [SNOMED, '367498001', 'Seasonal allergic rhinitis'],
-    ],
-    allergies: [[SNOMED, '256349002', 'Peanut']],
-    medications: [{ code: [RXNORM, '745679', 'albuterol 0.09 MG/ACTUAT Metered Dose Inhaler'], dosage: 'two puffs every 4 to 6 hours as needed for wheezing', since: '2019-04-02' }],
-    immunizations: [{ code: [CVX, '150', 'Influenza, injectable, quadrivalent, preservative free'], date: '2025-10-06' }],
-    visit: {
-      reason: 'Cough and wheezing for a week',
-      diagnosis: [SNOMED, '195967001', 'Asthma'],
-      notes: 'Seen for cough and wheezing after a cold. Lungs clear after one inhaler treatment.',
-      medicine: { code: [RXNORM, '745679', 'albuterol 0.09 MG/ACTUAT Metered Dose Inhaler'], dosage: 'Two puffs every 4 to 6 hours when you wheeze' },
-      instructions: 'Use your inhaler when you wheeze. Avoid smoke. Come back if you need it more than every 4 hours.',
-      followUp: 'Asthma check-up',
-    },
-  },
-  {
-    id: 'james-okafor',
-    given: ['James', 'Robert'],
-    family: 'Okafor',
-    birthDate: '1958-03-02',
-    gender: 'male',
-    mrn: 'DEMO-1002',
-    phone: '555-0178',
-    address: { line: '400 Lake Road', city: 'Springfield', state: 'IL', postalCode: '62701' },
-    insurance: { memberId: 'DHP-7730911', group: 'GRP-1187', plan: 'Gold PPO' },
-    conditions: [
-      [SNOMED, '38341003', 'Hypertensive disorder'],
-      [SNOMED, '44054006', 'Diabetes mellitus type 2'],
-    ],
-    allergies: [[RXNORM, '7980', 'Penicillin G']],
-    medications: [
-      { code: [RXNORM, '860975', 'metformin 500 MG Oral Tablet'], dosage: 'one tablet twice a day with meals', since: '2021-06-15' },
-      { code: [RXNORM, '314076', 'lisinopril 10 MG Oral Tablet'], dosage: 'one tablet every morning', since: '2020-01-20' },
-    ],
-    immunizations: [{ code: [CVX, '208', 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose'], date: '2025-09-18' }],
-    visit: {
-      reason: 'Blood pressure and diabetes check',
-      diagnosis: [SNOMED, '38341003', 'Hypertensive disorder'],
-      notes: 'Blood pressure 148/92 today. A1c 7.1 percent.',
-      medicine: { code: [RXNORM, '314077', 'lisinopril 20 MG Oral Tablet'], dosage: 'One tablet by mouth every morning' },
-      instructions: 'Take the new lisinopril dose every morning. Check your blood pressure at home twice a week.',
-      followUp: 'Blood pressure follow-up',
-    },
-  },
-  {
-    id: 'aiko-tanaka',
-    given: ['Aiko'],
-    family: 'Tanaka',
-    birthDate: '1992-11-30',
-    gender: 'female',
-    mrn: 'DEMO-1003',
-    phone: '555-0109',
-    address: { line: '8 Harbor Way', city: 'Springfield', state: 'IL', postalCode: '62702' },
-    insurance: { memberId: 'DHP-1200377', group: 'GRP-3300', plan: 'Bronze EPO' },
-    conditions: [[SNOMED, '40930008', 'Hypothyroidism']],
-    allergies: [[RXNORM, '10180', 'Sulfamethoxazole']],
-    medications: [{ code: [RXNORM, '10582', 'levothyroxine'], dosage: 'one tablet every morning before breakfast', since: '2022-02-11' }],
-    immunizations: [{ code: [CVX, '115', 'Tdap'], date: '2024-05-20' }],
-    visit: {
-      reason: 'Tiredness',
-      diagnosis: [SNOMED, '40930008', 'Hypothyroidism'],
-      notes: 'Feels tired. Thyroid blood test ordered.',
-      medicine: { code: [RXNORM, '10582', 'levothyroxine'], dosage: 'Keep taking one tablet every morning' },
-      instructions: 'Get the blood test this week. We will call you with the result.',
-      followUp: 'Thyroid results visit',
-    },
-  },
-];
+/** The patients are data (patients.json), the FHIR shapes are code (below). */
+export const DEMO_PATIENTS: readonly DemoPatient[] = JSON.parse(readFileSync(new URL('./patients.json', import.meta.url), 'utf8')) as DemoPatient[];
 
 export function demoPatient(id: string): DemoPatient | undefined {
   return DEMO_PATIENTS.find((p) => p.id === id);
@@ -123,7 +45,7 @@ export function identityClaims(p: DemoPatient): Record<string, string> {
   return { sub: p.id, given_name: p.given.join(' '), family_name: p.family, birthdate: p.birthDate };
 }
 
-const concept = ([system, code, display]: Code): CodeableConcept => ({ coding: [{ system, code, display }], text: display });
+const concept = ([system, code, display]: Code): CodeableConcept => ({ coding: [{ system: SYSTEMS[system], code, display }], text: display });
 const status = (system: string, code: string): CodeableConcept => ({ coding: [{ system: `http://terminology.hl7.org/CodeSystem/${system}`, code }] });
 /** `urn:uuid:` fullUrls for one Bundle: the same part name gives the same one. */
 function urns(): (part: string) => string {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
 import { getCheckin, recentCheckins } from '../checkin/checkin-store.js';
@@ -6,14 +8,14 @@ import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
-import type { DemoRole } from './clients.js';
-import { DEMO_CLINIC } from './clients.js';
+import { DEMO_CLINIC, DEMO_KIOSK_CLIENT_ID, type DemoRole } from './clients.js';
 import { DEMO_PATIENTS, demoPatient, visitDocument, type DemoPatient } from './patients.js';
 import type { DemoShcIssuer } from './shc-issuer.js';
 import type { DemoWallet } from './wallet.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
-const PAGES: Record<string, string> = { '/demo': 'index.html', '/demo/wallet': 'wallet.html', '/demo/scan': 'scan.html', '/demo/ehr': 'ehr.html' };
+/** Each page's <main> is a file; its script module has the page's name and holds its strings. */
+const PAGES: Record<string, string> = { '/demo': 'index', '/demo/wallet': 'wallet', '/demo/scan': 'scan', '/demo/ehr': 'ehr' };
 const ASSETS = new Set(['demo.css', 'demo-api.js', 'index.js', 'wallet.js', 'scan.js', 'ehr.js']);
 /** What a wallet shows on its screen is gone after this long, as a phone screen would lock. */
 const SCREEN_MS = 5 * 60_000;
@@ -24,6 +26,25 @@ export interface DemoRouteDeps {
   wallet: DemoWallet;
   issuer: DemoShcIssuer;
   token(role: DemoRole): Promise<string>;
+}
+
+/** The shell every demo page shares with /kiosk and /view: base stylesheet, no inline script or style. */
+function page(name: string): string {
+  const main = readFileSync(path.join(STATIC_DIR, `${name}.html`), 'utf8').replace(/^<!--.*?-->\n/s, '');
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title></title>
+  <link rel="stylesheet" href="/web/base.css">
+  <link rel="stylesheet" href="/demo/static/demo.css">
+  <script type="module" src="/demo/static/${name}.js"></script>
+</head>
+<body>
+${main}</body>
+</html>
+`;
 }
 
 function sendStatic(res: Response, next: NextFunction, file: string) {
@@ -53,7 +74,13 @@ export function demoRoutes(d: DemoRouteDeps): Router {
   /** The QR texts each wallet shows now, for the kiosk's (demo) camera. */
   let walletScreen: { qrText: string; identityToken: string; shownAt: number } | undefined;
 
-  for (const [path, file] of Object.entries(PAGES)) r.get(path, (_req, res, next) => sendStatic(res, next, file));
+  for (const [route, name] of Object.entries(PAGES)) {
+    const html = page(name);
+    r.get(route, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('html').send(html);
+    });
+  }
   r.get('/demo/static/:file', (req, res, next) => {
     const file = String(req.params.file);
     if (!ASSETS.has(file)) throw notFound('No such file');
@@ -93,7 +120,7 @@ export function demoRoutes(d: DemoRouteDeps): Router {
     res.json({ qrText: walletScreen.qrText, identityToken: walletScreen.identityToken });
   });
   r.get('/demo/api/screens/kiosk', async (_req, res) => {
-    const session = await newestWaitingSession(s.db, 'demo-kiosk', s.clock.now());
+    const session = await newestWaitingSession(s.db, DEMO_KIOSK_CLIENT_ID, s.clock.now());
     if (!session) throw notFound('No kiosk is showing a check-in code: open the kiosk page first');
     res.json({ url: `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit` });
   });

@@ -107,7 +107,7 @@ const identityTokenIssued: WalkStep = {
       algorithms: ['ES256'],
     });
     check(payload.sub === p.id && payload.birthdate === p.birthDate, 'the token names someone else');
-    const assurance = assessAssurance(payload, idp.providerConfig().assurance, Math.floor(Date.now() / 1000));
+    const assurance = assessAssurance(payload, idp.providerConfig().assurance, Math.floor(w.demo.services.clock.now() / 1000));
     check(assurance.ial === 2 && assurance.aal === 2, `the token proves IAL${assurance.ial}/AAL${assurance.aal}, not IAL2/AAL2`);
     return `${fullName(p)}: ${protectedHeader.alg} signature verified with the provider's JWKS; IAL2 (acr) and AAL2 (amr ${String(payload.amr)})`;
   },
@@ -210,7 +210,7 @@ const visitSummaryPosted: WalkStep = {
     const [first] = w.checkins;
     check(first, 'no check-in from the steps before');
     const patientId = ofType(first.bundle, 'Patient')[0]?.id as string;
-    const document = visitDocument(w.linkHolder, patientId, new Date());
+    const document = visitDocument(w.linkHolder, patientId, new Date(w.demo.services.clock.now()));
     const ehr = await w.demo.token('ehr');
     const result = expectStatus(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
     check(String(result.shlink).startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { FHIR_TYPE } from '../shl/receiver.js';
 import { renderQr } from '../shc/render-qr.js';
 import type { Idp } from './idp.js';
@@ -31,13 +32,13 @@ export interface DemoWallet {
 
 const LINK_LIFETIME_SECONDS = 3600;
 
-export function createDemoWallet(d: { idp: Idp; host: ShlWalletHost; issuer: DemoShcIssuer }): DemoWallet {
+export function createDemoWallet(d: { idp: Idp; host: ShlWalletHost; issuer: DemoShcIssuer; clock: Clock }): DemoWallet {
   return {
-    signIn: async (p) => ({ identityToken: await d.idp.token(identityClaims(p)) }),
+    signIn: async (p) => ({ identityToken: await d.idp.token(identityClaims(p), { now: d.clock.now() }) }),
     shareHistory: (p) =>
       d.host.createLink({
         files: [{ contentType: FHIR_TYPE, content: JSON.stringify(walletHistoryBundle(p)), zip: true }],
-        exp: Math.floor(Date.now() / 1000) + LINK_LIFETIME_SECONDS,
+        exp: Math.floor(d.clock.now() / 1000) + LINK_LIFETIME_SECONDS,
         label: `Health history of ${p.given[0]} ${p.family}`,
       }),
     async healthCard(p) {
