@@ -4,8 +4,9 @@ import { SignJWT, base64url, exportJWK, generateKeyPair, type CryptoKey, type JW
 import type { IdentityProviderConfig } from '../config.js';
 
 /**
- * A real OIDC identity provider on 127.0.0.1 for tests: discovery document, JWKS, and ID tokens
- * signed with its keys. Tokens default to IAL2 + AAL2 under `providerConfig()`'s policy.
+ * A real OIDC identity provider on 127.0.0.1, for the demo and the tests: discovery document, JWKS,
+ * and ID tokens signed with its keys. Tokens default to IAL2 + AAL2 under `providerConfig()`'s
+ * policy; the options that forge tokens (alg none, HS256, bad claims) serve the attack tests.
  */
 
 /** Login.gov-style assurance values the default policy accepts or refuses. */

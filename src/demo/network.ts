@@ -7,17 +7,16 @@ export const ENCOUNTER_START = (topicById('encounter-start') as Topic).url;
 
 /**
  * The aligned network's rest-hook Subscription (R4 Backport profile), full-resource payloads so
- * the network sees the Encounter itself. `patientFilter` (`system|value`) narrows it to named
- * patients: required once the network subscribes across organizations.
+ * the network sees the Encounter itself. Across organizations it would also name its patients:
+ * a backport-filter-criteria extension on `_criteria` with `Encounter?patient.identifier=system|value`.
  */
-export function networkSubscription(endpoint: string, patientFilter?: string): Subscription {
+export function networkSubscription(endpoint: string): Subscription {
   return {
     resourceType: 'Subscription',
     meta: { profile: [BP.subscriptionProfile] },
     status: 'requested',
     reason: 'Demo aligned network: arrivals at the demo clinic',
     criteria: ENCOUNTER_START,
-    ...(patientFilter ? { _criteria: { extension: [{ url: BP.filterCriteria, valueString: `Encounter?patient.identifier=${patientFilter}` }] } } : {}),
     channel: {
       type: 'rest-hook',
       endpoint,

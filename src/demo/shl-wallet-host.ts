@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { CompactEncrypt } from 'jose';
 
 /**
- * A patient wallet's SMART Health Link host on 127.0.0.1, for check-in tests. It serves links made
- * with createLink() the way the spec says (manifest POST with passcode counting and lockout,
- * `location` files, U-flag GET) and logs every request, so tests can also assert that none was
- * made. The gateway reaches it only with `outboundAllowlist: ['127.0.0.1']`.
+ * A patient wallet's SMART Health Link host on 127.0.0.1, for the demo wallet and check-in tests.
+ * It serves links made with createLink() the way the spec says (manifest POST with passcode
+ * counting and lockout, `location` files, U-flag GET) and logs every request, so tests can also
+ * assert that none was made. The gateway reaches it only when `outboundAllowlist` names it.
  */
 
 export type ShlFlags = '' | 'L' | 'P' | 'U' | 'LP' | 'LU';

@@ -57,7 +57,7 @@ export function parseNotification(bundle: Bundle, headers: IncomingHttpHeaders):
   };
 }
 
-/** A rest-hook subscriber endpoint on 127.0.0.1 that can succeed, fail, hang or refuse on demand. */
+/** A rest-hook subscriber endpoint on 127.0.0.1 (the demo's aligned network; in tests it can also fail, hang or refuse on demand). */
 export async function startSubscriber(): Promise<Subscriber> {
   let mode: SubscriberMode = { status: 200 };
   let delay = 0;

@@ -4,6 +4,7 @@ import type { Bundle, Coverage, Encounter, Extension, Provenance, Resource } fro
 import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
+import { renderQr } from '../qr.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { decryptFile, keyBytes } from '../shl/jwe.js';
 import type { Demo } from './demo.js';
@@ -38,7 +39,12 @@ function check(condition: unknown, why: string): asserts condition {
   if (!condition) throw new StepFailed(why);
 }
 
-async function call(w: WalkState, method: string, path: string, o: { token?: string; json?: unknown; fhir?: boolean } = {}): Promise<{ status: number; body: any }> {
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+async function call(w: WalkState, method: string, path: string, o: { token?: string; json?: unknown; fhir?: boolean } = {}): Promise<Answer> {
   const res = await fetch(`${w.demo.baseUrl}${path}`, {
     method,
     headers: {
@@ -49,21 +55,58 @@ async function call(w: WalkState, method: string, path: string, o: { token?: str
     ...(o.json !== undefined ? { body: JSON.stringify(o.json) } : {}),
   });
   const text = await res.text();
-  let body: unknown = text;
   try {
-    body = JSON.parse(text);
+    return { status: res.status, body: JSON.parse(text) as unknown };
   } catch {
-    // not JSON: kept as text
+    return { status: res.status, body: text };
   }
-  return { status: res.status, body };
 }
 
-function expectStatus(r: { status: number; body: any }, status: number, what: string): any {
+/** The body, typed as the route's contract says, when the status is the expected one; else why not. */
+function expectStatus<T>(r: Answer, status: number, what: string): T {
   if (r.status !== status) {
-    const why = r.body?.issue?.[0]?.diagnostics ?? r.body?.error_description ?? JSON.stringify(r.body).slice(0, 200);
+    const b = r.body as { issue?: { diagnostics?: string }[]; error_description?: string } | undefined;
+    const why = b?.issue?.[0]?.diagnostics ?? b?.error_description ?? JSON.stringify(r.body).slice(0, 200);
     throw new StepFailed(`${what} answered ${r.status}, not ${status}: ${why}`);
   }
-  return r.body;
+  return r.body as T;
+}
+
+/** Shapes of the gateway's JSON answers the walk reads (API.md). */
+interface SessionCreated {
+  id: string;
+  url: string;
+  expiresAt: string;
+  qr: { svg: string; png: string };
+}
+interface SessionView {
+  status: string;
+  checkinId?: string;
+}
+interface VisitCreated {
+  visitId: string;
+  shlink: string;
+  viewerUrl: string;
+  qr: { svg: string; png: string };
+  healthCard: { fitsSingleQr: boolean };
+}
+interface Manifest {
+  files: { contentType: string; embedded?: string; location?: string }[];
+}
+interface Statement {
+  text: string;
+  sources: string[];
+}
+interface SummaryAnswer {
+  aiGenerated: boolean;
+  model?: string | null;
+  fallbackReason?: string;
+  label: string;
+  disclaimer: string;
+  summary: { whatHappened: Statement; diagnoses: Statement[]; medications: Statement[]; nextSteps: Statement[]; whenToSeekCare: Statement };
+}
+interface HealthCardFile {
+  verifiableCredential: string[];
 }
 
 const resources = (b: Bundle) => (b.entry ?? []).map((e) => e.resource).filter((r): r is Resource => r !== undefined);
@@ -117,10 +160,10 @@ const kioskSessionOpened: WalkStep = {
   name: 'kiosk session opened',
   async run(w) {
     const kiosk = await w.demo.token('kiosk');
-    const session = expectStatus(await call(w, 'POST', '/checkin/sessions', { token: kiosk }), 201, 'POST /checkin/sessions');
-    check(session.url === `${w.demo.baseUrl}/checkin/sessions/${session.id}/submit`, 'the QR does not encode the session’s submit URL');
-    check(String(session.qr?.png).startsWith('data:image/png;base64,') && String(session.qr?.svg).includes('<svg'), 'the session has no QR image');
-    const status = expectStatus(await call(w, 'GET', `/checkin/sessions/${session.id}`, { token: kiosk }), 200, 'GET the session');
+    const session = expectStatus<SessionCreated>(await call(w, 'POST', '/checkin/sessions', { token: kiosk }), 201, 'POST /checkin/sessions');
+    check(session.url === `${w.demo.baseUrl}/checkin/sessions/${session.id}/submit`, 'the session’s URL is not its submit URL');
+    check(session.qr.png.startsWith('data:image/png;base64,') && session.qr.svg === (await renderQr(session.url, 'M')).svg, 'the QR does not encode the session’s URL');
+    const status = expectStatus<SessionView>(await call(w, 'GET', `/checkin/sessions/${session.id}`, { token: kiosk }), 200, 'GET the session');
     check(status.status === 'waiting', `the new session is ${status.status}`);
     w.session = { id: session.id, url: session.url };
     return `QR for ${session.url.replace(session.id, '…')}, waiting until ${session.expiresAt}`;
@@ -134,13 +177,13 @@ const walletSubmittedShl: WalkStep = {
     const p = w.linkHolder;
     const shlink = await w.demo.wallet.shareHistory(p);
     const submitPath = new URL(w.session.url).pathname;
-    const bundle = expectStatus(await call(w, 'POST', submitPath, { token: w.identityToken, json: { shlink } }), 201, 'the wallet’s submission') as Bundle;
+    const bundle = expectStatus<Bundle>(await call(w, 'POST', submitPath, { token: w.identityToken, json: { shlink } }), 201, 'the wallet’s submission');
     const patient = ofType(bundle, 'Patient')[0] as { name?: { given?: string[] }[]; birthDate?: string } | undefined;
     check(patient?.birthDate === p.birthDate && patient.name?.[0]?.given?.[0] === p.given[0], 'the stored Patient is not the one who signed in');
     const coverage = ofType<Coverage>(bundle, 'Coverage')[0];
     check(coverage?.subscriberId === p.insurance.memberId, 'the insurance card did not arrive');
     const kiosk = await w.demo.token('kiosk');
-    const session = expectStatus(await call(w, 'GET', `/checkin/sessions/${w.session.id}`, { token: kiosk }), 200, 'GET the session');
+    const session = expectStatus<SessionView>(await call(w, 'GET', `/checkin/sessions/${w.session.id}`, { token: kiosk }), 200, 'GET the session');
     check(session.status === 'completed' && session.checkinId === bundle.id, 'the kiosk’s session did not turn to completed with this check-in');
     w.checkins.push({ via: 'shlink', id: bundle.id as string, bundle });
     const count = (t: Resource['resourceType']) => ofType(bundle, t).length;
@@ -153,7 +196,7 @@ const storedWithProvenance: WalkStep = {
   async run(w) {
     const [first] = w.checkins;
     check(first, 'no check-in from the steps before');
-    const stored = expectStatus(await call(w, 'GET', `/checkin/${first.id}`, { token: await w.demo.token('ehr') }), 200, 'the EHR’s GET /checkin/{id}') as Bundle;
+    const stored = expectStatus<Bundle>(await call(w, 'GET', `/checkin/${first.id}`, { token: await w.demo.token('ehr') }), 200, 'the EHR’s GET /checkin/{id}');
     check(isDeepStrictEqual(stored, first.bundle), 'the EHR reads something else than the wallet was answered');
     const f = provenanceFacts(stored);
     check(f.issuer === w.demo.idp.issuer && f.subject === w.linkHolder.id, 'the Provenance does not name the identity provider and subject');
@@ -173,7 +216,7 @@ const kioskScannedShc: WalkStep = {
     const card = await w.demo.wallet.healthCard(p);
     const { identityToken } = await w.demo.wallet.signIn(p);
     const kiosk = await w.demo.token('kiosk');
-    const bundle = expectStatus(await call(w, 'POST', '/checkin', { token: kiosk, json: { identityToken, shc: [card.qrText] } }), 201, 'the kiosk’s POST /checkin') as Bundle;
+    const bundle = expectStatus<Bundle>(await call(w, 'POST', '/checkin', { token: kiosk, json: { identityToken, shc: [card.qrText] } }), 201, 'the kiosk’s POST /checkin');
     const f = provenanceFacts(bundle);
     check(f.verified === true && f.source === w.demo.issuer.iss, 'the card was not recorded as verified from the demo issuer');
     check(f.subject === p.id, 'the check-in is bound to someone else');
@@ -212,9 +255,10 @@ const visitSummaryPosted: WalkStep = {
     const patientId = ofType(first.bundle, 'Patient')[0]?.id as string;
     const document = visitDocument(w.linkHolder, patientId, new Date(w.demo.services.clock.now()));
     const ehr = await w.demo.token('ehr');
-    const result = expectStatus(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
-    check(String(result.shlink).startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
-    const stored = expectStatus(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
+    const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
+    check(result.shlink.startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
+    check(result.qr.svg === (await renderQr(result.shlink, 'M')).svg, 'the visit QR does not encode the link');
+    const stored = expectStatus<Bundle>(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
     check(isDeepStrictEqual(stored, document), 'the stored visit document differs from the one posted');
     w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document, healthCardInLink: result.healthCard.fitsSingleQr };
     return `visit ${result.visitId} for check-in ${first.id}; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
@@ -228,7 +272,7 @@ const shlOpenedAndDecrypted: WalkStep = {
     const link = JSON.parse(Buffer.from(w.visit.shlink.slice('shlink:/'.length), 'base64url').toString('utf8')) as { url: string; key: string; flag?: string };
     check(link.url.startsWith(`${w.demo.baseUrl}/shl/`) && !link.flag?.includes('P'), 'the link does not point at the gateway’s SHL host');
     const res = await fetch(link.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ recipient: 'Demo wallet' }) });
-    const manifest = expectStatus({ status: res.status, body: await res.json() }, 200, 'the manifest request') as { files: { contentType: string; embedded?: string; location?: string }[] };
+    const manifest = expectStatus<Manifest>({ status: res.status, body: await res.json() }, 200, 'the manifest request');
     const key = keyBytes(link.key);
     w.files = [];
     for (const f of manifest.files) {
@@ -250,8 +294,10 @@ const healthCardVerified: WalkStep = {
     const inLink = w.files?.find((f) => f.contentType === SHC_TYPE)?.content;
     check(inLink || !w.visit.healthCardInLink, 'the link leaves out the health card that fits one QR');
     const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
-    const file = inLink ?? expectStatus(await call(w, 'GET', `/visits/${w.visit.visitId}/health-card`, { token: identityToken }), 200, 'the health card download');
-    const [jws] = (typeof file === 'string' ? (JSON.parse(file) as { verifiableCredential: string[] }) : (file as { verifiableCredential: string[] })).verifiableCredential;
+    const file = inLink
+      ? (JSON.parse(inLink) as HealthCardFile)
+      : expectStatus<HealthCardFile>(await call(w, 'GET', `/visits/${w.visit.visitId}/health-card`, { token: identityToken }), 200, 'the health card download');
+    const [jws] = file.verifiableCredential;
     const jwks = (await (await fetch(`${w.demo.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const { payload, protectedHeader } = await compactVerify(jws as string, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
     const card = JSON.parse(inflateRawSync(payload).toString('utf8')) as { iss: string; vc: { credentialSubject: { fhirBundle: Bundle } } };
@@ -267,14 +313,14 @@ const plainLanguageSummary: WalkStep = {
   async run(w) {
     check(w.visit, 'no visit from the steps before');
     const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
-    const answer = expectStatus(await call(w, 'POST', `/visits/${w.visit.visitId}/$plain-language-summary`, { token: identityToken, json: {} }), 200, 'the patient’s summary request');
+    const answer = expectStatus<SummaryAnswer>(await call(w, 'POST', `/visits/${w.visit.visitId}/$plain-language-summary`, { token: identityToken, json: {} }), 200, 'the patient’s summary request');
     const keyless = !w.demo.services.config.anthropic.apiKey;
     if (keyless) check(answer.aiGenerated === false && answer.fallbackReason === 'no-api-key', 'without an API key the deterministic fallback did not answer');
     const refs = new Set((w.visit.document.entry ?? []).flatMap((e) => [e.fullUrl, e.resource?.id ? `${e.resource.resourceType}/${e.resource.id}` : undefined]));
     const statements = [answer.summary.whatHappened, ...answer.summary.diagnoses, ...answer.summary.medications, ...answer.summary.nextSteps];
-    check(statements.every((s: { sources: string[] }) => s.sources.length > 0 && s.sources.every((r) => refs.has(r))), 'a statement cites nothing, or something not in the visit');
+    check(statements.every((s) => s.sources.length > 0 && s.sources.every((r) => refs.has(r))), 'a statement cites nothing, or something not in the visit');
     const diagnosis = w.linkHolder.visit.diagnosis[2];
-    check(answer.summary.diagnoses.some((s: { text: string }) => s.text.includes(diagnosis)), `the summary does not name the diagnosis (${diagnosis})`);
+    check(answer.summary.diagnoses.some((s) => s.text.includes(diagnosis)), `the summary does not name the diagnosis (${diagnosis})`);
     check(typeof answer.disclaimer === 'string' && answer.summary.whenToSeekCare.text, 'no disclaimer or when-to-seek-care advice');
     return `${answer.aiGenerated ? `AI-written by ${answer.model}` : `deterministic fallback (${answer.fallbackReason})`}: ${statements.length} statements, each citing the visit's entries; "${answer.label}"`;
   },
