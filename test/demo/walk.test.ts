@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -94,4 +94,12 @@ test('loopback base URLs and the address each listens on', () => {
   for (const url of ['http://10.0.0.5:8080', 'http://0.0.0.0:8080', 'https://gateway.example', 'http://localhost.example:8080', 'ftp://127.0.0.1', 'not a url']) {
     assert.throws(() => loopbackListenHost(url), NotLoopbackError, url);
   }
+});
+
+test('npm start never loads the demo: nothing outside src/demo imports it', () => {
+  const src = path.join(ROOT, 'src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith(`demo${path.sep}`));
+  assert.ok(files.includes('main.ts'));
+  const importers = files.filter((f) => /from\s+'(\.\.?\/)+demo\//.test(readFileSync(path.join(src, f), 'utf8')));
+  assert.deepEqual(importers, []);
 });
