@@ -62,18 +62,9 @@ function patientParam(id: unknown): DemoPatient {
 
 const fullName = (p: DemoPatient) => `${p.given.join(' ')} ${p.family}`;
 
-/**
- * The demo's pages and the little API behind them. The API stands in for what happens off the
- * gateway: the wallet app's sign-in and link, the kiosk's and the wallet's screens (a camera
- * would read them), and the EHR's own record of the visit. Everything else the pages do, they
- * do against the gateway's real API with real tokens.
- */
-export function demoRoutes(d: DemoRouteDeps): Router {
+/** The demo's pages, their assets, and the demo issuer's public keys. */
+function pageRoutes(d: DemoRouteDeps): Router {
   const r = Router();
-  const s = d.services;
-  /** The QR texts each wallet shows now, for the kiosk's (demo) camera. */
-  let walletScreen: { qrText: string; identityToken: string; shownAt: number } | undefined;
-
   for (const [route, name] of Object.entries(PAGES)) {
     const html = page(name);
     r.get(route, (_req, res) => {
@@ -89,11 +80,27 @@ export function demoRoutes(d: DemoRouteDeps): Router {
   r.get('/demo/issuer/.well-known/jwks.json', (_req, res) => {
     res.json(d.issuer.trust.jwks);
   });
-
   /** The kiosk page with a fresh access token in its fragment (the page keeps it in the tab only). */
   r.get('/demo/kiosk', async (_req, res) => {
     res.redirect(303, `/kiosk#token=${encodeURIComponent(await d.token('kiosk'))}`);
   });
+  return r;
+}
+
+/**
+ * The demo's pages and the little API behind them. The API stands in for what happens off the
+ * gateway: the wallet app's sign-in and link, the kiosk's and the wallet's screens (a camera
+ * would read them), and the EHR's own record of the visit. Everything else the pages do, they
+ * do against the gateway's real API with real tokens.
+ */
+export function demoRoutes(d: DemoRouteDeps): Router {
+  const r = Router();
+  const s = d.services;
+  /** The QR text the wallet shows now (and who signed in), for the kiosk's stand-in camera. */
+  let walletScreen: { qrText: string; identityToken: string; shownAt: number } | undefined;
+
+  r.use(pageRoutes(d));
+  /** The kiosk page with a fresh access token in its fragment (the page keeps it in the tab only). */
   r.post('/demo/api/tokens/:role', async (req, res) => {
     const role = String(req.params.role);
     if (role !== 'kiosk' && role !== 'ehr') throw notFound('No such demo client');
