@@ -33,6 +33,8 @@ export interface Demo {
   services: Services;
   idp: Idp;
   wallet: DemoWallet;
+  /** Where the wallet's links live (it logs every request it gets). */
+  walletHost: ShlWalletHost;
   issuer: DemoShcIssuer;
   /** The aligned network's rest-hook endpoint and its Subscription. */
   network: { subscriber: Subscriber; subscriptionId: string };
@@ -111,7 +113,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     closers.push(() => workers.stop());
     const subscriptionId = await subscribeNetwork(baseUrl, await token('network'), subscriber.url);
 
-    return { baseUrl, services, idp, wallet, issuer, network: { subscriber, subscriptionId }, token, close: closeAll };
+    return { baseUrl, services, idp, wallet, walletHost, issuer, network: { subscriber, subscriptionId }, token, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;
