@@ -78,7 +78,8 @@ main().then(
   },
   (e: unknown) => {
     const known = e instanceof ConfigError || e instanceof NotLoopbackError;
-    process.stderr.write(`ktc-gateway demo: ${known ? '' : 'failed: '}${(e as Error)?.message ?? String(e)}\n${known ? '' : `${USAGE}\n`}`);
+    const busy = (e as { code?: unknown })?.code === 'EADDRINUSE' ? ' (another port: PORT=8090 npm run demo, or PORT=0 for any free one)' : '';
+    process.stderr.write(`ktc-gateway demo: ${known ? '' : 'failed: '}${(e as Error)?.message ?? String(e)}${busy}\n${known ? '' : `${USAGE}\n`}`);
     process.exitCode = e instanceof ConfigError ? 78 : 1;
   },
 );

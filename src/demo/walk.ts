@@ -239,7 +239,7 @@ const networkNotified: WalkStep = {
       subscriber.delivered
         .filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification')
         .flatMap((n) => ofType<Encounter>(n.bundle, 'Encounter'));
-    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => delivered().some((e) => e.id === a?.id)), 30_000).catch((e: Error) => {
+    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => delivered().some((e) => e.id === a?.id)), 60_000).catch((e: Error) => {
       throw new StepFailed(e.message);
     });
     for (const a of arrivals) {

@@ -90,7 +90,7 @@ describe('the demo in Chromium: both QR directions, the EHR and the viewer', { s
 
     // The patient's viewer decrypts the link in the browser and shows the visit.
     const viewer = await open(viewerUrl);
-    await viewer.locator('#summary').getByText('Asthma', { exact: false }).first().waitFor();
+    await viewer.getByText('Asthma', { exact: true }).first().waitFor();
     await docScreenshot(viewer, 'viewer.png');
 
     assert.deepEqual(errors.flat(), [], 'no page logged an error (CSP violations included)');
