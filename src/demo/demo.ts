@@ -73,6 +73,8 @@ function closeServer(server: Server): Promise<void> {
 
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const { server, baseUrl } = await listen(opts.config);
+  // One clock for the gateway and its demo peers (cards' nbf, links' exp, tokens' iat).
+  const clock = systemClock;
   // Undone last-in first-out: workers, then the server, the database, the log and the peers.
   const closers: (() => Promise<void>)[] = [() => closeServer(server)];
   const closeAll = async () => {
@@ -85,7 +87,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     closers.push(() => walletHost.close());
     const subscriber = await startSubscriber();
     closers.push(() => subscriber.close());
-    const issuer = await createDemoShcIssuer(`${baseUrl}/demo/issuer`, systemClock);
+    const issuer = await createDemoShcIssuer(`${baseUrl}/demo/issuer`, clock);
     const clients = await createDemoClients();
     const loopbackPeer = (url: string) => new URL(url).host;
 
@@ -101,11 +103,11 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
     const logFile = createWriteStream(path.join(opts.dir, 'gateway.log'), { flags: 'a' });
     closers.push(() => new Promise<void>((resolve) => logFile.end(resolve)));
-    const services = await createServices(config, { log: createLogger(config.logLevel, logFile) });
+    const services = await createServices(config, { clock, log: createLogger(config.logLevel, logFile) });
     closers.push(() => services.db.close());
 
     const token = (role: DemoRole) => requestAccessToken(baseUrl, clients.find((c) => c.role === role) as DemoClient);
-    const wallet = createDemoWallet({ idp, host: walletHost, issuer, clock: services.clock });
+    const wallet = createDemoWallet({ idp, host: walletHost, issuer, clock });
     const app = buildApp(services, [...modules(services), { router: demoRoutes({ services, wallet, issuer, token }) }]);
     server.on('request', app);
     closers.push(() => closeServer(server));
