@@ -28,7 +28,7 @@ interface WalkState {
   cardHolder: DemoPatient;
   identityToken?: string;
   session?: { id: string; url: string };
-  checkins: { via: 'shlink' | 'shc'; id: string; bundle: Bundle }[];
+  checkins: { id: string; bundle: Bundle }[];
   visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle; healthCardInLink: boolean };
   files?: { contentType: string; content: string }[];
 }
@@ -143,7 +143,9 @@ const identityTokenIssued: WalkStep = {
     const { idp } = w.demo;
     const p = w.linkHolder;
     w.identityToken = (await w.demo.wallet.signIn(p)).identityToken;
-    const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+    const res = await fetch(`${idp.issuer}/.well-known/openid-configuration`);
+    check(res.ok, `the identity provider's discovery document answered ${res.status}`);
+    const discovery = (await res.json()) as { jwks_uri: string };
     const { payload, protectedHeader } = await jwtVerify(w.identityToken, createRemoteJWKSet(new URL(discovery.jwks_uri)), {
       issuer: idp.issuer,
       audience: idp.audience,
@@ -188,7 +190,7 @@ const walletSubmittedShl: WalkStep = {
     check(session.status === 'completed' && session.checkinId === bundle.id, 'the kiosk’s session did not turn to completed with this check-in');
     const fetched = w.demo.walletHost.requests.find((r) => r.method === 'POST' && r.path === manifestPath);
     check(fetched?.recipient?.includes('ktc-gateway'), 'the gateway did not fetch the link’s manifest from the wallet’s host');
-    w.checkins.push({ via: 'shlink', id: bundle.id as string, bundle });
+    w.checkins.push({ id: bundle.id as string, bundle });
     const count = (t: Resource['resourceType']) => ofType(bundle, t).length;
     return `gateway fetched the link from the wallet's host; check-in ${bundle.id}: Patient, Coverage, ${['Condition', 'AllergyIntolerance', 'MedicationStatement'].map((t) => `${t} x${count(t as Resource['resourceType'])}`).join(', ')}; kiosk session completed`;
   },
@@ -224,7 +226,7 @@ const kioskScannedShc: WalkStep = {
     check(f.verified === true && f.source === w.demo.issuer.iss, 'the card was not recorded as verified from the demo issuer');
     check(f.subject === p.id, 'the check-in is bound to someone else');
     check(ofType<Coverage>(bundle, 'Coverage')[0]?.subscriberId === p.insurance.memberId, 'the insurance card on the health card did not arrive');
-    w.checkins.push({ via: 'shc', id: bundle.id as string, bundle });
+    w.checkins.push({ id: bundle.id as string, bundle });
     return `${fullName(p)}: ${card.qrText.length}-character shc:/ QR, signature verified by the gateway (issuer ${f.source}), check-in ${bundle.id}`;
   },
 };

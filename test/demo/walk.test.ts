@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { startDemo } from '../../src/demo/demo.js';
 import { NotLoopbackError, loopbackListenHost } from '../../src/demo/loopback.js';
+import { walk } from '../../src/demo/walk.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** After its last line the demo must end by itself (nothing left running) well within this. */
@@ -102,4 +106,20 @@ test('npm start never loads the demo: nothing outside src/demo imports it', () =
   assert.ok(files.includes('main.ts'));
   const importers = files.filter((f) => /from\s+'(\.\.?\/)+demo\//.test(readFileSync(path.join(src, f), 'utf8')));
   assert.deepEqual(importers, []);
+});
+
+test('a failing step says why and the walk stops there', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ktc-demo-fail-'));
+  const demo = await startDemo({ config: loadConfig({ PORT: '0', PUBLIC_BASE_URL: 'http://127.0.0.1:0' }), dir });
+  try {
+    demo.idp.setAvailable(false);
+    const lines: string[] = [];
+    const result = await walk(demo, (line) => lines.push(line));
+    assert.deepEqual(result.failed, { step: 'identity token issued', why: "the identity provider's discovery document answered 503" });
+    assert.equal(result.ok, 0);
+    assert.deepEqual(lines, [`FAIL  1/${result.total} identity token issued: the identity provider's discovery document answered 503`, `demo walk: 0/${result.total} steps ok`]);
+  } finally {
+    await demo.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
