@@ -44,6 +44,10 @@ describe('the demo in Chromium: both QR directions, the EHR and the viewer', { s
   });
 
   test('wallet scans the kiosk, kiosk scans the wallet, EHR sends the summary, the patient opens it', async () => {
+    const start = await open(`${demo.baseUrl}/demo`);
+    for (const name of ['1. Kiosk', '2. Patient wallet', '3. Kiosk scanner', '4. EHR']) await start.getByRole('link', { name }).waitFor();
+    await screenshot(start, 'demo-start');
+
     // Wallet → kiosk: the kiosk shows its session code, the wallet reads it, the patient consents.
     const kiosk = await open(`${demo.baseUrl}/demo/kiosk`);
     await kiosk.locator('#qr').waitFor({ state: 'visible' });
@@ -75,6 +79,7 @@ describe('the demo in Chromium: both QR directions, the EHR and the viewer', { s
     const scanner = await open(`${demo.baseUrl}/demo/scan`);
     await scanner.getByRole('button', { name: 'Scan the wallet’s code' }).click();
     await scanner.getByRole('heading', { name: 'Checked in: James' }).waitFor();
+    await screenshot(scanner, 'demo-scan-done');
 
     // The EHR lists both arrivals and sends Maria her visit summary.
     const ehr = await open(`${demo.baseUrl}/demo/ehr`);
