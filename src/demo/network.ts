@@ -1,30 +1,41 @@
 import type { Subscription } from '@medplum/fhirtypes';
-import { BP } from '../notifications/backport.js';
+import { BP, type PayloadContent } from '../notifications/backport.js';
 import { topicById, type Topic } from '../notifications/topics.js';
 
 /** The encounter-start topic: a check-in's arrival Encounter fires it. */
 export const ENCOUNTER_START = (topicById('encounter-start') as Topic).url;
 
-/**
- * The aligned network's rest-hook Subscription (R4 Backport profile), full-resource payloads so
- * the network sees the Encounter itself. Across organizations it would also name its patients:
- * a backport-filter-criteria extension on `_criteria` with `Encounter?patient.identifier=system|value`.
- */
-export function networkSubscription(endpoint: string): Subscription {
+export interface RestHookOptions {
+  reason: string;
+  payload: PayloadContent;
+  heartbeatSeconds?: number;
+}
+
+/** A backport-profile rest-hook Subscription to encounter-start (also the attack catalogues' body). */
+export function restHookSubscription(endpoint: string, o: RestHookOptions): Subscription {
   return {
     resourceType: 'Subscription',
     meta: { profile: [BP.subscriptionProfile] },
     status: 'requested',
-    reason: 'Demo aligned network: arrivals at the demo clinic',
+    reason: o.reason,
     criteria: ENCOUNTER_START,
     channel: {
       type: 'rest-hook',
       endpoint,
       payload: 'application/fhir+json',
-      _payload: { extension: [{ url: BP.payloadContent, valueCode: 'full-resource' }] },
-      extension: [{ url: BP.heartbeatPeriod, valueUnsignedInt: 3600 }],
+      _payload: { extension: [{ url: BP.payloadContent, valueCode: o.payload }] },
+      ...(o.heartbeatSeconds ? { extension: [{ url: BP.heartbeatPeriod, valueUnsignedInt: o.heartbeatSeconds }] } : {}),
     },
   } as Subscription;
+}
+
+/**
+ * The aligned network's Subscription: full-resource payloads, so the network sees the Encounter
+ * itself. Across organizations it would also name its patients: a backport-filter-criteria
+ * extension on `_criteria` with `Encounter?patient.identifier=system|value`.
+ */
+export function networkSubscription(endpoint: string): Subscription {
+  return restHookSubscription(endpoint, { reason: 'Demo aligned network: arrivals at the demo clinic', payload: 'full-resource', heartbeatSeconds: 3600 });
 }
 
 /** Subscribes the network with its access token; returns the Subscription id. */
