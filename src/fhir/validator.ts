@@ -125,7 +125,7 @@ export function createValidator(options: ValidatorOptions | string = {}): FhirVa
     if (typeof resource !== 'object' || resource === null || typeof resource.resourceType !== 'string') return notAResource(pathPrefix ?? 'Resource');
     const base = baseStructureDefinitions().get(resource.resourceType);
     if (base?.kind !== 'resource' || base.abstract) {
-      return [{ severity: 'error', code: 'structure', diagnostics: 'Unknown resource type', expression: [String(where)] }];
+      return [{ severity: 'error', code: 'structure', diagnostics: 'Unknown resource type', expression: [pathPrefix ?? 'Resource'] }];
     }
     // Both walks recurse, and so does storing (JSON.stringify): a stack overflow would be the only
     // limit without this one, and where it strikes depends on the stack in use, so a resource
