@@ -69,12 +69,17 @@ let profileCount = 0;
  * for a 45-element Patient), which would make every claimed profile cost as much as ten base
  * checks. Indexed once as a data type under a private key (medplum indexes a type whose name is a
  * URL globally), the same schema is reused by `validateTypedValue`, with the same issues.
+ * Indexing also registers the profile's backbone types under the base type's names (BundleEntry,
+ * CompositionSection...), which would impose the profile on every resource of that type; indexing
+ * the base definition again puts the base ones back (the profile's schema keeps its own).
  */
 function profileKey(profile: StructureDefinition): string {
   let key = profileKeys.get(profile);
   if (!key) {
     key = `${profile.url}#ktc-${++profileCount}`;
     loadDataType({ ...profile, type: key });
+    const base = baseStructureDefinitions().get(profile.type ?? '');
+    if (base) loadDataType(base);
     profileKeys.set(profile, key);
   }
   return key;
