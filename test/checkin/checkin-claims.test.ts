@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { ManualClock } from '../../src/clock.js';
 import { OFFICIAL } from '../../src/fhir/profile-urls.js';
-import { clipboardBundle } from '../helpers/fixtures.js';
+import { VECTORS, clipboardBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 import { testDatabases } from '../helpers/db.js';
@@ -30,11 +32,19 @@ for (const tdb of testDatabases()) {
       await tdb.cleanup();
     });
 
-    const checkin = async (bundle: Bundle) =>
+    const checkin = async (bundle: Bundle, who: Record<string, unknown> = patientClaims()) =>
       request(gw.app)
         .post('/checkin')
         .auth(kiosk, { type: 'bearer' })
-        .send({ identityToken: await idp.token({ sub: 'patient-1', ...patientClaims() }, { now: clock.now() }), bundle });
+        .send({ identityToken: await idp.token({ sub: 'patient-1', ...who }, { now: clock.now() }), bundle });
+
+    test('a published IPS document (HL7 IPS bundle-minimal) checks in as a plain Bundle, every entry stored', async () => {
+      const bundle = JSON.parse(readFileSync(path.join(VECTORS, 'corpus', 'ips', 'bundle-minimal.json'), 'utf8')) as Bundle;
+      const r = await checkin(bundle, { ...patientClaims({ given: 'Martha', family: 'DeLarosa', birthDate: '1972-05-01' }), sub: 'patient-ips' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const types = (r.body as Bundle).entry!.map((e) => e.resource!.resourceType);
+      for (const t of ['Composition', 'Patient', 'Practitioner', 'Organization', 'Condition', 'MedicationStatement', 'Medication', 'AllergyIntolerance']) assert.ok(types.includes(t as never), t);
+    });
 
     test('meta.profile survives the round trip; unknown claims and dropped entries come back as warnings', async () => {
       const bundle = clipboardBundle();
@@ -52,7 +62,8 @@ for (const tdb of testDatabases()) {
       const stored = read.body as Bundle;
       const patient = stored.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource!;
       assert.deepEqual(patient.meta?.profile, [`${OFFICIAL.usCorePatient}|6.1.0`]);
-      assert.equal(patient.meta?.versionId, '1', 'the sender\'s version is not kept');
+      assert.notEqual(patient.meta?.versionId, '7', 'the sender\'s version is not kept');
+      assert.notEqual(patient.meta?.lastUpdated, '2020-01-01T00:00:00Z');
       const flag = stored.entry!.find((e) => e.resource?.resourceType === 'Flag')!.resource!;
       assert.match(String((flag as { subject?: { reference?: string } }).subject?.reference), /^Patient\//);
       assert.equal(stored.entry!.filter((e) => e.resource?.resourceType === 'Bundle').length, 0);
