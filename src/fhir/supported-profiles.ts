@@ -7,6 +7,7 @@ const SUPPORTED: [type: string, official: string[]][] = [
   ['AllergyIntolerance', [OFFICIAL.usCoreAllergyIntolerance, OFFICIAL.ipsAllergyIntolerance]],
   ['Condition', [OFFICIAL.usCoreConditionProblems, OFFICIAL.usCoreConditionEncounter, OFFICIAL.ipsCondition]],
   ['MedicationStatement', [OFFICIAL.ipsMedicationStatement]],
+  ['Observation', [OFFICIAL.usCoreBloodPressure]],
   ['MedicationRequest', [OFFICIAL.usCoreMedicationRequest]],
   ['Immunization', [OFFICIAL.usCoreImmunization]],
   ['Coverage', [OFFICIAL.c4dicCoverage]],

@@ -63,6 +63,24 @@ describe('check-in validation: profiles chosen by meta.profile', () => {
     assert.deepEqual(at(run(bundle).errors).sort(), [`Bundle.entry[${i}].resource`, `Bundle.entry[${i}].resource.category`]);
   });
 
+  test('an Observation claiming US Core Blood Pressure without its components is refused', () => {
+    const bundle = clipboardBundle();
+    bundle.entry!.push({
+      resource: {
+        resourceType: 'Observation',
+        meta: { profile: [OFFICIAL.usCoreBloodPressure] },
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] },
+        subject: { reference: bundle.entry![0]!.fullUrl! },
+        effectiveDateTime: '2026-01-01',
+      },
+    });
+    const i = bundle.entry!.length - 1;
+    const r = run(bundle);
+    assert.ok(at(r.errors).includes(`Bundle.entry[${i}].resource.component`), JSON.stringify(r.errors));
+  });
+
   test('every base resource type is accepted: PractitionerRole, Consent, Flag, CarePlan, Goal, Encounter…', () => {
     const bundle = clipboardBundle();
     const subject = { reference: bundle.entry![0]!.fullUrl! };
