@@ -2,6 +2,7 @@ import express, { type Express, Router } from 'express';
 import { auditCapability, auditRoutes } from './audit/routes.js';
 import { checkinModule } from './checkin/module.js';
 import { buildCapabilityStatement, type CapabilityContribution } from './fhir/capability.js';
+import { fhirRoutes } from './fhir/route-table.js';
 import { bodyParsers, sendFhir } from './http/body.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
@@ -50,6 +51,7 @@ export function buildApp(s: Services, mods: Module[] = modules(s)): Express {
   const capabilityStatement = buildCapabilityStatement(
     s.config.publicBaseUrl,
     mods.flatMap((m) => (m.capability ? [m.capability] : [])),
+    fhirRoutes(mods.map((m) => m.router)),
     new Date(s.clock.now()),
   );
   app.get('/fhir/metadata', (_req, res) => sendFhir(res, 200, capabilityStatement));

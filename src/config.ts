@@ -89,6 +89,8 @@ const envSchema = z.object({
   CHECKIN_SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   /** Background workers (notification delivery); tests that drive the worker by hand turn them off. */
   WORKERS: z.enum(['on', 'off']).default('on'),
+  /** Folder of FHIR NPM packages (.tgz): their profiles and value sets take precedence over the authored ones. */
+  FHIR_PACKAGES_DIR: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -102,6 +104,7 @@ export interface Config {
   bodyLimitBytes: number;
   checkinSessionTtlSeconds: number;
   workers: boolean;
+  fhirPackagesDir: string | undefined;
   trust: TrustConfig;
 }
 
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     checkinSessionTtlSeconds: e.CHECKIN_SESSION_TTL_SECONDS,
     workers: e.WORKERS === 'on',
+    fhirPackagesDir: e.FHIR_PACKAGES_DIR,
     trust,
   };
 }

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import { listMigrations, migrate } from './db/migrate.js';
 import { openDb } from './db/open.js';
+import { loadFhirPackages } from './fhir/packages.js';
 import { createValidator, type FhirValidator } from './fhir/validator.js';
 import { createAuthenticator } from './identity/authenticator.js';
 import type { Authenticator } from './identity/types.js';
@@ -50,7 +51,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   await migrate(db, migrations);
   const keys = new KeyStore(db, config.keyEncryptionKey);
   await keys.init();
-  const fhir = createValidator();
+  const packages = config.fhirPackagesDir ? loadFhirPackages(config.fhirPackagesDir) : undefined;
+  if (packages) log.info({ packages: packages.packages, profiles: packages.profiles.size, valueSets: packages.valueSets.size }, 'FHIR packages loaded');
+  const fhir = createValidator({ packages });
   const fetch = createGuardedFetch({ allowlist: config.trust.outboundAllowlist });
   const auth = createAuthenticator({ config, db, keys, clock, log, fetch });
   return {

@@ -9,7 +9,6 @@ export const auditCapability: CapabilityContribution = {
   resources: [
     {
       type: 'AuditEvent',
-      interaction: [{ code: 'search-type' }],
       searchParam: [
         { name: 'entity', type: 'reference', documentation: 'Type/id of the resource the event concerns' },
         { name: '_count', type: 'number', documentation: 'At most 1000; default 100' },

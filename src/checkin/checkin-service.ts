@@ -3,7 +3,7 @@ import type { Bundle, Encounter, Patient } from '@medplum/fhirtypes';
 import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
-import { businessRule } from '../fhir/outcome.js';
+import { HttpError, businessRule, outcome } from '../fhir/outcome.js';
 import { findPatientId, insertNewResources, putResource } from '../fhir/resource-store.js';
 import type { FhirValidator } from '../fhir/validator.js';
 import { matchPatientToIdentity } from '../identity/demographic-match.js';
@@ -12,7 +12,7 @@ import { insertCheckin } from './checkin-store.js';
 import { checkinBundle, materialize } from './materialize.js';
 import { entriesOf, type ReceivedContent } from './received.js';
 import { claimSession, completeSession } from './sessions.js';
-import { validateReceived } from './validate.js';
+import { validateCheckin, withoutDropped } from './validate.js';
 
 /** Called inside the check-in transaction so the encounter-start event commits with the data. */
 export type EncounterStartHook = (tx: Queryable, e: { organization: string; encounter: Encounter; occurredAt: Date }) => Promise<void>;
@@ -42,8 +42,10 @@ export interface CheckinRequest {
  * of it is.
  */
 export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Promise<{ id: string; bundle: Bundle }> {
-  validateReceived(req.content, d.fhir);
-  const patient = entriesOf(req.content).find((e) => e.resource.resourceType === 'Patient')?.resource as Patient;
+  const checked = validateCheckin(req.content, d.fhir);
+  if (checked.errors.length) throw new HttpError(422, outcome(checked.errors));
+  const content = withoutDropped(req.content, checked.dropped);
+  const patient = entriesOf(content).find((e) => e.resource.resourceType === 'Patient')?.resource as Patient;
   const match = matchPatientToIdentity(patient, req.identity);
   if (!match.ok) {
     await d.audit.record({ ...req.audit, action: 'C', subtype: 'checkin.create', outcome: '4', organization: req.organization, detail: { reason: 'identity-mismatch' } });
@@ -55,11 +57,11 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
   const bundle = await d.db.transaction(async (tx) => {
     if (req.sessionId) await claimSession(tx, req.sessionId, now.getTime());
     const existingPatientId = await findPatientId(tx, req.organization, req.identity.issuer, req.identity.subject);
-    const m = materialize(req.content, { identity: req.identity, organization: req.organization, clientId: req.clientId, existingPatientId, now });
+    const m = materialize(content, { identity: req.identity, organization: req.organization, clientId: req.clientId, existingPatientId, now });
     const patient = await putResource(tx, m.patient, owner, now);
     const [encounter, provenance, ...others] = await insertNewResources(tx, [m.encounter, m.provenance, ...m.others], owner, now);
     const stored = { patient, others, encounter: encounter as typeof m.encounter, provenance: provenance as typeof m.provenance };
-    const result = checkinBundle(id, stored, d.publicBaseUrl, now);
+    const result = checkinBundle(id, stored, d.publicBaseUrl, now, checked.warnings);
     await insertCheckin(tx, {
       id,
       organization: req.organization,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Encounter, Extension, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Encounter, Extension, OperationOutcomeIssue, Patient, Provenance, Reference, Resource } from '@medplum/fhirtypes';
 import { rewriteReferences } from '../fhir/references.js';
 import type { VerifiedIdentity } from '../identity/types.js';
 import { entriesOf, type ReceivedContent } from './received.js';
@@ -41,8 +41,11 @@ export function materialize(
     return undefined;
   };
   const rewritten = entries.map((e, i) => {
-    const { meta: _meta, ...rest } = e.resource as Resource & { meta?: unknown };
-    return { ...rewriteReferences(rest as Resource, resolve(e.bundleIndex)), id: ids[i] as string } as Resource & { id: string };
+    const { meta, ...rest } = e.resource;
+    const kept = { ...rewriteReferences(rest as Resource, resolve(e.bundleIndex)), id: ids[i] as string } as Resource & { id: string };
+    // The sender's version and timestamps are not ours; the profiles it claims are, for the EHR that reads it.
+    const profile = meta?.profile?.filter((p) => typeof p === 'string');
+    return profile?.length ? { ...kept, meta: { profile } } : kept;
   });
   const patient = rewritten.find((r): r is Patient & { id: string } => r.resourceType === 'Patient');
   if (!patient) throw new Error('validated content has a Patient');
@@ -105,14 +108,14 @@ function assuranceExtension(identity: VerifiedIdentity): Extension {
   return { url: ASSURANCE_EXTENSION, extension: parts };
 }
 
-/** The check-in as returned to kiosk, EHR and patient: a collection Bundle with RESTful fullUrls. */
-export function checkinBundle(id: string, m: Materialized, publicBaseUrl: string, now: Date): Bundle {
+/**
+ * The check-in as returned to kiosk, EHR and patient: a collection Bundle with RESTful fullUrls,
+ * and, when validation had warnings (unknown claimed profiles, entries not stored), an
+ * OperationOutcome entry last that lists them, so nothing is passed over silently.
+ */
+export function checkinBundle(id: string, m: Materialized, publicBaseUrl: string, now: Date, warnings: OperationOutcomeIssue[] = []): Bundle {
   const all: Resource[] = [m.patient, ...m.others, m.encounter, m.provenance];
-  return {
-    resourceType: 'Bundle',
-    id,
-    type: 'collection',
-    timestamp: now.toISOString(),
-    entry: all.map((r) => ({ fullUrl: `${publicBaseUrl}/fhir/${r.resourceType}/${r.id}`, resource: r })),
-  };
+  const entry: Bundle['entry'] = all.map((r) => ({ fullUrl: `${publicBaseUrl}/fhir/${r.resourceType}/${r.id}`, resource: r }));
+  if (warnings.length) entry.push({ fullUrl: `urn:uuid:${randomUUID()}`, resource: { resourceType: 'OperationOutcome', issue: warnings } });
+  return { resourceType: 'Bundle', id, type: 'collection', timestamp: now.toISOString(), entry };
 }

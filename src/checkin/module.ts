@@ -1,4 +1,5 @@
 import type { Module } from '../app.js';
+import { checkinProfilesCapability } from '../fhir/supported-profiles.js';
 import { emitEncounterEvent } from '../notifications/outbox.js';
 import type { Services } from '../services.js';
 import { createShcVerifier } from '../shc/verify.js';
@@ -9,6 +10,7 @@ import { createPayloadResolver } from './resolve.js';
 export function checkinModule(s: Services): Module {
   const { trust } = s.config;
   return {
+    capability: checkinProfilesCapability,
     router: checkinRoutes({
       services: s,
       resolve: createPayloadResolver({

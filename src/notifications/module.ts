@@ -7,7 +7,6 @@ import { TOPICS } from './topics.js';
 
 const ehrResource = (type: 'Encounter' | 'Appointment') => ({
   type,
-  interaction: [{ code: 'create' as const }, { code: 'update' as const }, { code: 'read' as const }],
   updateCreate: false,
   documentation: `${type}s from the EHR (system/${type}.write to write, system/${type}.read to read); each change that fires a topic becomes a notification`,
 });
@@ -20,7 +19,6 @@ export const notificationsCapability: CapabilityContribution = {
       type: 'Subscription',
       supportedProfile: [BP.subscriptionProfile],
       extension: TOPICS.map((t) => ({ url: BP.topicCanonical, valueCanonical: t.url })),
-      interaction: [{ code: 'read' }, { code: 'create' }, { code: 'delete' }, { code: 'search-type' }],
       searchParam: [{ name: 'status', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Subscription-status' }],
       operation: [
         { name: '$status', definition: BP.statusOperation },
@@ -33,7 +31,6 @@ export const notificationsCapability: CapabilityContribution = {
     ehrResource('Appointment'),
     {
       type: 'Basic',
-      interaction: [{ code: 'read' }, { code: 'search-type' }],
       searchParam: [{ name: 'code', type: 'token' }],
       documentation: 'The SubscriptionTopics served, as Basic resources with cross-version extensions (Backport IG 1.2); also at /fhir/SubscriptionTopic',
     },

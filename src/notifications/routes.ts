@@ -252,7 +252,8 @@ export function notificationRoutes(s: Services): Router {
     r.post(`/fhir/${type}`, write, async (req, res) => {
       const resource = checkBody(s, type, req.body);
       const { resource: stored } = await writeTopicResource(s, { organization: clientOf(res).organization, resource, id: undefined, audit: requestAudit(req, res) });
-      res.setHeader('Location', `${base}/fhir/${type}/${stored.id}/_history/${stored.meta?.versionId ?? '1'}`);
+      // No vread is served, so the Location is the resource's read URL, not a _history one.
+      res.setHeader('Location', `${base}/fhir/${type}/${stored.id}`);
       sendFhir(res, 201, stored);
     });
     r.put(`/fhir/${type}/:id`, write, async (req, res) => {

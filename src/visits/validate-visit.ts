@@ -5,10 +5,11 @@ import type { FhirValidator } from '../fhir/validator.js';
 
 /**
  * A visit summary is a FHIR document: the Bundle against the visit-summary profile (Composition
- * first, an Encounter), every entry against the base spec, and the Composition's subject must be
- * the Patient the check-in stored. All problems are reported together (422).
+ * first, an Encounter), every entry against the base spec (narrative XHTML rules included), and
+ * the Composition's subject must be the Patient the check-in stored. Every problem, none thrown:
+ * a pure function of its input, so it can run in a worker thread.
  */
-export function validateVisitBundle(bundle: Bundle, checkinPatientId: string, fhir: FhirValidator): void {
+export function visitBundleIssues(bundle: Bundle, checkinPatientId: string, fhir: FhirValidator): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [...fhir.check(bundle, PROFILE.visitSummaryBundle)];
   const composition = bundle.entry?.[0]?.resource;
   if (composition?.resourceType === 'Composition') {
@@ -22,7 +23,13 @@ export function validateVisitBundle(bundle: Bundle, checkinPatientId: string, fh
       });
     }
   }
-  if (issues.length) throw new HttpError(422, outcome(dedupe(issues)));
+  return dedupe(issues);
+}
+
+/** visitBundleIssues, refusing (422) with all of them when there is any. */
+export function validateVisitBundle(bundle: Bundle, checkinPatientId: string, fhir: FhirValidator): void {
+  const issues = visitBundleIssues(bundle, checkinPatientId, fhir);
+  if (issues.length) throw new HttpError(422, outcome(issues));
 }
 
 function refersToPatient(bundle: Bundle, composition: Composition, patientId: string): boolean {

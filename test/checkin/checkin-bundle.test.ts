@@ -110,8 +110,9 @@ for (const tdb of testDatabases()) {
       assert.equal(await countStored(gw), before);
     });
 
-    test('a Patient missing a US Core required element is 422 with its location', async () => {
+    test('a Patient claiming US Core and missing a US Core required element is 422 with its location', async () => {
       const bundle = clipboardBundle();
+      bundle.entry![0]!.resource!.meta = { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient'] };
       delete (bundle.entry![0]!.resource as { identifier?: unknown }).identifier;
       const r = await request(gw.app).post('/checkin').auth(kioskA, { type: 'bearer' }).send({ identityToken: await patientToken(), bundle });
       assert.equal(r.status, 422);
@@ -125,7 +126,7 @@ for (const tdb of testDatabases()) {
       ['a non-object body', [1, 2], 400],
       ['an unknown field', { bundle: clipboardBundle(), extra: 1 }, 400],
       ['a Bundle of the wrong type', { bundle: { ...clipboardBundle(), type: 'transaction' } }, 422],
-      ['a resource type not taken at check-in', { bundle: { ...clipboardBundle(), entry: [...clipboardBundle().entry!, { resource: { resourceType: 'Basic', code: { text: 'x' } } }] } }, 422],
+      ['a resource type that is not FHIR R4', { bundle: { ...clipboardBundle(), entry: [...clipboardBundle().entry!, { resource: { resourceType: 'Basik', code: { text: 'x' } } }] } }, 422],
     ];
     for (const [what, body, status] of badBodies) {
       test(`${what} is ${status} with an OperationOutcome`, async () => {

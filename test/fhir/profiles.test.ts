@@ -7,10 +7,11 @@ import { HttpError } from '../../src/fhir/outcome.js';
 import { PROFILE } from '../../src/fhir/profile-urls.js';
 import { PROFILES_DIR, baseStructureDefinitions, snapshotFromDifferential } from '../../src/fhir/profiles.js';
 import { createValidator } from '../../src/fhir/validator.js';
-import { SHC_VECTORS, readVector } from '../helpers/fixtures.js';
+import { SHC_VECTORS, VECTORS, readVector } from '../helpers/fixtures.js';
 
 const fhir = createValidator();
 const example = <T = Resource>(file: string): T => JSON.parse(readFileSync(path.join(PROFILES_DIR, 'examples', file), 'utf8')) as T;
+const corpus = (file: string): Resource => JSON.parse(readFileSync(path.join(VECTORS, 'corpus', file), 'utf8')) as Resource;
 const firstEntry = <T>(file: string): T => example<Bundle>(file).entry?.[0]?.resource as T;
 const expressions = (issues: { expression?: string[] }[]) => issues.flatMap((i) => i.expression ?? []).sort();
 
@@ -34,6 +35,11 @@ describe('profiles', () => {
     ['usCoreCondition', PROFILE.usCoreCondition, () => example('us-core-condition.json')],
     ['ipsMedicationStatement', PROFILE.ipsMedicationStatement, () => example('ips-medicationstatement.json')],
     ['c4dicCoverage', PROFILE.c4dicCoverage, () => example('c4dic-coverage.json')],
+    ['checkinCoverage', PROFILE.checkinCoverage, () => example('c4dic-coverage.json')],
+    ['ipsPatient', PROFILE.ipsPatient, () => example('us-core-patient.json')],
+    ['ipsAllergyIntolerance', PROFILE.ipsAllergyIntolerance, () => example('us-core-allergyintolerance.json')],
+    ['ipsCondition', PROFILE.ipsCondition, () => example('us-core-condition.json')],
+    ['usCoreBloodPressure', PROFILE.usCoreBloodPressure, () => corpus('us-core-6.1.0/blood-pressure.json')],
     ['ipsBundle', PROFILE.ipsBundle, () => example('ips-bundle.json')],
     ['ipsComposition', PROFILE.ipsComposition, () => firstEntry<Composition>('ips-bundle.json')],
     ['visitSummaryBundle', PROFILE.visitSummaryBundle, () => example('visit-summary-bundle.json')],
@@ -51,6 +57,7 @@ describe('profiles', () => {
     ['us-core-patient-name-text-only.json', PROFILE.usCorePatient, ['Patient.name[0]']],
     ['patient-unknown-gender.json', PROFILE.usCorePatient, ['Patient.gender']],
     ['shc-patient-no-birthdate.json', PROFILE.shcPatient, ['Patient.birthDate']],
+    ['shc-patient-no-birthdate.json', PROFILE.ipsPatient, ['Patient.birthDate']],
     ['c4dic-coverage-no-member-id.json', PROFILE.c4dicCoverage, ['Coverage', 'Coverage.relationship']],
     ['us-core-condition-no-category.json', PROFILE.usCoreCondition, ['Condition', 'Condition.category']],
     ['ips-bundle-composition-not-first.json', PROFILE.ipsBundle, ['Bundle']],
