@@ -54,6 +54,29 @@ const shcIssuer = z
   })
   .strict();
 
+/** An IACA root in PEM; the object form sets the assurance an mDL under it proves (default: the `mdl` levels). */
+const mdlTrustAnchor = z.union([
+  z.string().includes('-----BEGIN CERTIFICATE-----'),
+  z
+    .object({
+      certificate: z.string().includes('-----BEGIN CERTIFICATE-----'),
+      ial: z.number().int().min(1).max(3).optional(),
+      aal: z.number().int().min(1).max(3).optional(),
+    })
+    .strict(),
+]);
+
+/** ISO 18013-5 mDLs presented over OpenID4VP (Digital Credentials API). */
+const mdl = z
+  .object({
+    trustAnchors: z.array(mdlTrustAnchor).min(1),
+    ial: z.number().int().min(1).max(3).default(2),
+    aal: z.number().int().min(1).max(3).default(2),
+    /** base64url of ≥ 32 random bytes keying the document-number hash; unset = generated once and kept in the database. */
+    subjectSalt: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 43 base64url characters (32 bytes)').optional(),
+  })
+  .strict();
+
 export const trustFileSchema = z
   .object({
     identityProviders: z.array(identityProvider).default([]),
@@ -62,6 +85,7 @@ export const trustFileSchema = z
     /** Accept (and record as unverified) cards signed by issuers not listed in shcIssuers. */
     acceptUnknownShcIssuers: z.boolean().default(false),
     outboundAllowlist: z.array(z.string().min(1)).default([]),
+    mdl: mdl.optional(),
   })
   .strict();
 
@@ -70,6 +94,7 @@ export type IdentityProviderConfig = z.infer<typeof identityProvider>;
 export type AssuranceRule = z.infer<typeof assuranceRule>;
 export type ClientConfig = z.infer<typeof client>;
 export type ShcIssuerConfig = z.infer<typeof shcIssuer>;
+export type MdlConfig = z.infer<typeof mdl>;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
