@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { badRequest, notFound, unauthorized } from '../fhir/outcome.js';
@@ -64,7 +64,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const parsed = identityPresentationSchema.safeParse(body?.identityPresentation);
     if (!parsed.success) throw badRequest('Send {identityPresentation} as the Digital Credentials API returned it', ['identityPresentation']);
     const identity = await identityFrom({ kind: 'presentation', presentation: parsed.data }, { organization: session.organization, clientId: session.clientId, sessionId: session.id });
-    await attachSessionIdentity(s.db, session.id, identity);
+    await attachSessionIdentity(s.db, session.id, identity, new Date(s.clock.now()));
     await s.audit.record({
       ...requestAudit(req, res),
       action: 'E',
@@ -118,27 +118,25 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
   });
 
   /**
-   * Who submits: the Bearer identity token when there is one; else an mDL presented in the body for
-   * this session's request; else the mDL the kiosk verified for this session.
+   * Who submits: the Bearer identity token when there is one (checked first, as for every patient
+   * route); else an mDL presented in the body for this session's request; else the mDL the kiosk
+   * verified for this session.
    */
-  const submitter = async (req: Request, res: Response, session: CheckinSession, presentation: IdentityEvidence | undefined): Promise<VerifiedIdentity> => {
+  const tokenlessSubmitter = async (session: CheckinSession, presentation: IdentityEvidence | undefined): Promise<VerifiedIdentity> => {
     const owner = { organization: session.organization, clientId: session.clientId, sessionId: session.id };
-    const identity = req.get('authorization')
-      ? await s.auth.patient(bearer(req))
-      : presentation
-        ? await identityFrom(presentation, owner)
-        : await sessionIdentity(s.db, session.id);
+    const identity = presentation ? await identityFrom(presentation, owner) : await sessionIdentity(s.db, session.id);
     if (!identity) throw unauthorized('A Bearer identity token or an identityPresentation is required', undefined, { 'WWW-Authenticate': 'Bearer realm="ktc-gateway"' });
-    res.locals.principal = { kind: 'patient', identity } satisfies Principal;
     return identity;
   };
 
   r.post('/checkin/sessions/:id/submit', async (req, res) => {
+    const tokenIdentity = req.get('authorization') ? await s.auth.patient(bearer(req)) : undefined;
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
     const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);
     const { presentation, payload } = parsePatientSubmission(req.body);
-    const identity = await submitter(req, res, session, presentation && { kind: 'presentation', presentation });
+    const identity = tokenIdentity ?? (await tokenlessSubmitter(session, presentation && { kind: 'presentation', presentation }));
+    res.locals.principal = { kind: 'patient', identity } satisfies Principal;
     const result = await completeCheckin(checkin, {
       identity,
       content: await resolve(payload, { organization: session.organization }),
