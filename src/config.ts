@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
 
 /**
@@ -54,12 +55,20 @@ const shcIssuer = z
   })
   .strict();
 
+const pemCertificate = z.string().refine((pem) => {
+  try {
+    return pem.includes('-----BEGIN CERTIFICATE-----') && Boolean(new X509Certificate(pem).subject);
+  } catch {
+    return false;
+  }
+}, 'must be one X.509 certificate in PEM');
+
 /** An IACA root in PEM; the object form sets the assurance an mDL under it proves (default: the `mdl` levels). */
 const mdlTrustAnchor = z.union([
-  z.string().includes('-----BEGIN CERTIFICATE-----'),
+  pemCertificate,
   z
     .object({
-      certificate: z.string().includes('-----BEGIN CERTIFICATE-----'),
+      certificate: pemCertificate,
       ial: z.number().int().min(1).max(3).optional(),
       aal: z.number().int().min(1).max(3).optional(),
     })

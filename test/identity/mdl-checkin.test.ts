@@ -115,6 +115,12 @@ for (const tdb of testDatabases()) {
       assert.equal((await checkIn(presented)).status, 201);
       await refusedWith(409, presented);
 
+      // Two copies of one presentation at once: exactly one gets through.
+      const raced = await newRequest();
+      const copy = identityPresentation(raced.id, await present(alice, raced.request, ORIGIN));
+      const statuses = (await Promise.all([checkIn(copy), checkIn(copy)])).map((r) => r.status).sort();
+      assert.deepEqual(statuses, [201, 409]);
+
       const a = await newRequest();
       const b = await newRequest();
       await refusedWith(401, identityPresentation(a.id, await present(alice, b.request, ORIGIN)));

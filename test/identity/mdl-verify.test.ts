@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { cborEncode } from '@auth0/mdl/lib/cbor/index.js';
 import { ManualClock } from '../../src/clock.js';
+import { ConfigError, parseTrustFile } from '../../src/config.js';
 import { HttpError } from '../../src/fhir/outcome.js';
 import { dcApiRequest } from '../../src/identity/mdl/request.js';
 import { dcApiSessionTranscript } from '../../src/identity/mdl/session-transcript.js';
@@ -72,5 +73,22 @@ describe('mDL DeviceResponse verification', () => {
     const bytes = await present(mdl, request, ORIGIN);
     const later = new ManualClock(clock.now() + 400 * DAY);
     await refused(verifyDeviceResponse(bytes, { origin: ORIGIN, nonce: request.data.nonce, anchors, clock: later }), /not valid now/);
+  });
+});
+
+describe('mdl configuration', () => {
+  it('refuses a trust anchor that is not a PEM certificate, naming the field', () => {
+    assert.throws(
+      () => parseTrustFile(JSON.stringify({ mdl: { trustAnchors: ['-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----'] } }), 'trust.json'),
+      (e: unknown) => e instanceof ConfigError && /mdl\.trustAnchors\.0/.test(e.message),
+    );
+    assert.throws(() => parseTrustFile(JSON.stringify({ mdl: { trustAnchors: [] } }), 'trust.json'), ConfigError);
+  });
+
+  it('accepts PEM strings and per-anchor levels', async () => {
+    const iaca = await makeIaca();
+    const trust = parseTrustFile(JSON.stringify({ mdl: { trustAnchors: [iaca.pem, { certificate: iaca.pem, aal: 1 }] } }), 'trust.json');
+    const anchors = await loadTrustAnchors(trust.mdl!);
+    assert.deepEqual(anchors.map((a) => [a.ial, a.aal]), [[2, 2], [2, 1]]);
   });
 });
