@@ -9,6 +9,8 @@ CREATE TABLE identity_request (
   organization  text,
   client_id     text,
   session_id    text REFERENCES checkin_session (id) ON DELETE CASCADE,
+  -- For dc_api.jwt: the ephemeral private JWK the wallet encrypts its answer to (sealed when KEY_ENCRYPTION_KEY is set).
+  response_key  text,
   expires_at    timestamptz NOT NULL,
   used_at       timestamptz,
   created_at    timestamptz NOT NULL DEFAULT now()

@@ -83,6 +83,8 @@ const mdl = z
     aal: z.number().int().min(1).max(3).default(2),
     /** base64url of ≥ 32 random bytes keying the document-number hash; unset = generated once and kept in the database. */
     subjectSalt: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 43 base64url characters (32 bytes)').optional(),
+    /** Ask for `dc_api.jwt`: the wallet encrypts its answer to an ephemeral key of the request (OpenID4VP 1.0 §8.3). */
+    encryptResponses: z.boolean().optional(),
   })
   .strict();
 

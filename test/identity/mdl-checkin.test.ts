@@ -7,7 +7,8 @@ import type { IdentityRequestView } from '../../src/identity/mdl/mdl-identity.js
 import { testDatabases } from '../helpers/db.js';
 import { clipboardBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { ALICE, identityPresentation, issueMdl, makeIaca, present, tamper, type Holder, type TestIaca, type TestMdl } from './mdl-wallet.js';
+import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { ALICE, identityPresentation, issueMdl, makeIaca, present, presentEncrypted, tamper, type Holder, type TestIaca, type TestMdl } from './mdl-wallet.js';
 
 const KIOSK_A = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read'] };
 const KIOSK_B = { clientId: 'kiosk-b', organization: 'Clinic B', scopes: ['system/checkin.write', 'system/checkin.read'] };
@@ -245,6 +246,49 @@ for (const tdb of testDatabases()) {
       assert.deepEqual(smart.mdl_identity.protocols, ['openid4vp-v1-unsigned']);
       assert.equal(smart.mdl_identity.kiosk_request_endpoint, `${ORIGIN}/checkin/identity-requests`);
       assert.equal(smart.mdl_identity.patient_token_endpoint, `${ORIGIN}/auth/patient-token`);
+    });
+  });
+
+  describe(`encrypted answers, response_mode dc_api.jwt (${tdb.name})`, () => {
+    let gw: TestGateway;
+    let alice: TestMdl;
+    let kiosk: string;
+    before(async () => {
+      const iaca = await makeIaca();
+      alice = await issueMdl(iaca, ALICE, { from: new Date(Date.now() - DAY), until: new Date(Date.now() + DAY) });
+      gw = await startTestGateway({ db: await tdb.open(), trust: { mdl: { trustAnchors: [iaca.pem], ial: 2, aal: 2, encryptResponses: true } } });
+      kiosk = await gw.clientToken(KIOSK_A);
+    });
+    after(async () => {
+      await gw.close();
+      await tdb.cleanup();
+    });
+    const newRequest = async () => (await request(gw.app).post('/checkin/identity-requests').auth(kiosk, { type: 'bearer' })).body as IdentityRequestView;
+    const checkIn = (identity: unknown) => request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityPresentation: identity, bundle: alicesBundle() });
+
+    test('the request carries an ephemeral ECDH-ES key; a JWE answer bound to its thumbprint checks in; plaintext or another key is refused', async () => {
+      const view = await newRequest();
+      assert.equal(view.request.data.response_mode, 'dc_api.jwt');
+      const [key] = view.request.data.client_metadata!.jwks.keys;
+      assert.deepEqual([key!.kty, key!.crv, key!.alg, key!.use, 'd' in key!], ['EC', 'P-256', 'ECDH-ES', 'enc', false]);
+      assert.deepEqual(view.request.data.client_metadata!.encrypted_response_enc_values_supported, ['A128GCM', 'A256GCM']);
+
+      const plain = await checkIn(identityPresentation(view.id, await present(alice, view.request, ORIGIN)));
+      assert.equal(plain.status, 400, 'an unencrypted answer to an encrypted request');
+      const other = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+      const wrongKey = await checkIn(await presentEncrypted(alice, view.id, view.request, ORIGIN, { ...(await exportJWK(other.publicKey)), kid: 'x' }));
+      assert.equal(wrongKey.status, 401);
+      // Encrypted to the right key but signed over the unencrypted transcript (no thumbprint): refused.
+      const noThumb = await present(alice, view.request, ORIGIN);
+      const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ vp_token: { mdl: [Buffer.from(noThumb).toString('base64url')] } })))
+        .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM' })
+        .encrypt(await importJWK(key as JWK, 'ECDH-ES'));
+      assert.equal((await checkIn({ requestId: view.id, protocol: 'openid4vp-v1-unsigned', data: { response: jwe } })).status, 401);
+
+      const ok = await checkIn(await presentEncrypted(alice, view.id, view.request, ORIGIN));
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+      const { rows } = await gw.services.db.query<{ response_key: string }>('SELECT response_key FROM identity_request WHERE id = $1', [view.id]);
+      assert.match(rows[0]!.response_key, /"d":/, 'the private half stays with the request (sealed when KEY_ENCRYPTION_KEY is set)');
     });
   });
 

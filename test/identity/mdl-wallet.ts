@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { DataItem, DeviceResponse, Document, MDoc, Verifier } from '@auth0/mdl';
 import { cborDecode, cborEncode } from '@auth0/mdl/lib/cbor/index.js';
 import * as x509 from '@peculiar/x509';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { CompactEncrypt, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { MDL_DS_EKU } from '../../src/identity/mdl/trust-anchors.js';
 import type { DcApiRequest } from '../../src/identity/mdl/request.js';
 import { dcApiSessionTranscript, sessionTranscriptBytes } from '../../src/identity/mdl/session-transcript.js';
@@ -83,7 +83,7 @@ export async function issueMdl(iaca: TestIaca, holder: Holder, validity: { from:
 }
 
 /** The wallet's side: disclose what the DCQL query asks for, device-signed over the DC API SessionTranscript. */
-export async function present(mdl: TestMdl, request: DcApiRequest, origin: string): Promise<Uint8Array> {
+export async function present(mdl: TestMdl, request: DcApiRequest, origin: string, jwkThumbprint: Uint8Array | null = null): Promise<Uint8Array> {
   const q = request.data.dcql_query.credentials[0]!;
   const pd = {
     id: 'dcql',
@@ -97,10 +97,23 @@ export async function present(mdl: TestMdl, request: DcApiRequest, origin: strin
   };
   const response = await DeviceResponse.from(mdl.encoded)
     .usingPresentationDefinition(pd)
-    .usingSessionTranscriptBytes(sessionTranscriptBytes(dcApiSessionTranscript(origin, request.data.nonce)))
+    .usingSessionTranscriptBytes(sessionTranscriptBytes(dcApiSessionTranscript(origin, request.data.nonce, jwkThumbprint)))
     .authenticateWithSignature(mdl.devicePrivateJwk, 'ES256')
     .sign();
   return response.encode();
+}
+
+/**
+ * A wallet answering a dc_api.jwt request (OpenID4VP 1.0 §8.3): the SessionTranscript carries the
+ * thumbprint of the request's key, and the vp_token travels as a JWE (ECDH-ES, A128GCM) to that key.
+ */
+export async function presentEncrypted(mdl: TestMdl, requestId: string, request: DcApiRequest, origin: string, to?: JWK) {
+  const key = (to ?? request.data.client_metadata!.jwks.keys[0]) as JWK;
+  const thumbprint = base64url.decode(await calculateJwkThumbprint({ kty: key.kty, crv: key.crv, x: key.x, y: key.y } as JWK, 'sha256'));
+  const bytes = await present(mdl, request, origin, thumbprint);
+  const payload = new TextEncoder().encode(JSON.stringify({ vp_token: { mdl: [Buffer.from(bytes).toString('base64url')] } }));
+  const response = await new CompactEncrypt(payload).setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM', kid: key.kid }).encrypt(await importJWK(key, 'ECDH-ES'));
+  return { requestId, protocol: 'openid4vp-v1-unsigned', data: { response } };
 }
 
 /** What navigator.credentials.get() hands the page, as the gateway wants it back. */

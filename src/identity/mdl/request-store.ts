@@ -16,6 +16,8 @@ export interface StoredRequest extends RequestOwner {
   id: string;
   nonce: string;
   expiresAt: Date;
+  /** The private key a dc_api.jwt answer is encrypted to (stored form), when the request asked for one. */
+  responseKey?: string;
 }
 
 interface Row {
@@ -27,18 +29,19 @@ interface Row {
   session_id: string | null;
   expires_at: Date;
   used_at: Date | null;
+  response_key: string | null;
 }
 
 /** Ids and nonces are 256-bit random; expired requests are pruned as new ones are made. */
-export async function createRequest(q: Queryable, owner: RequestOwner, expiresAt: Date, now: Date): Promise<StoredRequest> {
+export async function createRequest(q: Queryable, owner: RequestOwner, at: { expiresAt: Date; now: Date }, responseKey?: string): Promise<StoredRequest> {
   const id = randomBytes(32).toString('base64url');
   const nonce = randomBytes(32).toString('base64url');
-  await q.query('DELETE FROM identity_request WHERE expires_at < $1', [new Date(now.getTime() - 3600_000)]);
+  await q.query('DELETE FROM identity_request WHERE expires_at < $1', [new Date(at.now.getTime() - 3600_000)]);
   await q.query(
-    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, expiresAt],
+    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null],
   );
-  return { id, nonce, expiresAt, ...owner };
+  return { id, nonce, expiresAt: at.expiresAt, ...owner, ...(responseKey ? { responseKey } : {}) };
 }
 
 function ownedBy(r: Row, owner: RequestOwner): boolean {
@@ -62,6 +65,7 @@ export async function openRequest(q: Queryable, id: string, owner: RequestOwner,
     ...(r.organization ? { organization: r.organization } : {}),
     ...(r.client_id ? { clientId: r.client_id } : {}),
     ...(r.session_id ? { sessionId: r.session_id } : {}),
+    ...(r.response_key ? { responseKey: r.response_key } : {}),
   };
 }
 

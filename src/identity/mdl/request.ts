@@ -10,12 +10,16 @@ export const REQUESTED_ELEMENTS = ['family_name', 'given_name', 'birth_date', 'd
 /** Requests live five minutes: long enough to find the phone, short enough that an unused one is worthless. */
 export const IDENTITY_REQUEST_TTL_SECONDS = 300;
 
+/** Content encryption the gateway accepts for dc_api.jwt answers (A128GCM is the default wallets use). */
+export const RESPONSE_ENC_VALUES = ['A128GCM', 'A256GCM'];
+
 export interface DcApiRequest {
   protocol: typeof DC_API_PROTOCOL;
   data: {
     response_type: 'vp_token';
-    response_mode: 'dc_api';
+    response_mode: 'dc_api' | 'dc_api.jwt';
     nonce: string;
+    client_metadata?: { jwks: { keys: Record<string, unknown>[] }; encrypted_response_enc_values_supported: string[]; vp_formats_supported: Record<string, object> };
     dcql_query: {
       credentials: {
         id: string;
@@ -27,14 +31,20 @@ export interface DcApiRequest {
   };
 }
 
-/** Unsigned: no client_id; the browser tells the wallet the verifier's origin. */
-export function dcApiRequest(nonce: string): DcApiRequest {
+/**
+ * Unsigned: no client_id; the browser tells the wallet the verifier's origin. With `responseKey`
+ * (the public half of the request's ephemeral ECDH-ES key) the answer comes back as a JWE to it.
+ */
+export function dcApiRequest(nonce: string, responseKey?: Record<string, unknown>): DcApiRequest {
   return {
     protocol: DC_API_PROTOCOL,
     data: {
       response_type: 'vp_token',
-      response_mode: 'dc_api',
+      response_mode: responseKey ? 'dc_api.jwt' : 'dc_api',
       nonce,
+      ...(responseKey
+        ? { client_metadata: { jwks: { keys: [responseKey] }, encrypted_response_enc_values_supported: RESPONSE_ENC_VALUES, vp_formats_supported: { mso_mdoc: {} } } }
+        : {}),
       dcql_query: {
         credentials: [
           {

@@ -23,11 +23,14 @@ export interface MdlClaims {
 
 const refuse = (why: string) => unauthorized(`The mobile driver's licence was not accepted: ${why}`);
 
-/** The one DeviceResponse of the answer, keyed by the credential query id the request used. */
-export function deviceResponseOf(p: IdentityPresentation): Uint8Array {
+export function assertProtocol(p: IdentityPresentation): void {
   if (p.protocol !== DC_API_PROTOCOL) throw badRequest(`identityPresentation.protocol must be ${DC_API_PROTOCOL}`, ['identityPresentation.protocol']);
-  const keys = Object.keys(p.data.vp_token);
-  const answers = p.data.vp_token[CREDENTIAL_QUERY_ID];
+}
+
+/** The one DeviceResponse of the answer, keyed by the credential query id the request used. */
+export function deviceResponseOf(vpToken: Record<string, string[]>): Uint8Array {
+  const keys = Object.keys(vpToken);
+  const answers = vpToken[CREDENTIAL_QUERY_ID];
   if (keys.length !== 1 || !answers || answers.length !== 1) {
     throw badRequest(`identityPresentation.data.vp_token must hold exactly one presentation under "${CREDENTIAL_QUERY_ID}"`, ['identityPresentation.data.vp_token']);
   }
@@ -82,9 +85,9 @@ export interface VerifiedMdl {
  */
 export async function verifyDeviceResponse(
   bytes: Uint8Array,
-  ctx: { origin: string; nonce: string; anchors: TrustAnchor[]; clock: Clock },
+  ctx: { origin: string; nonce: string; jwkThumbprint?: Uint8Array; anchors: TrustAnchor[]; clock: Clock },
 ): Promise<VerifiedMdl> {
-  const transcript = sessionTranscriptBytes(dcApiSessionTranscript(ctx.origin, ctx.nonce));
+  const transcript = sessionTranscriptBytes(dcApiSessionTranscript(ctx.origin, ctx.nonce, ctx.jwkThumbprint ?? null));
   const { failures, onCheck } = collectFailures();
   let mdoc;
   try {
