@@ -7,6 +7,7 @@ import { bodyParsers, sendFhir } from './http/body.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
 import { requestContext } from './http/request-context.js';
 import { securityHeaders } from './http/security-headers.js';
+import { mdlModule } from './identity/mdl/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { jwksRoutes } from './keys/routes.js';
 import { notificationsModule } from './notifications/module.js';
@@ -25,10 +26,12 @@ export interface Module {
 
 /** The capability modules, in mount order. Each owns its routes; app.ts only wires them. */
 export function modules(s: Services): Module[] {
+  const mdl = mdlModule(s);
   return [
     { router: opsRoutes(s) },
     { router: jwksRoutes(s.keys) },
     { router: identityRoutes(s) },
+    ...(mdl ? [mdl] : []),
     { router: auditRoutes(s), capability: auditCapability },
     checkinModule(s),
     visitsModule(s),

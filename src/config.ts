@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
 
 /**
@@ -54,6 +55,39 @@ const shcIssuer = z
   })
   .strict();
 
+const pemCertificate = z.string().refine((pem) => {
+  try {
+    return pem.includes('-----BEGIN CERTIFICATE-----') && Boolean(new X509Certificate(pem).subject);
+  } catch {
+    return false;
+  }
+}, 'must be one X.509 certificate in PEM');
+
+/** An IACA root in PEM; the object form sets the assurance an mDL under it proves (default: the `mdl` levels). */
+const mdlTrustAnchor = z.union([
+  pemCertificate,
+  z
+    .object({
+      certificate: pemCertificate,
+      ial: z.number().int().min(1).max(3).optional(),
+      aal: z.number().int().min(1).max(3).optional(),
+    })
+    .strict(),
+]);
+
+/** ISO 18013-5 mDLs presented over OpenID4VP (Digital Credentials API). */
+const mdl = z
+  .object({
+    trustAnchors: z.array(mdlTrustAnchor).min(1),
+    ial: z.number().int().min(1).max(3).default(2),
+    aal: z.number().int().min(1).max(3).default(2),
+    /** base64url of ≥ 32 random bytes keying the document-number hash; unset = generated once and kept in the database. */
+    subjectSalt: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 43 base64url characters (32 bytes)').optional(),
+    /** Ask for `dc_api.jwt`: the wallet encrypts its answer to an ephemeral key of the request (OpenID4VP 1.0 §8.3). */
+    encryptResponses: z.boolean().optional(),
+  })
+  .strict();
+
 export const trustFileSchema = z
   .object({
     identityProviders: z.array(identityProvider).default([]),
@@ -62,6 +96,7 @@ export const trustFileSchema = z
     /** Accept (and record as unverified) cards signed by issuers not listed in shcIssuers. */
     acceptUnknownShcIssuers: z.boolean().default(false),
     outboundAllowlist: z.array(z.string().min(1)).default([]),
+    mdl: mdl.optional(),
   })
   .strict();
 
@@ -70,6 +105,7 @@ export type IdentityProviderConfig = z.infer<typeof identityProvider>;
 export type AssuranceRule = z.infer<typeof assuranceRule>;
 export type ClientConfig = z.infer<typeof client>;
 export type ShcIssuerConfig = z.infer<typeof shcIssuer>;
+export type MdlConfig = z.infer<typeof mdl>;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -72,7 +72,10 @@ export function materialize(
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'informant' }] },
-        who: { identifier: { system: ctx.identity.issuer, value: ctx.identity.subject }, display: 'patient (verified identity)' },
+        who: {
+          identifier: { system: ctx.identity.issuer, value: ctx.identity.subject },
+          display: ctx.identity.evidence.credential ? `patient (verified by ${ctx.identity.evidence.credential})` : 'patient (verified identity)',
+        },
         extension: [assuranceExtension(ctx.identity)],
       },
       {
@@ -104,6 +107,8 @@ function assuranceExtension(identity: VerifiedIdentity): Extension {
     ...(e.trustFramework ? [{ url: 'trustFramework', valueString: e.trustFramework }] : []),
     ...(e.assuranceLevel ? [{ url: 'assuranceLevel', valueString: e.assuranceLevel }] : []),
     ...(e.verificationTime ? [{ url: 'verificationTime', valueDateTime: e.verificationTime }] : []),
+    ...(e.credential ? [{ url: 'credential', valueString: e.credential }] : []),
+    ...(e.issuingAuthority ? [{ url: 'issuingAuthority', valueString: e.issuingAuthority }] : []),
   ];
   return { url: ASSURANCE_EXTENSION, extension: parts };
 }

@@ -1,16 +1,19 @@
 import type { Response } from 'express';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
-import { notFound } from '../fhir/outcome.js';
+import { badRequest, notFound, unauthorized } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
-import { clientOf, patientOf, requireClientOrPatient, requireOwner, requirePatient, requireScope } from '../http/guards.js';
+import { bearer, clientOf, requireClientOrPatient, requireOwner, requireScope } from '../http/guards.js';
+import { identityPresentationSchema } from '../identity/mdl/presentation.js';
+import type { Principal, VerifiedIdentity } from '../identity/types.js';
 import type { Services } from '../services.js';
 import { renderQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
 import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
-import { parseKioskSubmission, parsePatientSubmission } from './submission.js';
+import { attachSessionIdentity, sessionIdentity } from './session-identity.js';
+import { parseKioskSubmission, parsePatientSubmission, type IdentityEvidence } from './submission.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 const CHECKIN_ID = /^[0-9a-f-]{36}$/;
@@ -34,13 +37,43 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     sendFhir(res, 201, result.bundle);
   };
 
+  /** The patient, proven by an identity token or by an mDL presented for one of `owner`'s requests. */
+  const identityFrom = (evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }) =>
+    evidence.kind === 'token' ? s.auth.patient(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
+
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
     const qr = await renderQr(url, 'M');
+    // Where mDLs are accepted the kiosk page may also ask for one with the Digital Credentials API.
+    const identityRequest = s.config.trust.mdl
+      ? await s.auth.identityRequest({ purpose: 'checkin', organization: client.organization, clientId: client.clientId, sessionId: session.id })
+      : undefined;
     await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'checkin.session.open', entity: { type: 'CheckinSession', id: session.id.slice(0, 8) } });
-    res.status(201).json({ ...sessionView(session), url, qr });
+    res.status(201).json({ ...sessionView(session), url, qr, ...(identityRequest ? { identityRequest } : {}) });
+  });
+
+  /** The kiosk page verified the patient's mDL for this session; the wallet's submission then binds to it. */
+  r.post('/checkin/sessions/:id/identity', kiosk, async (req, res) => {
+    const client = clientOf(res);
+    const id = String(req.params.id);
+    const found = SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined;
+    const session = assertOpen(found && found.clientId === client.clientId && found.organization === client.organization ? found : undefined);
+    const body = req.body as { identityPresentation?: unknown } | undefined;
+    const parsed = identityPresentationSchema.safeParse(body?.identityPresentation);
+    if (!parsed.success) throw badRequest('Send {identityPresentation} as the Digital Credentials API returned it', ['identityPresentation']);
+    const identity = await identityFrom({ kind: 'presentation', presentation: parsed.data }, { organization: session.organization, clientId: session.clientId, sessionId: session.id });
+    await attachSessionIdentity(s.db, session.id, identity, new Date(s.clock.now()));
+    await s.audit.record({
+      ...requestAudit(req, res),
+      action: 'E',
+      subtype: 'checkin.session.identity',
+      organization: session.organization,
+      entity: { type: 'CheckinSession', id: session.id.slice(0, 8) },
+      detail: { credential: identity.evidence.credential, ial: identity.ial, aal: identity.aal },
+    });
+    res.json({ ...sessionView(session), identityVerified: true });
   });
 
   /** The kiosk follows its session by polling, or with Accept: text/event-stream as Server-Sent Events. */
@@ -84,13 +117,28 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     req.on('close', () => clearInterval(timer));
   });
 
-  r.post('/checkin/sessions/:id/submit', requirePatient(s.auth), async (req, res) => {
+  /**
+   * Who submits: the Bearer identity token when there is one (checked first, as for every patient
+   * route); else an mDL presented in the body for this session's request; else the mDL the kiosk
+   * verified for this session.
+   */
+  const tokenlessSubmitter = async (session: CheckinSession, presentation: IdentityEvidence | undefined): Promise<VerifiedIdentity> => {
+    const owner = { organization: session.organization, clientId: session.clientId, sessionId: session.id };
+    const identity = presentation ? await identityFrom(presentation, owner) : await sessionIdentity(s.db, session.id);
+    if (!identity) throw unauthorized('A Bearer identity token or an identityPresentation is required', undefined, { 'WWW-Authenticate': 'Bearer realm="ktc-gateway"' });
+    return identity;
+  };
+
+  r.post('/checkin/sessions/:id/submit', async (req, res) => {
+    const tokenIdentity = req.get('authorization') ? await s.auth.patient(bearer(req)) : undefined;
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
     const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);
-    const payload = parsePatientSubmission(req.body);
+    const { presentation, payload } = parsePatientSubmission(req.body);
+    const identity = tokenIdentity ?? (await tokenlessSubmitter(session, presentation && { kind: 'presentation', presentation }));
+    res.locals.principal = { kind: 'patient', identity } satisfies Principal;
     const result = await completeCheckin(checkin, {
-      identity: patientOf(res),
+      identity,
       content: await resolve(payload, { organization: session.organization }),
       organization: session.organization,
       clientId: session.clientId,
@@ -102,8 +150,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.post('/checkin', kiosk, async (req, res) => {
     const client = clientOf(res);
-    const { identityToken, payload } = parseKioskSubmission(req.body);
-    const identity = await s.auth.patient(identityToken);
+    const { identity: evidence, payload } = parseKioskSubmission(req.body);
+    const identity = await identityFrom(evidence, { organization: client.organization, clientId: client.clientId });
     const result = await completeCheckin(checkin, {
       identity,
       content: await resolve(payload, { organization: client.organization }),

@@ -68,7 +68,7 @@ export function assertOpen(s: CheckinSession | undefined): CheckinSession {
 }
 
 export async function completeSession(q: Queryable, id: string, checkinId: string): Promise<void> {
-  await q.query("UPDATE checkin_session SET status = 'completed', checkin_id = $2 WHERE id = $1", [id, checkinId]);
+  await q.query("UPDATE checkin_session SET status = 'completed', checkin_id = $2, identity = NULL WHERE id = $1", [id, checkinId]);
 }
 
 /** The newest session of a kiosk still waiting for a wallet: the code its screen shows now. */

@@ -1,6 +1,7 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import { badRequest } from '../fhir/outcome.js';
+import { identityPresentationSchema, type IdentityPresentation } from '../identity/mdl/presentation.js';
 
 /** What a wallet (or a kiosk on its behalf) can hand over: exactly one of shlink, shc, bundle. */
 export type CheckinPayload =
@@ -21,10 +22,13 @@ const fields = {
   passcode: z.string().min(1).max(256).optional(),
 };
 
-const patientSubmission = z.object(fields).strict();
-const kioskSubmission = z.object({ ...fields, identityToken: z.string().min(1).max(16_384) }).strict();
+const patientSubmission = z.object({ ...fields, identityPresentation: identityPresentationSchema.optional() }).strict();
+const kioskSubmission = z.object({ ...fields, identityToken: z.string().min(1).max(16_384).optional(), identityPresentation: identityPresentationSchema.optional() }).strict();
 
-function toPayload(body: z.infer<typeof patientSubmission>): CheckinPayload {
+/** How the patient's identity comes with a submission: an identity token, or an mDL presented over OpenID4VP. */
+export type IdentityEvidence = { kind: 'token'; token: string } | { kind: 'presentation'; presentation: IdentityPresentation };
+
+function toPayload(body: Omit<z.infer<typeof patientSubmission>, 'identityPresentation'>): CheckinPayload {
   const given = (['shlink', 'shc', 'bundle'] as const).filter((k) => body[k] !== undefined);
   if (given.length !== 1) throw badRequest('Send exactly one of shlink, shc or bundle', given.length ? given : ['shlink', 'shc', 'bundle']);
   if (body.passcode !== undefined && !body.shlink) throw badRequest('passcode goes only with a shlink', ['passcode']);
@@ -46,13 +50,18 @@ function parseWith<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T>
   return r.data;
 }
 
-/** The wallet's own submission (POST /checkin/sessions/{id}/submit). */
-export function parsePatientSubmission(body: unknown): CheckinPayload {
-  return toPayload(parseWith(patientSubmission, body));
+/** The wallet's own submission (POST /checkin/sessions/{id}/submit); the identity may also come as a Bearer token. */
+export function parsePatientSubmission(body: unknown): { presentation?: IdentityPresentation; payload: CheckinPayload } {
+  const { identityPresentation, ...rest } = parseWith(patientSubmission, body);
+  return { ...(identityPresentation ? { presentation: identityPresentation } : {}), payload: toPayload(rest) };
 }
 
-/** The kiosk's submission (POST /checkin): the payload plus the patient's identity token. */
-export function parseKioskSubmission(body: unknown): { identityToken: string; payload: CheckinPayload } {
-  const { identityToken, ...rest } = parseWith(kioskSubmission, body);
-  return { identityToken, payload: toPayload(rest) };
+/** The kiosk's submission (POST /checkin): the payload plus the patient's identity token or mDL presentation. */
+export function parseKioskSubmission(body: unknown): { identity: IdentityEvidence; payload: CheckinPayload } {
+  const { identityToken, identityPresentation, ...rest } = parseWith(kioskSubmission, body);
+  if ((identityToken === undefined) === (identityPresentation === undefined)) {
+    throw badRequest('Send exactly one of identityToken or identityPresentation', ['identityToken', 'identityPresentation']);
+  }
+  const identity: IdentityEvidence = identityToken !== undefined ? { kind: 'token', token: identityToken } : { kind: 'presentation', presentation: identityPresentation! };
+  return { identity, payload: toPayload(rest) };
 }

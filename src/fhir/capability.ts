@@ -1,4 +1,4 @@
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource, CodeableConcept } from '@medplum/fhirtypes';
 import type { FhirRoute } from './route-table.js';
 
 /**
@@ -9,6 +9,8 @@ import type { FhirRoute } from './route-table.js';
 export interface CapabilityContribution {
   resources?: Omit<CapabilityStatementRestResource, 'interaction'>[];
   instantiates?: string[];
+  /** Ways of authenticating it adds (rest.security.service). */
+  securityServices?: CodeableConcept[];
 }
 
 export const FHIR_VERSION = '4.0.1';
@@ -84,6 +86,7 @@ export function buildCapabilityStatement(publicBaseUrl: string, contributions: C
               coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
               text: 'SMART Backend Services (client_credentials, private_key_jwt) for clients; IAL2/AAL2 OIDC identity tokens for patients',
             },
+            ...contributions.flatMap((c) => c.securityServices ?? []),
           ],
         },
         resource: resources,

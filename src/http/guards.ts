@@ -3,7 +3,7 @@ import { forbidden, notFound, unauthorized } from '../fhir/outcome.js';
 import { scopeSatisfies } from '../identity/scopes.js';
 import type { Authenticator, ClientPrincipal, Principal, VerifiedIdentity } from '../identity/types.js';
 
-function bearer(req: Request): string {
+export function bearer(req: Request): string {
   const header = req.get('authorization');
   const m = header ? /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
   if (!m?.[1]) {

@@ -4,6 +4,7 @@ import { requestAudit } from '../audit/audit.js';
 import { accessTokens } from './access-token.js';
 import { CLIENT_ASSERTION_ALGORITHMS, OAuthError, createClientAssertionVerifier } from './client-assertion.js';
 import { JwksCache } from './jwks-cache.js';
+import { mdlDiscovery } from './mdl/routes.js';
 import { grantScopes } from './scopes.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -39,6 +40,8 @@ export function identityRoutes(s: Pick<Services, 'config' | 'db' | 'clock' | 'ke
     // Every listed scope is one some registered client can be granted, so the server honours it.
     scopes_supported: [...new Set(s.config.trust.clients.flatMap((c) => c.scopes))].sort(),
     capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
+    // Extension field: patients may prove identity with an mDL over OpenID4VP (Digital Credentials API).
+    ...(s.config.trust.mdl ? { mdl_identity: mdlDiscovery(base) } : {}),
   };
   const discovery = (_req: Request, res: Response) => {
     res.setHeader('Access-Control-Allow-Origin', '*');

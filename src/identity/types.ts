@@ -1,5 +1,9 @@
 /** What the identity layer proves about a caller; routes see only these shapes. */
 
+import type { IdentityRequestView } from './mdl/mdl-identity.js';
+import type { IdentityPresentation } from './mdl/presentation.js';
+import type { RequestOwner } from './mdl/request-store.js';
+
 /** A patient, proven by an identity token from a trusted provider at IAL2/AAL2 or better. */
 export interface VerifiedIdentity {
   issuer: string;
@@ -16,6 +20,10 @@ export interface VerifiedIdentity {
     trustFramework?: string;
     assuranceLevel?: string;
     verificationTime?: string;
+    /** The credential that proved the identity when it was not a token, e.g. "ISO 18013-5 mDL". */
+    credential?: string;
+    /** For an mDL: the issuing authority it names (e.g. a state DMV). */
+    issuingAuthority?: string;
   };
 }
 
@@ -36,4 +44,10 @@ export interface Authenticator {
   patient(token: string): Promise<VerifiedIdentity>;
   /** True when the token was issued by the gateway itself (a client access token). */
   isClientToken(token: string): boolean;
+  /** Verifies an mDL presented over OpenID4VP for one of `owner`'s open requests, using it up. */
+  presentation(p: IdentityPresentation, owner: RequestOwner): Promise<VerifiedIdentity>;
+  /** A new single-use OpenID4VP request for an mDL (400 when no IACA is configured). */
+  identityRequest(owner: RequestOwner): Promise<IdentityRequestView>;
+  /** The gateway-signed patient token a verified mDL is exchanged for. */
+  patientAccessToken(identity: VerifiedIdentity): Promise<{ token: string; expiresIn: number }>;
 }

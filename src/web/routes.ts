@@ -6,7 +6,7 @@ import { notFound } from '../fhir/outcome.js';
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 
 const PAGES: Record<string, string> = { '/kiosk': 'kiosk.html', '/view': 'view.html' };
-const ASSETS = new Set(['base.css', 'kiosk.js', 'kiosk.css', 'view.js', 'view.css']);
+const ASSETS = new Set(['base.css', 'kiosk.js', 'kiosk-mdl.js', 'kiosk.css', 'view.js', 'view.css']);
 
 /**
  * Pages are revalidated on every load (ETag) so a deploy shows at once; assets are unversioned,

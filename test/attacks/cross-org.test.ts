@@ -96,6 +96,7 @@ const RULES: Record<string, Rule> = {
     kind: 'capability',
     why: 'the session id is the QR the kiosk shows to whoever stands in front of it; used once (checked below)',
   },
+  'POST /checkin/sessions/:id/identity': { kind: 'owned', id: (d) => d.waitingSession, fresh: linkId, body: () => ({}), expect: { orgB: 404, patient: 401, orgBNoScopes: 403 } },
   'GET /checkin/:id': { kind: 'owned', id: (d) => d.checkinId, fresh: uuidId, expect: { orgB: 404, patient: 404, orgBNoScopes: 403 } },
   'POST /checkin/:id/visit-summary': {
     kind: 'owned',

@@ -2,6 +2,8 @@
 // patient's wallet submits, then greets them by first name. No framework; the page's CSP allows
 // only same-origin scripts and styles, so nothing here is inline.
 
+import { offerMobileDriversLicence } from './kiosk-mdl.js';
+
 const TOKEN_KEY = 'ktc-gateway.kiosk-token';
 const POLL_MS = 2000;
 const RETRY_MS = 5000;
@@ -142,6 +144,7 @@ function showQr(session) {
   const expires = $('expires');
   expires.dateTime = session.expiresAt;
   expires.textContent = new Date(session.expiresAt).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  offerMobileDriversLicence(session, token());
   show('waiting');
 }
 

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from '../../db/db.js';
+import { conflict, gone, notFound } from '../../fhir/outcome.js';
+
+export type RequestPurpose = 'checkin' | 'patient';
+
+/** Who may answer a request: a check-in request belongs to its kiosk (and session, when it has one). */
+export interface RequestOwner {
+  purpose: RequestPurpose;
+  organization?: string;
+  clientId?: string;
+  sessionId?: string;
+}
+
+export interface StoredRequest extends RequestOwner {
+  id: string;
+  nonce: string;
+  expiresAt: Date;
+  /** The private key a dc_api.jwt answer is encrypted to (stored form), when the request asked for one. */
+  responseKey?: string;
+}
+
+interface Row {
+  id: string;
+  purpose: RequestPurpose;
+  nonce: string;
+  organization: string | null;
+  client_id: string | null;
+  session_id: string | null;
+  expires_at: Date;
+  used_at: Date | null;
+  response_key: string | null;
+}
+
+/** Ids and nonces are 256-bit random; expired requests are pruned as new ones are made. */
+export async function createRequest(q: Queryable, owner: RequestOwner, at: { expiresAt: Date; now: Date }, responseKey?: string): Promise<StoredRequest> {
+  const id = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(32).toString('base64url');
+  await q.query('DELETE FROM identity_request WHERE expires_at < $1', [new Date(at.now.getTime() - 3600_000)]);
+  await q.query(
+    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null],
+  );
+  return { id, nonce, expiresAt: at.expiresAt, ...owner, ...(responseKey ? { responseKey } : {}) };
+}
+
+function ownedBy(r: Row, owner: RequestOwner): boolean {
+  if (r.purpose !== owner.purpose) return false;
+  if (owner.organization !== undefined && (r.organization !== owner.organization || r.client_id !== owner.clientId)) return false;
+  return owner.sessionId === undefined || r.session_id === owner.sessionId;
+}
+
+/** An open request of this owner: 404 unknown (or someone else's), 409 already answered, 410 expired. */
+export async function openRequest(q: Queryable, id: string, owner: RequestOwner, now: Date): Promise<StoredRequest> {
+  const { rows } = await q.query<Row>('SELECT * FROM identity_request WHERE id = $1', [id]);
+  const r = rows[0];
+  if (!r || !ownedBy(r, owner)) throw notFound('No such identity request');
+  if (r.used_at) throw conflict('This identity request has already been answered; ask for a new one');
+  if (r.expires_at.getTime() <= now.getTime()) throw gone('This identity request has expired; ask for a new one');
+  return {
+    id: r.id,
+    nonce: r.nonce,
+    expiresAt: r.expires_at,
+    purpose: r.purpose,
+    ...(r.organization ? { organization: r.organization } : {}),
+    ...(r.client_id ? { clientId: r.client_id } : {}),
+    ...(r.session_id ? { sessionId: r.session_id } : {}),
+    ...(r.response_key ? { responseKey: r.response_key } : {}),
+  };
+}
+
+/** Marks the request answered; false when another presentation got there first (a replay). */
+export async function consumeRequest(q: Queryable, id: string, now: Date): Promise<boolean> {
+  const { rows } = await q.query('UPDATE identity_request SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 RETURNING id', [id, now]);
+  return rows.length === 1;
+}
