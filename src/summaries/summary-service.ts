@@ -34,7 +34,7 @@ export interface SummaryRequest {
  * summarised by Claude in this language and level, else written now (Claude, or the fallback when
  * there is no key or Claude did not give an acceptable reply). Only Claude's answers are cached: a
  * fallback after a failure should not outlive the failure. Each answer is audited with who asked,
- * the model and token counts, never the text.
+ * the model, token counts and the ids of the safety rules that refused a reply, never the text.
  */
 export async function plainLanguageSummary(deps: SummaryDeps, req: SummaryRequest): Promise<PlainLanguageSummary> {
   const key: CacheKey = { visitId: req.visit.id, visitVersion: req.visit.version, language: req.language, readingLevel: req.readingLevel };
@@ -57,7 +57,7 @@ export async function plainLanguageSummary(deps: SummaryDeps, req: SummaryReques
 
   const facts = extractFacts(req.visit.bundle);
   const redFlags = findRedFlags(facts.facts);
-  let generation: Generation = { ok: false, reason: 'no-api-key', calls: 0, usage: { inputTokens: 0, outputTokens: 0 } };
+  let generation: Generation = { ok: false, reason: 'no-api-key', calls: 0, usage: { inputTokens: 0, outputTokens: 0 }, refusedRules: [] };
   let origin: Origin = { aiGenerated: false, fallbackReason: 'no-api-key' };
   if (deps.model) {
     generation = await generateWithModel(deps.model, facts, redFlags, { language: req.language, readingLevel: req.readingLevel }, deps.metrics);
@@ -81,6 +81,7 @@ export async function plainLanguageSummary(deps: SummaryDeps, req: SummaryReques
     aiGenerated: answer.aiGenerated,
     model: deps.model?.model ?? null,
     ...(answer.fallbackReason ? { fallbackReason: answer.fallbackReason } : {}),
+    ...(generation.refusedRules.length ? { safetyRules: generation.refusedRules } : {}),
     calls: generation.calls,
     inputTokens: generation.usage.inputTokens,
     outputTokens: generation.usage.outputTokens,

@@ -1,0 +1,93 @@
+import { LEXICON, phraseAt, type Action } from './lexicon.js';
+import type { Evidence } from './evidence.js';
+import { medicineNamesIn } from './medicine-names.js';
+import { tokenize, type Token } from './normalize.js';
+import { quantitiesIn } from './quantities.js';
+
+/**
+ * Advice to start, stop, skip, pause, double, halve, increase, decrease, switch, change or continue
+ * a medicine or dose, found the same way in a statement and in the record. An action word counts
+ * only when its clause names a medicine, a dose or taking ("stop taking", "your dose", "lisinopril",
+ * "10 mg"); "if new problems start" is no advice. A negation just before it turns it around ("do not
+ * stop" = continue), and the usual caution ("do not stop … without talking to your care team", "ask
+ * before you stop") is no advice either.
+ */
+
+export interface MedicineAdvice {
+  /** What it tells the patient to do, negation applied ("not-start" for "do not start"). */
+  meaning: string;
+  /** Keys of the medicines it names (nameKey). */
+  medicines: Set<string>;
+}
+
+const NEGATION_REACH = 4;
+const NEUTRAL_REACH = 3;
+
+/** Segment of each token: clauses, split again at "and", "but", "y", "pero"… (-1 for the conjunction itself). */
+function segments(tokens: Token[]): number[] {
+  let segment = 0;
+  return tokens.map((t, i) => {
+    if (i > 0 && t.clause !== tokens[i - 1]!.clause) segment += 1;
+    if (!LEXICON.conjunctions.has(t.text)) return segment;
+    segment += 1;
+    return -1;
+  });
+}
+
+const ACTION_PHRASES = [...LEXICON.actions].sort((a, b) => b.phrase.length - a.phrase.length);
+
+function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: number, reach: number): boolean {
+  for (let j = Math.max(0, at - reach); j < at; j++) {
+    if (seg.slice(j, at).some((s) => s !== seg[at])) continue;
+    if (phrases.some((p) => j + p.length <= at && phraseAt(p, tokens, j))) return true;
+  }
+  return false;
+}
+
+function namesMedicine(rest: Token[], known: ReadonlySet<string>): boolean {
+  const texts = rest.map((t) => t.text);
+  return (
+    texts.some((t) => LEXICON.medicineWords.has(t)) ||
+    medicineNamesIn(texts, known).size > 0 ||
+    quantitiesIn(texts.join(' ')).some((q) => LEXICON.doseUnits.has(q.unit))
+  );
+}
+
+export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>): MedicineAdvice[] {
+  const tokens = tokenize(normalized);
+  const seg = segments(tokens);
+  const found: MedicineAdvice[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (seg[i] === -1) continue;
+    const hit = ACTION_PHRASES.find((a) => phraseAt(a.phrase, tokens, i) && a.phrase.every((_, k) => seg[i + k] === seg[i]));
+    if (!hit) continue;
+    const end = i + hit.phrase.length;
+    const rest = tokens.filter((_, k) => seg[k] === seg[i] && (k < i || k >= end));
+    if (namesMedicine(rest, known) && !endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH)) {
+      const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
+      if (!(negated && LEXICON.neutralWhenNegated.test(normalized))) {
+        found.push({ meaning: meaningOf(hit.action, negated), medicines: medicineNamesIn(rest.map((t) => t.text), known) });
+      }
+    }
+    i = end - 1;
+  }
+  return found;
+}
+
+function meaningOf(action: Action, negated: boolean): string {
+  return negated ? (LEXICON.negatedMeaning[action] ?? `not-${action}`) : action;
+}
+
+/** The advice the cited record gives: its texts, and its medicine entries' status ("active": continue; "stopped": stop). */
+export function recordAdvice(evidence: Evidence, known: ReadonlySet<string>): MedicineAdvice[] {
+  const fromStatus = evidence.medicines.flatMap((m) => {
+    const meaning = m.status === undefined ? undefined : LEXICON.medicationStatus.get(m.status);
+    return meaning ? [{ meaning, medicines: medicineNamesIn(tokenize(m.name).map((t) => t.text), known) }] : [];
+  });
+  return [...evidence.lines.flatMap((l) => medicineAdviceIn(l, known)), ...fromStatus];
+}
+
+/** The same instruction: same meaning, and every medicine the statement names is one the record's instruction names. */
+export function adviceSupported(advice: MedicineAdvice, record: MedicineAdvice[]): boolean {
+  return record.some((r) => r.meaning === advice.meaning && [...advice.medicines].every((m) => r.medicines.has(m)));
+}
