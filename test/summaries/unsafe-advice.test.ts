@@ -111,6 +111,23 @@ for (const tdb of testDatabases()) {
       assert.deepEqual((await auditDetail(id)).safetyRules, ['medicine-change'], 'the refusal is audited even when the retry passes');
     });
 
+    test('a cached answer that no longer passes the checks (written before a rule existed) is dropped and written again, never served', async () => {
+      fake.script((req) => toolReply(MODEL, TOOL_NAME, goodOutput(factsIn(req))));
+      const id = await newVisit(gw, idp.issuer);
+      const first = (await summarize(gw, id, ehrA)).body as PlainLanguageSummary;
+      const unsafe = 'Stop taking your lisinopril pills tonight.';
+      const old = { ...first, summary: { ...first.summary, medications: [{ text: unsafe, sources: first.summary.medications[0]!.sources }] } };
+      await gw.services.db.query('UPDATE visit_summary_cache SET answer = $2 WHERE visit_id = $1', [id, JSON.stringify(old)]);
+
+      const again = (await summarize(gw, id, ehrA)).body as PlainLanguageSummary;
+      assert.equal(again.aiGenerated, true);
+      assert.ok(!JSON.stringify(again).includes(unsafe));
+      assert.equal(fake.requests.length, 2, 'written again by the model');
+      const { rows } = await gw.services.db.query<{ answer: unknown }>('SELECT answer FROM visit_summary_cache WHERE visit_id = $1', [id]);
+      assert.equal(rows.length, 1);
+      assert.ok(!JSON.stringify(rows[0]!.answer).includes(unsafe), 'the new answer took its place');
+    });
+
     test('a language without word lists is not sent to the model: the fallback answers', async () => {
       fake.script((req) => toolReply(MODEL, TOOL_NAME, goodOutput(factsIn(req))));
       const a = (await summarize(gw, await newVisit(gw, idp.issuer), ehrA, { language: 'fr' })).body as PlainLanguageSummary;
