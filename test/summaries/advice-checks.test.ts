@@ -53,6 +53,9 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Pause your blood pressure medicine.',
     'No longer take your medicine.',
     'Ya no tome su medicamento.',
+    'Never take lisinopril again.',
+    "Don't take your lisinopril with other pills.",
+    'No tome el lisinopril mañana.',
     'STOP TAKING LISINOPRIL.',
     'Ｓｔｏｐ taking lisinopril.',
     'St\u200Bop tak\u00ADing lisinopril.',
@@ -72,6 +75,9 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not stop taking lisinopril.',
     'Do not stop or change any medicine without talking to your care team first.',
     'Ask your care team before you stop any medicine.',
+    'Do not take any new medicine without talking to your care team.',
+    'Do not forget to take your lisinopril.',
+    'No tome ningún medicamento nuevo sin hablar con su equipo de atención.',
     'Call your care team if new problems start.',
   ];
   for (const text of faithful) {
@@ -87,6 +93,8 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Deje de tomar el ibuprofeno. Aumente el lisinopril a 20 mg una vez al día.', [r.note]), []);
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking lisinopril.', [r.note]), ['medicine-change'], 'the record stops ibuprofen, not lisinopril');
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase ibuprofen.', [r.note]), ['medicine-change']);
+    assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking all of your medicines.', [r.note]), ['medicine-change'], 'one medicine stopped is not all of them');
+    assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Deje de tomar todos sus medicamentos.', [r.note]), ['medicine-change']);
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]), ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'], 'only the cited facts count');
   });
 

@@ -16,11 +16,12 @@ import { quantitiesIn } from './quantities.js';
 export interface MedicineAdvice {
   /** What it tells the patient to do, negation applied ("not-start" for "do not start"). */
   meaning: string;
-  /** Keys of the medicines it names (nameKey). */
+  /** Keys of the medicines it names (nameKey), and EVERY_MEDICINE for "all your medicines". */
   medicines: Set<string>;
 }
 
 const NEGATION_REACH = 4;
+const EVERY_MEDICINE = '(every medicine)';
 const NEUTRAL_REACH = 3;
 
 /** Segment of each token: clauses, split again at "and", "but", "y", "pero"… (-1 for the conjunction itself). */
@@ -34,6 +35,7 @@ function segments(tokens: Token[]): number[] {
   });
 }
 
+const NEGATION_WORDS = new Set(LEXICON.negations.filter((n) => n.length === 1).map((n) => n[0]!));
 const ACTION_PHRASES = [...LEXICON.actions].sort((a, b) => b.phrase.length - a.phrase.length);
 
 function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: number, reach: number): boolean {
@@ -65,13 +67,20 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
     const rest = tokens.filter((_, k) => seg[k] === seg[i] && (k < i || k >= end));
     if (namesMedicine(rest, known) && !endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH)) {
       const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
-      if (!(negated && LEXICON.neutralWhenNegated.test(normalized))) {
-        found.push({ meaning: meaningOf(hit.action, negated), medicines: medicineNamesIn(rest.map((t) => t.text), known) });
+      const saysNot = negated || hit.phrase.some((p) => NEGATION_WORDS.has(p));
+      if (!(saysNot && LEXICON.neutralWhenNegated.test(normalized))) {
+        found.push({ meaning: meaningOf(hit.action, negated), medicines: medicinesOf(rest, known) });
       }
     }
     i = end - 1;
   }
   return found;
+}
+
+/** Names of the clause, and EVERY_MEDICINE when it covers them all ("all your medicines"). */
+function medicinesOf(rest: Token[], known: ReadonlySet<string>): Set<string> {
+  const names = medicineNamesIn(rest.map((t) => t.text), known);
+  return LEXICON.everyMedicine.test(rest.map((t) => t.text).join(' ')) ? names.add(EVERY_MEDICINE) : names;
 }
 
 function meaningOf(action: Action, negated: boolean): string {
