@@ -42,6 +42,7 @@ const file = z
     medicationStatus: z.record(z.string(), z.enum(ACTIONS)),
     units: z.record(z.string(), words),
     doseUnits: words,
+    medicineNames: words,
     drugStems: words,
     languages: z.record(z.string().regex(/^[a-z]{2,3}$/), language),
   })
@@ -112,6 +113,8 @@ export const LEXICON = {
   medicineWords: new Set(all('medicineWords').map(normalizeText)),
   formWords: new Set(all('formWords').map(normalizeText)),
   drugStems: [...new Set(RULES.drugStems.map(normalizeText))],
+  /** Normalised single-word names (a several-word entry is known by its first word). */
+  medicineNames: [...new Set(RULES.medicineNames.map((n) => normalizeText(n).split(' ')[0]!))],
   units: new Map(Object.entries(RULES.units).flatMap(([unit, spellings]) => spellings.map((s) => [normalizeText(s), unit] as const))),
   doseUnits: new Set(RULES.doseUnits),
   numberLanguages: langs.map(

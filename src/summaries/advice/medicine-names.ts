@@ -29,7 +29,9 @@ export function recordMedicineNames(facts: Fact[]): Set<string> {
   return new Set(keys);
 }
 
-/** Keys of the medicine names among tokens: a name of the record, or a word with a drug stem. */
+const LISTED = new Set(LEXICON.medicineNames.map(nameKey));
+
+/** Keys of the medicine names among tokens: a name of the record or of the word list, or a word with a drug stem. */
 export function medicineNamesIn(tokens: string[], known: ReadonlySet<string>): Set<string> {
-  return new Set(tokens.filter((t) => isWord(t) && !generic(t) && (hasDrugStem(t) || known.has(nameKey(t)))).map(nameKey));
+  return new Set(tokens.filter((t) => isWord(t) && !generic(t) && (hasDrugStem(t) || known.has(nameKey(t)) || LISTED.has(nameKey(t)))).map(nameKey));
 }
