@@ -20,8 +20,18 @@ export function speaksToModel(normalized: string): boolean {
   return LEXICON.injection.test(normalized);
 }
 
+const LINES = new WeakMap<Fact, string[]>();
+
 /** Each field of a fact as one text; a medicine's instructions and notes carry its name ("lisinopril…: take 1 tablet"). */
 export function factLines(f: Fact): string[] {
+  const known = LINES.get(f);
+  if (known) return known;
+  const lines = readLines(f);
+  LINES.set(f, lines);
+  return lines;
+}
+
+function readLines(f: Fact): string[] {
   const medicine = f.kind === 'medication' && f.title === undefined;
   const own = (t: string) => (medicine ? `${f.text}: ${t}` : t);
   return [f.title, f.text, f.when, ...(f.instructions ?? []).map(own), ...(f.details ?? []).map(own)]

@@ -36,7 +36,21 @@ function segments(tokens: Token[]): number[] {
 }
 
 const NEGATION_WORDS = new Set(LEXICON.negations.filter((n) => n.length === 1).map((n) => n[0]!));
-const ACTION_PHRASES = [...LEXICON.actions].sort((a, b) => b.phrase.length - a.phrase.length);
+/** Action phrases by their first word (longest first), so each token is tried against a handful, not all of them. */
+const BY_FIRST_WORD = new Map<string, typeof LEXICON.actions>();
+const STARRED_FIRST: typeof LEXICON.actions = [];
+for (const a of [...LEXICON.actions].sort((x, y) => y.phrase.length - x.phrase.length)) {
+  const first = a.phrase[0]!;
+  if (first.endsWith('*')) STARRED_FIRST.push(a);
+  else BY_FIRST_WORD.set(first, [...(BY_FIRST_WORD.get(first) ?? []), a]);
+}
+
+function actionAt(tokens: Token[], seg: number[], i: number) {
+  const fits = (a: (typeof LEXICON.actions)[number]) => phraseAt(a.phrase, tokens, i) && a.phrase.every((_, k) => seg[i + k] === seg[i]);
+  const exact = BY_FIRST_WORD.get(tokens[i]!.text)?.find(fits);
+  const starred = STARRED_FIRST.find(fits);
+  return exact && starred ? (exact.phrase.length >= starred.phrase.length ? exact : starred) : (exact ?? starred);
+}
 
 function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: number, reach: number): boolean {
   for (let j = Math.max(0, at - reach); j < at; j++) {
@@ -44,6 +58,15 @@ function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: num
     if (phrases.some((p) => j + p.length <= at && phraseAt(p, tokens, j))) return true;
   }
   return false;
+}
+
+/** The tokens of i's segment, with their index (segments are contiguous, so only the neighbourhood is walked). */
+function segmentTokens(tokens: Token[], seg: number[], i: number): (Token & { index: number })[] {
+  let from = i;
+  let to = i;
+  while (from > 0 && seg[from - 1] === seg[i]) from -= 1;
+  while (to + 1 < tokens.length && seg[to + 1] === seg[i]) to += 1;
+  return tokens.slice(from, to + 1).map((t, k) => ({ ...t, index: from + k }));
 }
 
 function namesMedicine(rest: Token[], known: ReadonlySet<string>): boolean {
@@ -61,10 +84,10 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
   const found: MedicineAdvice[] = [];
   for (let i = 0; i < tokens.length; i++) {
     if (seg[i] === -1) continue;
-    const hit = ACTION_PHRASES.find((a) => phraseAt(a.phrase, tokens, i) && a.phrase.every((_, k) => seg[i + k] === seg[i]));
+    const hit = actionAt(tokens, seg, i);
     if (!hit) continue;
     const end = i + hit.phrase.length;
-    const rest = tokens.filter((_, k) => seg[k] === seg[i] && (k < i || k >= end));
+    const rest = segmentTokens(tokens, seg, i).filter((t) => t.index < i || t.index >= end);
     if (namesMedicine(rest, known) && !endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH)) {
       const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
       const saysNot = negated || hit.phrase.some((p) => NEGATION_WORDS.has(p));

@@ -1,10 +1,10 @@
 import type { Fact, VisitFacts } from '../facts.js';
 import type { ModelOutput, Statement } from '../schema.js';
 import { citedFacts, evidenceOf, speaksToModel } from './evidence.js';
-import { adviceSupported, medicineAdviceIn, recordAdvice } from './medicine-advice.js';
+import { adviceSupported, medicineAdviceIn, recordAdvice, type MedicineAdvice } from './medicine-advice.js';
 import { medicineNamesIn, nameKey, recordMedicineNames } from './medicine-names.js';
 import { hasLookalikeLetters, normalizeText, tokenize } from './normalize.js';
-import { quantitiesIn, quantitySupported } from './quantities.js';
+import { quantitiesIn, quantitySupported, type Quantity } from './quantities.js';
 import { addressesOwnCare, isCareTeamAdvice } from './scope.js';
 
 /**
@@ -40,9 +40,56 @@ interface Checked {
   cited: Fact[];
 }
 
+/** What the rules read of the facts a statement cites, worked out once per set of citations however many statements share it. */
+interface CitedReading {
+  advice: MedicineAdvice[];
+  quantities: Quantity[];
+  nameKeys: ReadonlySet<string>;
+}
+
+interface RecordReading {
+  known: ReadonlySet<string>;
+  cited(facts: Fact[]): CitedReading;
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+function readingOf(visit: VisitFacts): RecordReading {
+  const known = recordMedicineNames(visit.facts);
+  const bySources = new Map<string, CitedReading>();
+  return {
+    known,
+    cited(facts) {
+      const key = facts.map((f) => visit.facts.indexOf(f)).join(',');
+      const hit = bySources.get(key);
+      if (hit) return hit;
+      const evidence = evidenceOf(facts);
+      const advice = lazy(() => recordAdvice(evidence, known));
+      const quantities = lazy(() => evidence.lines.flatMap(quantitiesIn));
+      const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
+      const reading: CitedReading = {
+        get advice() {
+          return advice();
+        },
+        get quantities() {
+          return quantities();
+        },
+        get nameKeys() {
+          return nameKeys();
+        },
+      };
+      bySources.set(key, reading);
+      return reading;
+    },
+  };
+}
+
 interface Rule {
   id: SafetyRuleId;
-  breaks(s: Checked, known: ReadonlySet<string>): boolean;
+  breaks(s: Checked, r: RecordReading): boolean;
 }
 
 const RULES: Rule[] = [
@@ -50,24 +97,15 @@ const RULES: Rule[] = [
   { id: 'speaks-to-model', breaks: (s) => speaksToModel(s.text) },
   {
     id: 'medicine-change',
-    breaks: (s, known) => {
-      const record = recordAdvice(evidenceOf(s.cited), known);
-      return medicineAdviceIn(s.text, known).some((a) => !adviceSupported(a, record));
-    },
+    breaks: (s, r) => medicineAdviceIn(s.text, r.known).some((a) => !adviceSupported(a, r.cited(s.cited).advice)),
   },
   {
     id: 'invented-number',
-    breaks: (s) => {
-      const evidence = evidenceOf(s.cited).lines.flatMap(quantitiesIn);
-      return quantitiesIn(s.text).some((q) => !quantitySupported(q, evidence));
-    },
+    breaks: (s, r) => quantitiesIn(s.text).some((q) => !quantitySupported(q, r.cited(s.cited).quantities)),
   },
   {
     id: 'unknown-medicine',
-    breaks: (s, known) => {
-      const named = new Set(evidenceOf(s.cited).lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text))));
-      return [...medicineNamesIn(tokenize(s.text).map((t) => t.text), known)].some((m) => !named.has(m));
-    },
+    breaks: (s, r) => [...medicineNamesIn(tokenize(s.text).map((t) => t.text), r.known)].some((m) => !r.cited(s.cited).nameKeys.has(m)),
   },
   { id: 'educational-personal', breaks: (s) => s.section === 'educational' && addressesOwnCare(s.text) },
   { id: 'guidance-uncited', breaks: (s) => s.section === 'clinicalGuidance' && !s.cited.some(isCareTeamAdvice) },
@@ -88,10 +126,10 @@ function placed(output: ModelOutput): { path: string; section: Section; statemen
 
 /** Every rule each statement breaks, in reading order. */
 export function checkStatements(output: ModelOutput, visit: VisitFacts): SafetyViolation[] {
-  const known = recordMedicineNames(visit.facts);
+  const reading = readingOf(visit);
   return placed(output).flatMap(({ path, section, statement }) => {
     const s: Checked = { section, raw: statement.text, text: normalizeText(statement.text), cited: citedFacts(visit.facts, statement.sources) };
-    return RULES.filter((r) => r.breaks(s, known)).map((r) => ({ ruleId: r.id, statementPath: path }));
+    return RULES.filter((r) => r.breaks(s, reading)).map((r) => ({ ruleId: r.id, statementPath: path }));
   });
 }
 
