@@ -60,10 +60,13 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Ｓｔｏｐ taking lisinopril.',
     'St\u200Bop tak\u00ADing lisinopril.',
     'Start taking your pills at night instead of in the morning.',
+    'Lisinopril: stop it for now.',
+    'Drop the lisinopril.',
+    'Take another lisinopril pill if your head hurts.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
-      assert.ok(rulesFor(plain, 'medications', text, [R.med, R.note]).includes('medicine-change'));
+      assert.ok(rulesFor(plain, 'medications', text, [R.med, R.note]).includes('medicine-change'), 'refused as medicine-change');
     });
   }
 
@@ -104,7 +107,7 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     med.status = 'stopped';
     const visit = extractFacts(bundle);
     assert.deepEqual(rulesFor(visit, 'medications', 'Your care team stopped lisinopril.', [refs(visit).med]), []);
-    assert.ok(rulesFor(visit, 'medications', 'Keep taking your lisinopril pill.', [refs(visit).med]).includes('medicine-change'));
+    assert.ok(rulesFor(visit, 'medications', 'Keep taking your lisinopril pill.', [refs(visit).med]).includes('medicine-change'), 'keep taking a stopped medicine');
   });
 });
 
@@ -126,10 +129,11 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Call if your blood pressure is above 180/110 mmHg.',
     'Take twenty five mg of lisinopril.',
     'Take 2 of your lisinopril pills each morning.',
+    'Take 10 of your lisinopril.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
-      assert.ok(rulesFor(plain, 'medications', text, [R.med, R.note]).includes('invented-number'));
+      assert.ok(rulesFor(plain, 'medications', text, [R.med, R.note]).includes('invented-number'), 'refused as invented-number');
     });
   }
 
@@ -213,16 +217,18 @@ describe('planted instructions and spelling tricks', () => {
   });
 
   test('letters of a look-alike script are refused (Cyrillic "Ѕtор")', () => {
-    assert.ok(rulesFor(plain, 'medications', 'Ѕtор taking lisinopril.', [R.med]).includes('lookalike-letters'));
+    assert.ok(rulesFor(plain, 'medications', 'Ѕtор taking lisinopril.', [R.med]).includes('lookalike-letters'), 'Cyrillic letters');
+    assert.ok(rulesFor(plain, 'medications', 'Take lisinopril ١٠٠ mg.', [R.med]).includes('lookalike-letters'), 'digits of another script');
+    assert.deepEqual(rulesFor(plain, 'medications', 'No, do not worry: keep taking lisinopril.', [R.med]), [], '"No," before a comma negates nothing');
     assert.deepEqual(rulesFor(plain, 'medications', 'Take lisinopril 10 mg, 1 tablet once a day.', [R.med]), []);
   });
 });
 
 describe('the word lists', () => {
   test('one data file with English and Spanish; other languages are not checked', () => {
-    assert.ok(languageChecked('en') && languageChecked('es-MX') && languageChecked('EN-us'));
-    assert.ok(!languageChecked('fr') && !languageChecked('zh-Hant'));
-    assert.ok(LEXICON.actions.some((a) => a.action === 'stop' && a.phrase.join(' ') === 'deje de'));
+    assert.ok(languageChecked('en') && languageChecked('es-MX') && languageChecked('EN-us'), 'English and Spanish');
+    assert.ok(!languageChecked('fr') && !languageChecked('zh-Hant'), 'no word lists');
+    assert.ok(LEXICON.actions.some((a) => a.action === 'stop' && a.phrase.join(' ') === 'deje de'), 'Spanish phrases');
   });
 
   test('the feedback to the model names rules and places, never the text', () => {
@@ -232,7 +238,7 @@ describe('the word lists', () => {
     const violations = checkStatements(output, plain);
     const feedback = safetyFeedback(violations);
     assert.match(feedback, /summary\.medications\[0\] breaks rule "medicine-change"/);
-    assert.ok(!feedback.includes('double the dose tomorrow'));
+    assert.ok(!feedback.includes('double the dose tomorrow'), 'no text of the reply');
   });
 });
 

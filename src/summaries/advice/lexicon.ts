@@ -42,6 +42,7 @@ const file = z
     medicationStatus: z.record(z.string(), z.enum(ACTIONS)),
     units: z.record(z.string(), words),
     doseUnits: words,
+    countUnits: words,
     medicineNames: words,
     drugStems: words,
     languages: z.record(z.string().regex(/^[a-z]{2,3}$/), language),
@@ -117,6 +118,7 @@ export const LEXICON = {
   medicineNames: [...new Set(RULES.medicineNames.map((n) => normalizeText(n).split(' ')[0]!))],
   units: new Map(Object.entries(RULES.units).flatMap(([unit, spellings]) => spellings.map((s) => [normalizeText(s), unit] as const))),
   doseUnits: new Set(RULES.doseUnits),
+  countUnits: new Set(RULES.countUnits),
   numberLanguages: langs.map(
     (l): NumberLanguage => ({
       numberWords: normalizedMap(l.numberWords),

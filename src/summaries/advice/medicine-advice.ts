@@ -24,11 +24,14 @@ const NEGATION_REACH = 4;
 const EVERY_MEDICINE = '(every medicine)';
 const NEUTRAL_REACH = 3;
 
-/** Segment of each token: clauses, split again at "and", "but", "y", "pero"… (-1 for the conjunction itself). */
+/**
+ * Segment of each token: sentences, split again at "and", "but", "y", "pero"… (-1 for the conjunction
+ * itself). The medicine an action is about may sit across a colon or comma ("Lisinopril: stop it").
+ */
 function segments(tokens: Token[]): number[] {
   let segment = 0;
   return tokens.map((t, i) => {
-    if (i > 0 && t.clause !== tokens[i - 1]!.clause) segment += 1;
+    if (i > 0 && t.sentence !== tokens[i - 1]!.sentence) segment += 1;
     if (!LEXICON.conjunctions.has(t.text)) return segment;
     segment += 1;
     return -1;
@@ -52,9 +55,10 @@ function actionAt(tokens: Token[], seg: number[], i: number) {
   return exact && starred ? (exact.phrase.length >= starred.phrase.length ? exact : starred) : (exact ?? starred);
 }
 
+/** Whether one of the phrases ends within `reach` tokens before `at`, in its clause, with no conjunction between ("No, stop it" is no negation). */
 function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: number, reach: number): boolean {
   for (let j = Math.max(0, at - reach); j < at; j++) {
-    if (seg.slice(j, at).some((s) => s !== seg[at])) continue;
+    if (tokens[j]!.clause !== tokens[at]!.clause || seg.slice(j, at).some((s) => s !== seg[at])) continue;
     if (phrases.some((p) => j + p.length <= at && phraseAt(p, tokens, j))) return true;
   }
   return false;

@@ -25,30 +25,43 @@ export function normalizeText(text: string): string {
     .trim();
 }
 
-/** Letters that look like Latin ones but are not (Cyrillic "о", Greek "ο"); "μ" of "μg" is a unit sign. */
-const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)/u;
+/**
+ * Letters that look like Latin ones but are not (Cyrillic "о", Greek "ο"; "μ" of "μg" is a unit sign),
+ * and digits of other scripts ("٢٠٠"), which the number checks would not read.
+ */
+const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)|(?![0-9])\p{Nd}/u;
 
-/** Whether a text meant to be in a Latin-script language carries letters of a look-alike script. */
+/** Whether a text meant to be in a Latin-script language carries letters or digits of a look-alike script. */
 export function hasLookalikeLetters(text: string): boolean {
   return LOOKALIKE_SCRIPT.test(text.normalize('NFKC'));
 }
 
 export interface Token {
   text: string;
-  /** Index of the clause (sentence part) the token belongs to. */
+  /** Index of the clause (sentence part between commas, colons, semicolons...) the token belongs to. */
   clause: number;
+  /** Index of its sentence. */
+  sentence: number;
 }
 
 const TOKEN = /\d+(?:[.,]\d+)*(?:\/\d+)?|\p{L}+(?:'\p{L}+)*|°[cf]?|%/gu;
 /** Sentence ends, colons, semicolons, brackets, commas followed by a space, dashes between spaces. */
 const CLAUSE_BREAK = /[.!?;:()[\]{}"]+(?=\s|$)|[!?;()[\]{}"]|,\s| [-–] |\n/;
 
-/** Tokens of a normalised text, each with its clause. */
+const SENTENCE_BREAK = /[.!?]+(?=\s|$)|\n/;
+
+/** Tokens of a normalised text, each with its clause and sentence. */
 export function tokenize(normalized: string): Token[] {
-  return normalized.split(CLAUSE_BREAK).flatMap((part, clause) => [...part.matchAll(TOKEN)].map((m) => ({ text: m[0], clause })));
+  let clause = 0;
+  return normalized.split(SENTENCE_BREAK).flatMap((text, sentence) =>
+    text.split(CLAUSE_BREAK).flatMap((part) => {
+      clause += 1;
+      return [...part.matchAll(TOKEN)].map((m) => ({ text: m[0], clause, sentence }));
+    }),
+  );
 }
 
-/** Sentences of a normalised text (for "anywhere in the sentence" checks). */
+/** Sentences of a normalised text. */
 export function sentences(normalized: string): string[] {
-  return normalized.split(/[.!?]+(?=\s|$)|\n/).map((s) => s.trim()).filter(Boolean);
+  return normalized.split(SENTENCE_BREAK).map((s) => s.trim()).filter(Boolean);
 }

@@ -112,8 +112,9 @@ export function quantitiesIn(normalized: string): Quantity[] {
   });
 }
 
+/** A bare dose ("take 2") is a count: it agrees with tablets, puffs, drops, units, never with mg ("take 10" is not "10 mg"). */
 function unitsAgree(a: string, b: string): boolean {
-  return a === b || (a === 'dose' && LEXICON.doseUnits.has(b)) || (b === 'dose' && LEXICON.doseUnits.has(a));
+  return a === b || (a === 'dose' && LEXICON.countUnits.has(b)) || (b === 'dose' && LEXICON.countUnits.has(a));
 }
 
 /** Whether the evidence holds the same number (any of its meanings) with a compatible unit. */
