@@ -160,6 +160,8 @@ describe('invented-number: every number with a unit or dose form must be in the 
     assert.deepEqual(values('take 2 at bedtime'), [[['2'], 'dose']]);
     assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times'], [['3'], 'times']]);
     assert.deepEqual(values('call 911'), [], 'a number without a unit is not a dose');
+    assert.deepEqual(values('BP 142/90 mm[Hg]'), values('142/90 mmHg'), 'UCUM spellings');
+    assert.deepEqual(values('38.5 Cel'), values('38,5 °C'));
   });
 });
 

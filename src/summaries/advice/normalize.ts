@@ -21,6 +21,8 @@ export function normalizeText(text: string): string {
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .normalize('NFC')
+    // UCUM and spaced spellings of one unit ("mm[Hg]", "mm Hg") are one word to the unit list.
+    .replace(/\bmm\s*\[?hg\]?/g, 'mmhg')
     .replace(/\s+/g, ' ')
     .trim();
 }
