@@ -61,6 +61,8 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'St\u200Bop tak\u00ADing lisinopril.',
     'Start taking your pills at night instead of in the morning.',
     'Lisinopril: stop it for now.',
+    'Before you double your lisinopril dose, eat something.',
+    'Do not take lisinopril unless you feel dizzy.',
     'Drop the lisinopril.',
     'Take another lisinopril pill if your head hurts.',
   ];
@@ -78,6 +80,7 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not stop taking lisinopril.',
     'Do not stop or change any medicine without talking to your care team first.',
     'Ask your care team before you stop any medicine.',
+    'Pregunte a su médico antes de dejar de tomar cualquier medicamento.',
     'Do not take any new medicine without talking to your care team.',
     'Do not forget to take your lisinopril.',
     'No tome ningún medicamento nuevo sin hablar con su equipo de atención.',

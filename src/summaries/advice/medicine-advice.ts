@@ -92,16 +92,24 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
     if (!hit) continue;
     const end = i + hit.phrase.length;
     const rest = segmentTokens(tokens, seg, i).filter((t) => t.index < i || t.index >= end);
-    if (namesMedicine(rest, known) && !endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH)) {
-      const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
-      const saysNot = negated || hit.phrase.some((p) => NEGATION_WORDS.has(p));
-      if (!(saysNot && LEXICON.neutralWhenNegated.test(normalized))) {
-        found.push({ meaning: meaningOf(hit.action, negated), medicines: medicinesOf(rest, known) });
-      }
+    const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
+    if (namesMedicine(rest, known) && !isCaution(tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
+      found.push({ meaning: meaningOf(hit.action, negated), medicines: medicinesOf(rest, known) });
     }
     i = end - 1;
   }
   return found;
+}
+
+/**
+ * The usual caution, in a sentence that sends the patient to the care team: "do not stop any
+ * medicine without talking to your care team", "ask your doctor before you stop". Without the care
+ * team named, "before you double your dose…" or "do not take it unless…" is still advice.
+ */
+function isCaution(tokens: Token[], seg: number[], i: number, saysNot: boolean): boolean {
+  const sentence = tokens.filter((t) => t.sentence === tokens[i]!.sentence).map((t) => t.text).join(' ');
+  if (!LEXICON.careTeam.test(sentence)) return false;
+  return (saysNot && LEXICON.neutralWhenNegated.test(sentence)) || endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH);
 }
 
 /** Names of the clause, and EVERY_MEDICINE when it covers them all ("all your medicines"). */
