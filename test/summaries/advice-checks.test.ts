@@ -197,6 +197,7 @@ describe('scope', () => {
     }
     assert.deepEqual(rulesFor(plain, 'educational', 'High blood pressure means your blood pushes hard on the walls of your blood tubes.', [R.cond]), []);
     assert.deepEqual(rulesFor(plain, 'educational', 'La presión alta hace que el corazón trabaje más.', [R.cond]), []);
+    assert.deepEqual(rulesFor(plain, 'educational', 'La presión alta debe controlarse para proteger el corazón.', [R.cond]), [], 'a general "debe" is no personal advice');
   });
 
   test('clinical guidance must cite an instruction, order, plan or care-team note', () => {
