@@ -9,7 +9,7 @@ import { normalizeText, tokenize } from './normalize.js';
  * number words stay per language ("once" is 1 time in English and 11 in Spanish).
  */
 
-export const ACTIONS = ['start', 'stop', 'skip', 'pause', 'double', 'halve', 'increase', 'decrease', 'switch', 'change', 'continue'] as const;
+const ACTIONS = ['start', 'stop', 'skip', 'pause', 'double', 'halve', 'increase', 'decrease', 'switch', 'change', 'continue'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const words = z.array(z.string().min(1)).min(1);
@@ -60,7 +60,7 @@ function phrase(p: string): Phrase {
   return p.endsWith('*') ? [...tokens.slice(0, -1), `${tokens[tokens.length - 1]}*`] : tokens;
 }
 
-export function tokenMatches(pattern: string, token: string): boolean {
+function tokenMatches(pattern: string, token: string): boolean {
   return pattern.endsWith('*') ? token.startsWith(pattern.slice(0, -1)) && token.length >= pattern.length - 1 : token === pattern;
 }
 

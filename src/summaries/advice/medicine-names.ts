@@ -15,7 +15,7 @@ const isWord = (t: string) => /^\p{L}{4,}$/u.test(t);
 const generic = (t: string) => LEXICON.formWords.has(t) || LEXICON.medicineWords.has(t) || LEXICON.units.has(t);
 
 /** A word shaped like a medicine's generic name (USAN/INN stems: -pril, -olol, -statin, -cillin…). */
-export function hasDrugStem(token: string): boolean {
+function hasDrugStem(token: string): boolean {
   return isWord(token) && LEXICON.drugStems.some((stem) => token.length >= stem.length + 3 && token.endsWith(stem));
 }
 
