@@ -133,6 +133,7 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take twenty five mg of lisinopril.',
     'Take 2 of your lisinopril pills each morning.',
     'Take 10 of your lisinopril.',
+    'Take your lisinopril pill at 9 pm.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
