@@ -101,6 +101,8 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase ibuprofen.', [r.note]), ['medicine-change']);
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking all of your medicines.', [r.note]), ['medicine-change'], 'one medicine stopped is not all of them');
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Deje de tomar todos sus medicamentos.', [r.note]), ['medicine-change']);
+    assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking your pills.', [r.note]), ['medicine-change'], 'which pills? the note names two medicines');
+    assert.deepEqual(rulesFor(plain, 'medications', 'Keep taking your pill every day.', [R.med]), [], 'the cited facts are about one medicine');
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]), ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'], 'only the cited facts count');
   });
 

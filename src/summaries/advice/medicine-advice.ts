@@ -131,7 +131,17 @@ export function recordAdvice(evidence: Evidence, known: ReadonlySet<string>): Me
   return [...evidence.lines.flatMap((l) => medicineAdviceIn(l, known)), ...fromStatus];
 }
 
-/** The same instruction: same meaning, and every medicine the statement names is one the record's instruction names. */
-export function adviceSupported(advice: MedicineAdvice, record: MedicineAdvice[]): boolean {
-  return record.some((r) => r.meaning === advice.meaning && [...advice.medicines].every((m) => r.medicines.has(m)));
+/**
+ * The same instruction: same meaning, and every medicine the statement names is one the record's
+ * instruction names. Advice naming no medicine ("stop taking your pills") is the record's only when
+ * the record's instruction names none either, or the cited facts are about one medicine: "stop
+ * ibuprofen" does not vouch for stopping every pill.
+ */
+export function adviceSupported(advice: MedicineAdvice, record: MedicineAdvice[], citedMedicines: number): boolean {
+  return record.some(
+    (r) =>
+      r.meaning === advice.meaning &&
+      [...advice.medicines].every((m) => r.medicines.has(m)) &&
+      (advice.medicines.size > 0 || r.medicines.size === 0 || citedMedicines <= 1),
+  );
 }

@@ -43,6 +43,8 @@ interface Checked {
 /** What the rules read of the facts a statement cites, worked out once per set of citations however many statements share it. */
 interface CitedReading {
   advice: MedicineAdvice[];
+  /** How many medicines the cited facts name. */
+  medicineCount: number;
   quantities: Quantity[];
   nameKeys: ReadonlySet<string>;
 }
@@ -70,6 +72,7 @@ function readingOf(visit: VisitFacts): RecordReading {
       const advice = lazy(() => recordAdvice(evidence, known));
       const quantities = lazy(() => evidence.lines.flatMap(quantitiesIn));
       const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
+      const medicineCount = lazy(() => medicineNamesIn(evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)), known).size);
       const reading: CitedReading = {
         get advice() {
           return advice();
@@ -79,6 +82,9 @@ function readingOf(visit: VisitFacts): RecordReading {
         },
         get nameKeys() {
           return nameKeys();
+        },
+        get medicineCount() {
+          return medicineCount();
         },
       };
       bySources.set(key, reading);
@@ -97,7 +103,10 @@ const RULES: Rule[] = [
   { id: 'speaks-to-model', breaks: (s) => speaksToModel(s.text) },
   {
     id: 'medicine-change',
-    breaks: (s, r) => medicineAdviceIn(s.text, r.known).some((a) => !adviceSupported(a, r.cited(s.cited).advice)),
+    breaks: (s, r) => {
+      const cited = r.cited(s.cited);
+      return medicineAdviceIn(s.text, r.known).some((a) => !adviceSupported(a, cited.advice, cited.medicineCount));
+    },
   },
   {
     id: 'invented-number',
