@@ -52,3 +52,18 @@ export function buildAnswer(a: { output: ModelOutput; facts: VisitFacts; redFlag
     ...(a.origin.aiGenerated ? {} : { fallbackReason: a.origin.fallbackReason }),
   };
 }
+
+/** A stored answer back in the model's terms (Bundle references turned into the facts' aliases), to check it again. */
+export function outputOf(answer: PlainLanguageSummary, facts: VisitFacts): ModelOutput {
+  const alias = new Map([...facts.references].map(([a, ref]) => [ref, a]));
+  const cite = (s: Statement): Statement => ({ text: s.text, sources: s.sources.map((ref) => alias.get(ref) ?? ref) });
+  return {
+    whatHappened: cite(answer.summary.whatHappened),
+    diagnoses: answer.summary.diagnoses.map(cite),
+    medications: answer.summary.medications.map(cite),
+    nextSteps: answer.summary.nextSteps.map(cite),
+    whenToSeekCare: cite(answer.summary.whenToSeekCare),
+    educational: answer.educational.map(cite),
+    clinicalGuidance: answer.clinicalGuidance.map(cite),
+  };
+}

@@ -1,4 +1,6 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import { languageChecked } from './advice/lexicon.js';
+import { checkStatements, safetyFeedback, type SafetyRuleId } from './advice/statement-check.js';
 import { checkModelOutput } from './check-output.js';
 import { ModelCallError, type ModelReply, type SummaryModel } from './claude.js';
 import type { VisitFacts } from './facts.js';
@@ -13,11 +15,19 @@ import type { FallbackReason, ModelOutput } from './schema.js';
  * Claude's side of a summary: at most two attempts at an acceptable reply (the second one told
  * what was wrong with the first), then one more call if the accepted reply reads above the
  * requested level. So a summary costs at most three calls, each bounded by its own deadline.
+ * A reply is acceptable when it matches the schema, cites only the facts sent, and every statement
+ * passes the safety checks (advice/statement-check.ts). A summary in a language the checks have no
+ * word lists for is not asked of the model at all.
  */
 
-export type Generation =
-  | { ok: true; output: ModelOutput; calls: number; usage: Usage }
-  | { ok: false; reason: FallbackReason; calls: number; usage: Usage };
+interface Outcome {
+  calls: number;
+  usage: Usage;
+  /** Safety rules that refused a reply, in the order met (ids only: the text is never kept). */
+  refusedRules: SafetyRuleId[];
+}
+
+export type Generation = ({ ok: true; output: ModelOutput } | { ok: false; reason: FallbackReason }) & Outcome;
 
 interface Usage {
   inputTokens: number;
@@ -41,6 +51,24 @@ function answerToolCall(first: MessageParam, call: { input: unknown; toolUseId: 
   ];
 }
 
+type Checked = Accepted | { kind: FallbackReason; problem: string };
+
+/** Schema and citations first, then the safety rules on every statement; refusals are counted by rule and remembered by id. */
+function replyCheck(facts: VisitFacts, redFlags: RedFlagHit[], metrics: SummaryMetrics, refusedRules: SafetyRuleId[]): (reply: ModelReply) => Checked {
+  return (reply) => {
+    const check = checkModelOutput(reply.toolInput, facts);
+    const violations = check.ok ? checkStatements(check.output, facts) : [];
+    for (const v of violations) {
+      metrics.unsafeStatements.inc({ rule: v.ruleId });
+      if (!refusedRules.includes(v.ruleId)) refusedRules.push(v.ruleId);
+    }
+    metrics.calls.inc({ outcome: !check.ok ? check.kind : violations.length ? 'unsafe-advice' : 'ok' });
+    if (!check.ok) return { kind: check.kind, problem: check.problem };
+    if (violations.length) return { kind: 'unsafe-advice', problem: safetyFeedback(violations) };
+    return { output: enforceSeekCare(check.output, redFlags), input: reply.toolInput, toolUseId: reply.toolUseId };
+  };
+}
+
 export async function generateWithModel(
   model: SummaryModel,
   facts: VisitFacts,
@@ -49,6 +77,8 @@ export async function generateWithModel(
   metrics: SummaryMetrics,
 ): Promise<Generation> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  const refusedRules: SafetyRuleId[] = [];
+  if (!languageChecked(opts.language)) return { ok: false, reason: 'unchecked-language', calls: 0, usage, refusedRules };
   let calls = 0;
 
   const call = async (messages: MessageParam[]): Promise<ModelReply | ModelCallError> => {
@@ -71,12 +101,7 @@ export async function generateWithModel(
     }
   };
 
-  const accept = (reply: ModelReply): Accepted | { kind: FallbackReason; problem: string } => {
-    const check = checkModelOutput(reply.toolInput, facts);
-    metrics.calls.inc({ outcome: check.ok ? 'ok' : check.kind });
-    if (!check.ok) return { kind: check.kind, problem: check.problem };
-    return { output: enforceSeekCare(check.output, redFlags), input: reply.toolInput, toolUseId: reply.toolUseId };
-  };
+  const accept = replyCheck(facts, redFlags, metrics, refusedRules);
 
   const first: MessageParam = { role: 'user', content: userPrompt(facts.facts, opts.language, opts.readingLevel) };
   let messages: MessageParam[] = [first];
@@ -85,21 +110,22 @@ export async function generateWithModel(
   for (let attempt = 0; attempt < ATTEMPTS && !accepted; attempt++) {
     const reply = await call(messages);
     if (reply instanceof ModelCallError) {
-      reason = reply.kind === 'timeout' ? 'timeout' : 'api-error';
+      if (reason !== 'unsafe-advice') reason = reply.kind === 'timeout' ? 'timeout' : 'api-error';
       if (!reply.retryable) break;
       continue;
     }
     const result = accept(reply);
     if ('output' in result) accepted = result;
     else {
-      reason = result.kind;
+      // Once a reply was unsafe, that is why the answer falls back, whatever the retry did.
+      if (reason !== 'unsafe-advice') reason = result.kind;
       messages = answerToolCall(first, { input: reply.toolInput, toolUseId: reply.toolUseId }, result.problem);
     }
   }
-  if (!accepted) return { ok: false, reason, calls, usage };
+  if (!accepted) return { ok: false, reason, calls, usage, refusedRules };
 
   const readability = readabilityOf(accepted.output, opts.language, opts.readingLevel);
-  if (readability.withinTarget !== false || readability.fleschKincaidGrade === null) return { ok: true, output: accepted.output, calls, usage };
+  if (readability.withinTarget !== false || readability.fleschKincaidGrade === null) return { ok: true, output: accepted.output, calls, usage, refusedRules };
 
   // Too hard to read: one rewrite, kept only if it is valid and reads easier.
   const rewrite = await call(answerToolCall(first, accepted, readabilityFeedback(readability.fleschKincaidGrade, readability.targetGrade)));
@@ -107,8 +133,8 @@ export async function generateWithModel(
     const result = accept(rewrite);
     if ('output' in result) {
       const grade = readabilityOf(result.output, opts.language, opts.readingLevel).fleschKincaidGrade;
-      if (grade !== null && grade < readability.fleschKincaidGrade) return { ok: true, output: result.output, calls, usage };
+      if (grade !== null && grade < readability.fleschKincaidGrade) return { ok: true, output: result.output, calls, usage, refusedRules };
     }
   }
-  return { ok: true, output: accepted.output, calls, usage };
+  return { ok: true, output: accepted.output, calls, usage, refusedRules };
 }

@@ -7,6 +7,7 @@ export interface SummaryMetrics {
   tokens: Counter<'direction'>;
   answers: Counter<'source'>;
   fallbacks: Counter<'reason'>;
+  unsafeStatements: Counter<'rule'>;
 }
 
 /** Registers once per registry: building the app twice over the same services must not throw. */
@@ -18,7 +19,7 @@ export function summaryMetrics(registry: Registry): SummaryMetrics {
   const registers = [registry];
   return {
     calls: metric(registry, 'ai_calls_total', () =>
-      new Counter({ name: 'ai_calls_total', help: 'Calls to the Claude Messages API by outcome: ok, invalid-output, unknown-reference (reply refused), timeout, rate-limited, unavailable, rejected', labelNames: ['outcome'], registers }),
+      new Counter({ name: 'ai_calls_total', help: 'Calls to the Claude Messages API by outcome: ok, invalid-output, unknown-reference, unsafe-advice (reply refused), timeout, rate-limited, unavailable, rejected', labelNames: ['outcome'], registers }),
     ),
     callDuration: metric(registry, 'ai_call_duration_seconds', () =>
       new Histogram({
@@ -45,6 +46,14 @@ export function summaryMetrics(registry: Registry): SummaryMetrics {
         name: 'plain_language_summary_fallbacks_total',
         help: 'Summaries answered by the deterministic fallback, by reason',
         labelNames: ['reason'],
+        registers,
+      }),
+    ),
+    unsafeStatements: metric(registry, 'ai_unsafe_statements_total', () =>
+      new Counter({
+        name: 'ai_unsafe_statements_total',
+        help: 'AI statements refused by a safety rule (medicine-change, invented-number, unknown-medicine, educational-personal, guidance-uncited, speaks-to-model, lookalike-letters), by rule',
+        labelNames: ['rule'],
         registers,
       }),
     ),

@@ -53,7 +53,8 @@ export function modelOutputJsonSchema(): Record<string, unknown> {
   return schema;
 }
 
-export type FallbackReason = 'no-api-key' | 'invalid-output' | 'unknown-reference' | 'timeout' | 'api-error';
+/** `unsafe-advice`: a reply broke a safety rule (advice/statement-check.ts); `unchecked-language`: no word lists for the language, so no reply could be checked. */
+export type FallbackReason = 'no-api-key' | 'invalid-output' | 'unknown-reference' | 'unsafe-advice' | 'unchecked-language' | 'timeout' | 'api-error';
 
 export interface Readability {
   /** Flesch–Kincaid grade of everything the patient reads except the fixed disclaimer; null where the formula does not apply. */

@@ -17,6 +17,16 @@ export async function cachedSummary(q: Queryable, k: CacheKey): Promise<PlainLan
   return rows[0]?.answer;
 }
 
+/** Drops the entry: it no longer passes the safety checks, and a new answer must be able to take its place. */
+export async function dropSummary(q: Queryable, k: CacheKey): Promise<void> {
+  await q.query('DELETE FROM visit_summary_cache WHERE visit_id = $1 AND visit_version = $2 AND language = $3 AND reading_level = $4', [
+    k.visitId,
+    k.visitVersion,
+    k.language,
+    k.readingLevel,
+  ]);
+}
+
 /** Stores the answer and drops those of earlier versions of the visit (they can never be served again). */
 export async function storeSummary(q: Queryable, k: CacheKey, answer: PlainLanguageSummary, at: Date): Promise<void> {
   await q.query('DELETE FROM visit_summary_cache WHERE visit_id = $1 AND visit_version < $2', [k.visitId, k.visitVersion]);

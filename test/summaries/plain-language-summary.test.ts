@@ -3,55 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Bundle, Composition } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { insertCheckin } from '../../src/checkin/checkin-store.js';
-import type { Fact } from '../../src/summaries/facts.js';
 import { TOOL_NAME } from '../../src/summaries/prompt.js';
 import { AI_DISCLAIMER, AI_LABEL, FALLBACK_DISCLAIMER, FALLBACK_LABEL } from '../../src/summaries/safety.js';
-import { modelOutputJsonSchema, type ModelOutput, type PlainLanguageSummary } from '../../src/summaries/schema.js';
-import { insertVisit } from '../../src/visits/visit-store.js';
+import { modelOutputJsonSchema, type PlainLanguageSummary } from '../../src/summaries/schema.js';
 import { testDatabases } from '../helpers/db.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startIdp, type Idp } from '../helpers/idp.js';
 import { errorReply, startFakeAnthropic, toolReply, type FakeAnthropic, type MessagesRequest } from './fake-anthropic.js';
+import { API_KEY, EHR_A, MODEL, factsIn, good, goodOutput, modelEnv, newVisit, summarize } from './summary-fixtures.js';
 import { PHI, visitBundle } from './visit-bundle.js';
 
-const API_KEY = 'sk-ant-test-9f8e7d6c5b4a-never-logged';
-const MODEL = 'claude-test-model';
-const EHR_A = { clientId: 'ehr-a', organization: 'Clinic A', scopes: ['system/visit.read'] };
 const EHR_B = { clientId: 'ehr-b', organization: 'Clinic B', scopes: ['system/visit.read'] };
 const KIOSK_A = { clientId: 'kiosk-a', organization: 'Clinic A', scopes: ['system/checkin.write'] };
 const CONDITION = 'Condition/htn-1';
 const MEDICATION = 'urn:uuid:5f1c2a0e-0000-4000-8000-000000000005';
 const COMPOSITION = 'urn:uuid:5f1c2a0e-0000-4000-8000-000000000001';
 const AIAST = 'AIAST';
-
-/** The facts the gateway sent, parsed back out of the user turn. */
-function factsIn(req: MessagesRequest): Fact[] {
-  const text = req.messages[0]!.content as string;
-  return JSON.parse(text.slice(text.indexOf('\n[') + 1)) as Fact[];
-}
-
-function refOf(facts: Fact[], kind: Fact['kind']): string {
-  const f = facts.find((x) => x.kind === kind);
-  assert.ok(f, `a ${kind} fact was sent`);
-  return f.ref;
-}
-
-/** What a well-behaved model answers: plain words, every statement cited with the refs it was given. */
-function goodOutput(facts: Fact[]): ModelOutput {
-  const [enc, cond, med, note, appt] = [refOf(facts, 'encounter'), refOf(facts, 'diagnosis'), refOf(facts, 'medication'), refOf(facts, 'note'), refOf(facts, 'appointment')];
-  return {
-    whatHappened: { text: 'You came in to have your blood pressure checked. It is under good control.', sources: [enc, note] },
-    diagnoses: [{ text: 'You have high blood pressure.', sources: [cond] }],
-    medications: [{ text: 'Keep taking lisinopril. Take one pill by mouth each day.', sources: [med] }],
-    nextSteps: [{ text: 'Come back in six months for a blood pressure check.', sources: [appt, note] }],
-    whenToSeekCare: { text: 'Call your care team if you feel worse.', sources: [] },
-    educational: [{ text: 'High blood pressure means your blood pushes hard on the walls of your blood tubes. Over time it can hurt your heart.', sources: [cond] }],
-    clinicalGuidance: [{ text: 'Your care team said to keep taking lisinopril once a day.', sources: [med, note] }],
-  };
-}
-
-const good = (req: MessagesRequest) => toolReply(MODEL, TOOL_NAME, goodOutput(factsIn(req)));
 
 for (const tdb of testDatabases()) {
   describe(`POST /visits/{id}/$plain-language-summary (${tdb.name})`, () => {
@@ -67,11 +34,7 @@ for (const tdb of testDatabases()) {
       idp = await startIdp();
       fake = await startFakeAnthropic();
       const trust = { identityProviders: [idp.providerConfig()], outboundAllowlist: ['127.0.0.1'] };
-      gw = await startTestGateway({
-        db: await tdb.open(),
-        trust,
-        env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: fake.baseUrl, ANTHROPIC_MODEL: MODEL, ANTHROPIC_TIMEOUT_MS: '1000' },
-      });
+      gw = await startTestGateway({ db: await tdb.open(), trust, env: modelEnv(fake.baseUrl) });
       noKey = await startTestGateway({ db: await tdb.open(), trust });
       ehrA = await gw.clientToken(EHR_A);
       ehrB = await gw.clientToken(EHR_B);
@@ -87,32 +50,11 @@ for (const tdb of testDatabases()) {
 
     const patientToken = (sub = 'patient-1') => idp.token({ sub });
 
-    /** A checked-in patient (patient-1 at Clinic A) and their visit, stored as the visit-summary route would. */
-    async function newVisit(g: TestGateway, bundle: Bundle = visitBundle()): Promise<string> {
-      const checkinId = randomUUID();
-      const visitId = randomUUID();
-      const who = { organization: 'Clinic A', clientId: 'kiosk-a', patientIssuer: idp.issuer, patientSubject: 'patient-1' };
-      await insertCheckin(g.services.db, {
-        id: checkinId,
-        ...who,
-        patientId: 'p-1',
-        method: 'bundle',
-        bundle: { resourceType: 'Bundle', type: 'collection' },
-        source: undefined,
-        sourceVerified: false,
-        createdAt: new Date(),
-      });
-      // Summaries never read the link or the health card.
-      await insertVisit(g.services.db, { id: visitId, checkinId, ...who, clientId: 'ehr-a', bundle, shlId: null, healthCard: 'unused' }, new Date());
-      return visitId;
-    }
-
-    const summarize = (g: TestGateway, id: string, token: string, body: object = {}, accept = 'application/json') =>
-      request(g.app).post(`/visits/${id}/$plain-language-summary`).auth(token, { type: 'bearer' }).set('Accept', accept).send(body);
+    const visit = (g: TestGateway, bundle?: Bundle) => newVisit(g, idp.issuer, bundle);
 
     test('a valid structured reply: cited, labelled AI answer; the request names the model, forces the schema tool and carries no identifying data', async () => {
       fake.script(good);
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       const r = await summarize(gw, id, ehrA, { readingLevel: 'grade8' });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       const a = r.body as PlainLanguageSummary;
@@ -158,7 +100,7 @@ for (const tdb of testDatabases()) {
 
     test('the patient gets the same summary from the cache; the FHIR form validates and carries AIAST and the disclaimer', async () => {
       fake.script(good);
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       const first = await summarize(gw, id, ehrA);
       assert.equal(first.status, 200);
       assert.equal(fake.requests.length, 1);
@@ -183,7 +125,7 @@ for (const tdb of testDatabases()) {
 
     test('the cache is per visit version, language and reading level', async () => {
       fake.script(good);
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       assert.equal((await summarize(gw, id, ehrA)).status, 200);
       assert.equal((await summarize(gw, id, ehrA, { language: 'en', readingLevel: 'grade8' })).status, 200);
       assert.equal(fake.requests.length, 1, 'defaults are en and grade8');
@@ -205,7 +147,7 @@ for (const tdb of testDatabases()) {
 
     test('an invalid reply is retried once, told what was wrong, then the fallback answers', async () => {
       fake.script(toolReply(MODEL, TOOL_NAME, { whatHappened: 'not a statement' }));
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       const r = await summarize(gw, id, ehrA);
       assert.equal(r.status, 200);
       const a = r.body as PlainLanguageSummary;
@@ -223,7 +165,7 @@ for (const tdb of testDatabases()) {
       assert.match(result.content, /does not match its schema/);
 
       fake.script(toolReply(MODEL, TOOL_NAME, { whatHappened: 'not a statement' }), good);
-      const second = await summarize(gw, await newVisit(gw), ehrA);
+      const second = await summarize(gw, await visit(gw), ehrA);
       assert.equal((second.body as PlainLanguageSummary).aiGenerated, true, 'a good second reply is used');
     });
 
@@ -232,7 +174,7 @@ for (const tdb of testDatabases()) {
         const out = goodOutput(factsIn(req));
         return toolReply(MODEL, TOOL_NAME, { ...out, diagnoses: [{ text: 'You have diabetes.', sources: ['Condition/99'] }] });
       });
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       const r = await summarize(gw, id, ehrA);
       assert.equal(r.status, 200);
       const a = r.body as PlainLanguageSummary;
@@ -247,20 +189,20 @@ for (const tdb of testDatabases()) {
 
     test('429 then success: the SDK retries after retry-after and the model answers; 5xx likewise', async () => {
       fake.script(errorReply(429, 'rate_limit_error', { 'retry-after-ms': '20' }), good);
-      const r = await summarize(gw, await newVisit(gw), ehrA);
+      const r = await summarize(gw, await visit(gw), ehrA);
       assert.equal(r.status, 200);
       assert.equal((r.body as PlainLanguageSummary).aiGenerated, true);
       assert.equal(fake.requests.length, 2);
 
       fake.script(errorReply(529, 'overloaded_error', { 'retry-after-ms': '20' }), good);
-      const o = await summarize(gw, await newVisit(gw), ehrA);
+      const o = await summarize(gw, await visit(gw), ehrA);
       assert.equal((o.body as PlainLanguageSummary).aiGenerated, true);
       assert.equal(fake.requests.length, 2);
     });
 
     test('a timeout: one more attempt, then the fallback answers', async () => {
       fake.script('hang');
-      const r = await summarize(gw, await newVisit(gw), ehrA);
+      const r = await summarize(gw, await visit(gw), ehrA);
       assert.equal(r.status, 200);
       const a = r.body as PlainLanguageSummary;
       assert.equal(a.aiGenerated, false);
@@ -277,7 +219,7 @@ for (const tdb of testDatabases()) {
         return toolReply(MODEL, TOOL_NAME, { ...out, whatHappened: { ...out.whatHappened, text } });
       };
       fake.script(hard, good);
-      const r = await summarize(gw, await newVisit(gw), ehrA, { readingLevel: 'grade6' });
+      const r = await summarize(gw, await visit(gw), ehrA, { readingLevel: 'grade6' });
       const a = r.body as PlainLanguageSummary;
       assert.equal(a.aiGenerated, true);
       assert.equal(fake.requests.length, 2);
@@ -290,8 +232,8 @@ for (const tdb of testDatabases()) {
     test('red flags in the record force emergency advice, on the AI path and in the fallback', async () => {
       const bundle = visitBundle({ extraNote: 'Reports chest pain when climbing stairs last week.' });
       fake.script(good);
-      const ai = (await summarize(gw, await newVisit(gw, bundle), ehrA)).body as PlainLanguageSummary;
-      const fallback = (await summarize(noKey, await newVisit(noKey, bundle), await noKey.clientToken(EHR_A))).body as PlainLanguageSummary;
+      const ai = (await summarize(gw, await visit(gw, bundle), ehrA)).body as PlainLanguageSummary;
+      const fallback = (await summarize(noKey, await visit(noKey, bundle), await noKey.clientToken(EHR_A))).body as PlainLanguageSummary;
       for (const a of [ai, fallback]) {
         assert.deepEqual(a.redFlags, ['chest-pain']);
         assert.match(a.summary.whenToSeekCare.text, /Call 911 or go to the nearest emergency room right away/);
@@ -303,7 +245,7 @@ for (const tdb of testDatabases()) {
     });
 
     test('without ANTHROPIC_API_KEY the deterministic fallback answers, labelled; its FHIR form validates without the AI label', async () => {
-      const id = await newVisit(noKey);
+      const id = await visit(noKey);
       const r = await summarize(noKey, id, await patientToken());
       assert.equal(r.status, 200, JSON.stringify(r.body));
       const a = r.body as PlainLanguageSummary;
@@ -331,7 +273,7 @@ for (const tdb of testDatabases()) {
 
     test('only the patient and the organization: others get 404, a client without the scope 403, no token 401, bad options 400', async () => {
       fake.script(good);
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       assert.equal((await summarize(gw, id, ehrB)).status, 404, 'another organization');
       assert.equal((await summarize(gw, id, await patientToken('patient-2'))).status, 404, 'another patient');
       assert.equal((await summarize(gw, randomUUID(), ehrA)).status, 404, 'unknown visit');
@@ -349,7 +291,7 @@ for (const tdb of testDatabases()) {
 
     test('each generation is audited (who, visit, model, tokens, never the text) and counted in metrics', async () => {
       fake.script(good);
-      const id = await newVisit(gw);
+      const id = await visit(gw);
       await summarize(gw, id, ehrA);
       await summarize(gw, id, await patientToken());
       const { rows } = await gw.services.db.query<{ actor_kind: string; actor_id: string; entity_id: string; organization: string; detail: Record<string, unknown> }>(
@@ -370,7 +312,7 @@ for (const tdb of testDatabases()) {
       assert.ok(!JSON.stringify(rows).toLowerCase().includes('blood pressure'), 'no summary text in the audit trail');
 
       fake.script((req) => toolReply(MODEL, TOOL_NAME, { ...goodOutput(factsIn(req)), diagnoses: [{ text: 'x', sources: ['Condition/99'] }] }));
-      await summarize(gw, await newVisit(gw), ehrA);
+      await summarize(gw, await visit(gw), ehrA);
       const metrics = (await request(gw.app).get('/metrics')).text;
       assert.match(metrics, /ai_calls_total\{outcome="ok"\} \d+/);
       assert.match(metrics, /ai_calls_total\{outcome="unknown-reference"\} \d+/);

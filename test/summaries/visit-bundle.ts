@@ -25,7 +25,7 @@ export const PHI = {
 
 const U = (n: number) => `urn:uuid:5f1c2a0e-0000-4000-8000-00000000000${n}`;
 
-export function visitBundle(opts: { extraNote?: string } = {}): Bundle {
+export function visitBundle(opts: { extraNote?: string; instructions?: string } = {}): Bundle {
   const div = (t: string) => `<div xmlns="http://www.w3.org/1999/xhtml">${t}</div>`;
   return {
     resourceType: 'Bundle',
@@ -60,7 +60,7 @@ export function visitBundle(opts: { extraNote?: string } = {}): Bundle {
             {
               title: 'Instructions',
               code: { coding: [{ system: 'http://loinc.org', code: '69730-0' }] },
-              text: { status: 'generated', div: div('Keep taking lisinopril 10 mg once a day. Come back in 6 months.') },
+              text: { status: 'generated', div: div(opts.instructions ?? 'Keep taking lisinopril 10 mg once a day. Come back in 6 months.') },
             },
           ],
         },
