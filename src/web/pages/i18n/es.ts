@@ -1,0 +1,130 @@
+import type { Messages } from './en.js';
+
+/** Spanish messages (see en.ts). Usted form, plain words; US emergency number 911. */
+
+const plural = (n: number, one: string, other: string) => (new Intl.PluralRules('es').select(n) === 'one' ? one : other);
+
+export const es: Messages = {
+  languageName: 'Español',
+  common: {
+    language: 'Idioma',
+  },
+  view: {
+    title: 'Resumen de su visita',
+    opening: 'Abriendo su enlace…',
+    openingSummary: 'Abriendo su resumen…',
+    noScript: 'Esta página necesita JavaScript activado para abrir su enlace.',
+    passcodeLabel: 'Código de acceso',
+    passcodeHelp: 'La clínica le dio un código de acceso con este enlace. Escríbalo aquí para ver su resumen.',
+    passcodeSubmit: 'Abrir mi resumen',
+    passcodeNeeded: 'Este enlace necesita un código de acceso.',
+    passcodeFirst: 'Primero escriba el código de acceso.',
+    passcodeWrong: (remaining) =>
+      remaining === undefined
+        ? 'Ese código no es correcto. Inténtelo de nuevo.'
+        : `Ese código no es correcto. Puede intentarlo ${remaining} ${plural(remaining, 'vez', 'veces')} más.`,
+    passcodeLocked: 'Ese código no es correcto y este enlace ahora está bloqueado. Pida un enlace nuevo a la clínica.',
+    print: 'Imprimir',
+    footer: 'Su resumen se abre en este teléfono o computadora. La parte secreta de su enlace nunca se envía a nuestro servidor.',
+    errors: {
+      noLink: 'Esta dirección no tiene un enlace de salud. Abra el enlace completo que le dio la clínica.',
+      brokenLink: 'Este enlace está incompleto o no es correcto. Revise que lo copió entero, o pida un enlace nuevo a la clínica.',
+      newerFormat: 'Este enlace usa un formato más nuevo del que esta página puede abrir. Pruebe con una aplicación de billetera de salud.',
+      otherService: 'Este enlace lo creó otro servicio, por eso esta página no puede abrirlo. Ábralo con una aplicación de billetera de salud.',
+      otherServiceFile: 'Una parte de este enlace la guarda otro servicio, por eso esta página no puede abrirla.',
+      noLongerWorks:
+        'Este enlace ya no funciona. Puede haber vencido o haber sido cancelado, o se bloqueó después de demasiados códigos incorrectos. Pida un enlace nuevo a la clínica.',
+      tooManyTries: 'Demasiados intentos en este momento. Espere un minuto y vuelva a cargar esta página.',
+      cannotReach: 'No se puede conectar con el servidor. Revise su conexión a internet e inténtelo de nuevo.',
+      serverCannotOpen: 'El servidor no pudo abrir este enlace en este momento. Inténtelo más tarde.',
+      serverCannotSend: 'El servidor no pudo enviar su resumen en este momento. Inténtelo más tarde.',
+      unreadableAnswer: 'El servidor envió algo que esta página no puede leer.',
+      tooLarge: 'Este resumen es demasiado grande para abrirlo en esta página.',
+      cannotUnlock: 'No se pudo abrir este resumen. El enlace puede estar dañado; pida uno nuevo a la clínica.',
+      needsHttps: 'Esta página debe abrirse con una conexión segura (https) para abrir su resumen.',
+      unreadableSummary: 'No se pudo leer su resumen. Pida un enlace nuevo a la clínica.',
+      nothingToShow: 'Este enlace no tiene nada que esta página pueda mostrar.',
+      somethingWrong: 'Algo salió mal al abrir su resumen. Vuelva a cargar la página para intentarlo de nuevo.',
+      expired: (date) => `Este enlace venció el ${date}. Pida un enlace nuevo a la clínica.`,
+    },
+    plain: {
+      title: 'En palabras sencillas',
+      aiLabel: 'Escrito por IA',
+      notAiLabel: 'No generado por IA',
+      aiDisclaimer:
+        'Este resumen lo escribió inteligencia artificial (IA) a partir del registro de su visita. Puede omitir cosas o tener errores, y su equipo de atención no lo ha revisado. No es un consejo médico y no reemplaza a su equipo de atención. No empiece, deje ni cambie ningún medicamento por este resumen. Pregunte a su equipo de atención lo que no esté claro. En una emergencia, llame al 911.',
+      fallbackDisclaimer:
+        'Este resumen se armó automáticamente a partir del registro de su visita, sin inteligencia artificial. Repite lo que dice el registro y su equipo de atención no lo ha revisado. No es un consejo médico y no reemplaza a su equipo de atención. No empiece, deje ni cambie ningún medicamento por este resumen. Pregunte a su equipo de atención lo que no esté claro. En una emergencia, llame al 911.',
+      whenToSeekCare: 'Cuándo buscar atención',
+      whatHappened: 'Qué pasó',
+      diagnoses: 'Diagnósticos',
+      medications: 'Medicamentos',
+      nextSteps: 'Próximos pasos',
+      clinicalGuidance: 'Lo que le dijo su equipo de atención',
+      educational: 'Información general de salud (no es un consejo sobre su atención)',
+      citedFrom: 'De su registro:',
+    },
+    record: {
+      title: 'Del registro de su visita',
+      date: 'Fecha',
+      where: 'Dónde',
+      seenBy: 'Le atendió',
+      from: 'De',
+      visitType: 'Tipo de visita',
+      reason: 'Motivo de la visita',
+      diagnoses: 'Sus diagnósticos',
+      medicines: 'Sus medicamentos',
+      instructions: 'Qué hacer ahora',
+      appointments: 'Próxima cita',
+      notes: 'Notas de su visita',
+      laterAppointment: 'Cita posterior',
+      withWhom: (names) => `con ${names}`,
+      resolved: 'Resuelto',
+      stopped: 'Suspendido',
+      aMedicine: 'Un medicamento',
+      aHealthProblem: 'Un problema de salud',
+      visit: 'Su visita',
+    },
+    card: {
+      included: 'Incluye una copia verificable.',
+      explain: (n) =>
+        n === 1
+          ? 'Este enlace también tiene una SMART Health Card: una copia firmada de este registro que otras aplicaciones de salud pueden comprobar que viene de la clínica.'
+          : `Este enlace también tiene ${n} SMART Health Cards: copias firmadas de este registro que otras aplicaciones de salud pueden comprobar que vienen de la clínica.`,
+      openInWallet: 'Para ver lo que hay dentro de una tarjeta, abra este enlace en una aplicación de billetera de salud.',
+      otherKind: 'Este enlace también tiene un tipo de archivo que esta página no puede mostrar.',
+    },
+    attachments: {
+      title: 'Documentos',
+      limits: (max) => `Los documentos PDF, JPEG y PNG se abren aquí; las imágenes TIFF se pueden descargar. Cada documento puede tener hasta ${max}.`,
+      open: (title) => `Abrir ${title}`,
+      download: (title) => `Descargar ${title}`,
+      tooLarge: (max) => `Demasiado grande para abrirlo aquí (el límite es ${max}).`,
+      notAvailable: 'Este documento no está en su enlace.',
+      unsupported: 'Este tipo de documento no se puede abrir aquí.',
+      untitled: 'Documento',
+      types: { pdf: 'Documento PDF', jpeg: 'Imagen JPEG', png: 'Imagen PNG', tiff: 'Imagen TIFF', other: 'Otro archivo' },
+    },
+  },
+  kiosk: {
+    title: 'Registrarse',
+    setupTitle: 'Configurar este quiosco',
+    tokenLabel: 'Token de acceso del quiosco',
+    tokenHelp: 'Solo para el personal. Pegue el token de acceso que le dio el administrador de la clínica. Se guarda solo en esta pestaña del navegador.',
+    start: 'Empezar el registro',
+    waitingTitle: 'Escanee este código con su teléfono',
+    waitingLead: 'Abra su aplicación de billetera de salud y escanee el código. Su teléfono le pedirá confirmar quién es y qué desea compartir.',
+    qrAlt: 'Código de registro. Escanéelo con su aplicación de billetera de salud.',
+    worksUntil: (time) => `Este código funciona hasta las ${time}.`,
+    checkedIn: (name) => (name ? `Registrado: ${name}` : 'Registrado'),
+    doneLead: 'Gracias. Por favor, tome asiento; le llamaremos pronto.',
+    next: 'Siguiente persona',
+    tokenRefused: 'No se aceptó este token del quiosco. Pida uno nuevo a su administrador.',
+    tokenNotAllowed: 'Este token del quiosco no tiene permiso para registrar personas.',
+    newCode: 'Aquí tiene un código nuevo.',
+    codeExpired: 'Ese código venció. Aquí tiene uno nuevo.',
+    cannotReach: 'No se puede conectar con el servicio de registro en este momento. Intentando de nuevo…',
+    pasteFirst: 'Primero pegue el token de acceso del quiosco.',
+    mdlButton: 'Usar su licencia de conducir móvil',
+  },
+};
