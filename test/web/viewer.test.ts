@@ -126,7 +126,8 @@ for (const tdb of testDatabases()) {
 
       const { page, errors } = await openPage(browser);
       await page.goto(viewerUrl);
-      if (payload.label) await page.getByText(payload.label, { exact: true }).waitFor();
+      assert.equal(payload.label, 'Visit summary');
+      await page.getByRole('heading', { level: 1, name: 'Your visit summary' }).waitFor();
       const passcode = page.getByLabel('Passcode');
       await passcode.fill('not-the-passcode');
       await page.getByRole('button', { name: 'Open my summary' }).click();
@@ -147,14 +148,14 @@ for (const tdb of testDatabases()) {
         'Lisinopril 10 mg tablet',
         'Take one tablet by mouth once a day',
         'Take lisinopril once a day. Check your blood pressure at home.',
-        'Next appointment:',
+        'Next appointment',
         'Blood pressure follow-up',
       ]) {
         assert.ok(text.includes(expected), `the page shows "${expected}"`);
       }
       assert.ok(!text.includes('Anyperson'), 'the patient is not listed as someone they will see');
-      const cardInLink = (made.body as { healthCard: { fitsSingleQr: boolean } }).healthCard.fitsSingleQr;
-      assert.equal(text.includes('Verifiable copy included.'), cardInLink, 'the card is mentioned exactly when the link holds one');
+      assert.ok(text.includes('Verifiable copy included.'), 'the card signed by the gateway is always in the link, and mentioned');
+      assert.equal(await page.getByRole('heading', { name: /visit summary/i }).count(), 1, 'one "visit summary" heading, not repeated by the link label');
       assert.equal(await passcode.isVisible(), false);
       assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), true);
       await screenshot(page, `viewer-visit-${tdb.name}`);
