@@ -111,6 +111,9 @@ function start() {
 const i18n = startI18n(draw);
 i18n.mountSwitcher(byId('languages'));
 byId('print').addEventListener('click', () => window.print());
-window.addEventListener('hashchange', () => location.reload());
+// A new link pasted into the address opens afresh.
+window.addEventListener('hashchange', () => {
+  if (location.hash.includes('shlink:/')) location.reload();
+});
 say((m) => m.view.opening);
 start();

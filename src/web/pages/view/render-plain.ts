@@ -13,11 +13,30 @@ import type { PlainStatement, PlainSummary } from './plain-summary.js';
 
 const ORDER: Exclude<SummarySectionKey, 'about' | 'whenToSeekCare'>[] = ['whatHappened', 'diagnoses', 'medications', 'nextSteps', 'clinicalGuidance', 'educational'];
 
+/**
+ * A link to the cited entry. Following it moves focus there without touching the address, whose
+ * fragment is the health link itself.
+ */
+function citeLink(target: { id: string; name: string }): HTMLAnchorElement {
+  const a = el('a', { href: `#${target.id}`, className: 'cite' }, target.name);
+  a.addEventListener('click', (event) => {
+    event.preventDefault();
+    const entry = document.getElementById(target.id);
+    if (!entry) return;
+    document.querySelectorAll('.cited').forEach((n) => n.classList.remove('cited'));
+    entry.classList.add('cited');
+    entry.tabIndex = -1;
+    entry.scrollIntoView({ block: 'center' });
+    entry.focus({ preventScroll: true });
+  });
+  return a;
+}
+
 function citations(sources: string[], anchors: Anchors, shown: (id: string) => boolean, i18n: I18n): HTMLElement | undefined {
   const targets = sources.map((ref) => anchors.find(ref)).filter((a): a is { id: string; name: string } => Boolean(a && shown(a.id)));
   const unique = targets.filter((t, i) => targets.findIndex((u) => u.id === t.id) === i);
   if (!unique.length) return undefined;
-  const links = unique.flatMap((t, i) => [i ? ', ' : '', el('a', { href: `#${t.id}`, className: 'cite' }, t.name)]);
+  const links = unique.flatMap((t, i) => [i ? ', ' : '', citeLink(t)]);
   return el('span', { className: 'sources' }, `${i18n.m.view.plain.citedFrom} `, ...links);
 }
 
