@@ -154,7 +154,7 @@ describe('the visit summary and the kiosk in English and Spanish, in Chromium', 
     await summary.getByRole('link', { name: 'Abrir Blood pressure chart' }).waitFor();
     assert.equal(await summary.getByRole('link', { name: 'Abrir Scanned referral' }).count(), 0, 'a TIFF is not opened here');
     assert.equal(await summary.getByRole('link', { name: 'Descargar Scanned referral' }).getAttribute('download'), 'Scanned referral.tiff');
-    await summary.getByText(/Cada documento puede tener hasta 4 MB/).waitFor();
+    await summary.getByText(/Cada documento puede tener hasta 10 MB/).waitFor();
 
     await page.evaluate(() => window.scrollTo(0, 0));
     await assertAccessible(page, '/view (es)');

@@ -7,8 +7,8 @@ import { conceptText, isObject, list, str, type Json, type ResourceIndex } from 
  * URL ending in `Binary/id`); they are already decrypted here and are opened from blob: URLs.
  */
 
-/** Each file of the link inflates to 5 MB at most and base64 adds a third: 4 MB per document. */
-export const MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024;
+/** What one phone page should hold in memory per document (a file of the link is 16 MB at most, base64 adds a third). */
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 export type DocumentKind = 'pdf' | 'jpeg' | 'png' | 'tiff' | 'other';
 const KIND_BY_TYPE: Record<string, DocumentKind> = {

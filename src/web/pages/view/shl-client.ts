@@ -9,8 +9,8 @@ import { PasscodeError, ViewerError } from './errors.js';
 
 const RECIPIENT = 'Patient viewer (ktc-gateway)';
 const EMBEDDED_LENGTH_MAX = 100000;
-/** Largest file this page inflates: a visit summary is far smaller; a bigger one is refused, not shown. */
-export const MAX_INFLATED_BYTES = 5 * 1024 * 1024;
+/** Largest file this page inflates (room for documents inside); a bigger one is refused, not shown. */
+export const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
 
 export interface ViewerLink {
   url: URL;
