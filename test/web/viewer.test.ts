@@ -191,5 +191,23 @@ for (const tdb of testDatabases()) {
       assertKeyStayedInBrowser(proxy.seen.slice(seenBefore), key);
       assert.ok(!JSON.stringify(gw.logs).includes(key));
     });
+
+    test('a single-file (U) link holds only the signed card: the page shows the record the card carries', async () => {
+      const made = await request(gw.app)
+        .post(`/checkin/${checkinId}/visit-summary`)
+        .auth(ehr, { type: 'bearer' })
+        .send({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'singleFile', valueBoolean: true }] });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const { page, errors } = await openPage(browser);
+      await page.goto((made.body as { viewerUrl: string }).viewerUrl);
+      const summary = page.locator('#summary');
+      await summary.getByText('Verifiable copy included.').waitFor();
+      // The card is minified (SMART Health Cards drop display texts); what remains is shown.
+      await summary.getByText('Take one tablet by mouth once a day').waitFor();
+      await summary.getByText(/Blood pressure follow-up/).first().waitFor();
+      await summary.getByText('Seen for a blood pressure check.').waitFor();
+      assert.deepEqual(errors, []);
+      await page.context().close();
+    });
   });
 }
