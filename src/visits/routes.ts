@@ -38,7 +38,7 @@ export function visitRoutes(s: Services, deps: VisitDeps): Router {
     sendFhir(res, 200, visit.bundle);
   });
 
-  /** The summary as a `.smart-health-card` file, for summaries too large for one QR. */
+  /** The signed card as a `.smart-health-card` file (it is also a file of the visit link). */
   r.get('/visits/:id/health-card', requireClientOrPatient(s.auth, 'system/visit.read'), async (req, res) => {
     const visit = await readable(String(req.params.id), res);
     await s.audit.record({ ...requestAudit(req, res), action: 'R', subtype: 'visit.health-card', organization: visit.organization, entity: { type: 'Bundle', id: visit.id } });

@@ -49,6 +49,7 @@ function draw(i18n: I18n) {
   const until = byId('expires-line');
   if (shown.expiresAt) {
     const at = new Date(shown.expiresAt);
+    // The sentence comes whole from the catalogue (word order differs by language); the time goes in a <time>.
     const [before = '', after = ''] = m.kiosk.worksUntil('\u0000').split('\u0000');
     until.replaceChildren(before, el('time', { dateTime: shown.expiresAt }, i18n.date(at, { hour: 'numeric', minute: '2-digit' })), after);
   }
