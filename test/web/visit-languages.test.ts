@@ -160,6 +160,18 @@ describe('the visit summary and the kiosk in English and Spanish, in Chromium', 
     await assertAccessible(page, '/view (es)');
     await docsScreenshot(page, 'view-es');
 
+    // Large text (WCAG 1.4.4, 1.4.10): twice the text size still fits the phone's width, nothing scrolls sideways.
+    const fits = await page.evaluate(() => {
+      document.documentElement.style.fontSize = '225%';
+      const ok = document.documentElement.scrollWidth <= window.innerWidth;
+      document.documentElement.style.fontSize = '';
+      return ok;
+    });
+    assert.equal(fits, true, 'text at 200% reflows');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).scrollBehavior), 'auto', 'no smooth scrolling when motion is reduced');
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+
     // The visible switcher: English at once, without fetching the link again.
     await page.getByRole('button', { name: 'English' }).click();
     await summary.getByRole('heading', { level: 2, name: 'In plain words' }).waitFor();
