@@ -60,7 +60,8 @@ export interface VisitSummaryResult {
  * form is returned too when it fits). A U-flag link holds one file only: the card, which carries
  * the whole document. When asked, the plain-language summary is written once the visit is stored
  * (the summary service keys its cache on the stored visit) and added to the link as a second FHIR
- * file; if writing it fails, the link without it stays valid and the error is reported.
+ * file. The service answers with its fallback when Claude fails, so what can still fail here is a
+ * defect or the database: that is a 500, and the visit and its link, already stored, stay valid.
  */
 export async function createVisitSummary(
   d: VisitDeps,
