@@ -177,7 +177,7 @@ describe('the visit summary and the kiosk in English and Spanish, in Chromium', 
     await summary.getByRole('heading', { level: 2, name: 'In plain words' }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     await summary.getByText('Written by AI', { exact: true }).waitFor();
-    assert.equal(await summary.locator('.plain-body').getAttribute('lang'), 'es', 'the Spanish sentences stay marked as Spanish');
+    assert.equal(await summary.getByText('Usted tiene la presión arterial alta.', { exact: true }).getAttribute('lang'), 'es', 'the Spanish sentences stay marked as Spanish');
     assert.equal(await page.getByRole('button', { name: 'English' }).getAttribute('aria-pressed'), 'true');
     await assertAccessible(page, '/view (en)');
     await docsScreenshot(page, 'view-en');

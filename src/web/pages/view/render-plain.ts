@@ -8,7 +8,7 @@ import type { PlainStatement, PlainSummary } from './plain-summary.js';
  * "In plain words": the label (AI or not), the disclaimer and when to get care first, then the
  * summary's parts. Each sentence links to the record entries it came from (shown further down).
  * The label and disclaimer are the page's fixed text in the page's language; the sentences are in
- * the summary's own language, marked with `lang` when it differs.
+ * the summary's own language, each marked with `lang` when it differs from the page's.
  */
 
 const ORDER: Exclude<SummarySectionKey, 'about' | 'whenToSeekCare'>[] = ['whatHappened', 'diagnoses', 'medications', 'nextSteps', 'clinicalGuidance', 'educational'];
@@ -40,8 +40,8 @@ function citations(sources: string[], anchors: Anchors, shown: (id: string) => b
   return el('span', { className: 'sources' }, `${i18n.m.view.plain.citedFrom} `, ...links);
 }
 
-function statements(list: PlainStatement[], anchors: Anchors, shown: (id: string) => boolean, i18n: I18n): HTMLElement {
-  const items = list.map((s) => el('li', {}, el('span', {}, s.text), citations(s.sources, anchors, shown, i18n)));
+function statements(list: PlainStatement[], anchors: Anchors, shown: (id: string) => boolean, i18n: I18n, lang: string | undefined): HTMLElement {
+  const items = list.map((s) => el('li', {}, el('span', lang ? { lang } : {}, s.text), citations(s.sources, anchors, shown, i18n)));
   return items.length === 1 ? el('div', { className: 'statement' }, ...items[0]!.childNodes) : el('ul', { className: 'statements' }, ...items);
 }
 
@@ -49,12 +49,13 @@ export function renderPlain(summary: PlainSummary, i18n: I18n, anchors: Anchors,
   const p = i18n.m.view.plain;
   const heading = (key: Exclude<SummarySectionKey, 'about'>) => el('h3', {}, p[key]);
   const body = el('div', { className: 'plain-body' });
-  if (summary.language && summary.language.split('-')[0] !== i18n.lang) body.lang = summary.language;
+  // The sentences are in the summary's language; the page's own words around them are not.
+  const lang = summary.language && summary.language.split('-')[0] !== i18n.lang ? summary.language : undefined;
   const care = summary.sections.whenToSeekCare;
-  if (care) body.append(el('section', { className: 'care' }, heading('whenToSeekCare'), statements(care, anchors, shown, i18n)));
+  if (care) body.append(el('section', { className: 'care' }, heading('whenToSeekCare'), statements(care, anchors, shown, i18n, lang)));
   for (const key of ORDER) {
     const list = summary.sections[key];
-    if (list?.length) body.append(el('section', {}, heading(key), statements(list, anchors, shown, i18n)));
+    if (list?.length) body.append(el('section', {}, heading(key), statements(list, anchors, shown, i18n, lang)));
   }
   const section = el(
     'section',
