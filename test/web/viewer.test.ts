@@ -9,7 +9,7 @@ import { testDatabases } from '../helpers/db.js';
 import { clipboardBundle, visitSummaryBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
-import { launchChromium, noBrowser, openPage, screenshot } from './browser.js';
+import { launchChromium, noBrowser, openPage, screenshot, seriousAxeViolations } from './browser.js';
 
 const EHR = { clientId: 'ehr-web', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read', 'system/visit.write'] };
 const PASSCODE = 'blue-heron-42';
@@ -132,6 +132,7 @@ for (const tdb of testDatabases()) {
       await passcode.fill('not-the-passcode');
       await page.getByRole('button', { name: 'Open my summary' }).click();
       await page.getByText(/That passcode is not right\. You can try \d+ more times\./).waitFor();
+      assert.deepEqual(await seriousAxeViolations(page), [], 'the passcode form is accessible');
       await screenshot(page, `viewer-wrong-passcode-${tdb.name}`);
 
       await passcode.fill(PASSCODE);

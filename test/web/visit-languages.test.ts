@@ -185,6 +185,18 @@ describe('the visit summary and the kiosk in English and Spanish, in Chromium', 
     await page.context().close();
   });
 
+  test('the kiosk before its token is set, in Spanish: a labelled field, accessible', async () => {
+    const { page, errors } = await openPage(browser, { locale: 'es-US' });
+    await page.goto(`${gw.baseUrl}/kiosk`);
+    const field = page.getByLabel('Token de acceso del quiosco');
+    await field.waitFor();
+    await page.getByRole('button', { name: 'Empezar el registro' }).click();
+    await page.getByText('Primero pegue el token de acceso del quiosco.').waitFor();
+    await assertAccessible(page, '/kiosk setup (es)');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
   for (const [locale, lang, heading] of [
     ['en-US', 'en', 'Scan this code with your phone'],
     ['es-MX', 'es', 'Escanee este código con su teléfono'],
