@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { badRequest } from '../fhir/outcome.js';
 import type { Principal } from '../identity/types.js';
-import { encryptFile } from './jwe.js';
+import { decryptFile, encryptFile } from './jwe.js';
 import { LABEL_MAX, URL_MAX, buildShlink } from './link.js';
 import { hashPasscode, verifyPasscode } from './passcode.js';
 
@@ -29,8 +29,15 @@ export interface ShlOwner {
   patient?: { issuer: string; subject: string };
 }
 
+export interface HostedFile {
+  contentType: string;
+  content: string;
+  /** What the file is for; a later file with the same role replaces it (putFile). */
+  role?: string;
+}
+
 export interface CreateShlInput {
-  files: { contentType: string; content: string }[];
+  files: HostedFile[];
   passcode?: string;
   expiresAt: Date;
   /** U flag: the one file is fetched by GET on the link's URL, no manifest. Not with a passcode. */
@@ -159,12 +166,13 @@ export class ShlHost {
         [id, flag, label ?? null, passcodeHash, maxAttempts, o.organization, o.clientId, o.patient?.issuer ?? null, o.patient?.subject ?? null, input.expiresAt, new Date(now)],
       );
       for (const [i, jwe] of jwes.entries()) {
-        await tx.query('INSERT INTO shl_file (link_id, file_index, content_type, jwe, last_updated) VALUES ($1, $2, $3, $4, $5)', [
+        await tx.query('INSERT INTO shl_file (link_id, file_index, content_type, jwe, last_updated, role) VALUES ($1, $2, $3, $4, $5, $6)', [
           id,
           i,
           files[i]!.contentType,
           jwe,
           new Date(now),
+          files[i]!.role ?? null,
         ]);
       }
     };
@@ -173,6 +181,48 @@ export class ShlHost {
 
     const exp = Math.floor(input.expiresAt.getTime() / 1000);
     return { id, key: keyText, url, expiresAt: input.expiresAt, shlink: buildShlink({ url, key: keyText, exp, flag, ...(label !== undefined ? { label } : {}) }) };
+  }
+
+  /**
+   * A new version of the link's files (SHL files may change; the manifest shows `lastUpdated`):
+   * the file replaces the link's file of the same role, or is added. The host keeps no keys, so
+   * the caller brings the link's key; it must decrypt the link's first file, which proves it is
+   * this link's key and not merely a well-formed one. Only active manifest links (not U) change.
+   */
+  async putFile(id: string, keyText: string, file: HostedFile & { role: string }): Promise<{ lastUpdated: Date }> {
+    const found = await this.load(id);
+    const now = this.clock.now();
+    if (!found || !this.isActive(found.link, now)) throw new ShlUpdateError('inactive');
+    if (found.link.flag.includes('U')) throw new ShlUpdateError('single-file');
+    const key = Buffer.from(keyText, 'base64url');
+    try {
+      await decryptFile(found.files[0]!.jwe, key);
+    } catch {
+      throw new ShlUpdateError('wrong-key');
+    }
+    const jwe = await encryptFile(file.content, key, file.contentType, { zip: true });
+    key.fill(0);
+    const at = new Date(now);
+    const replaced = await this.db.query('UPDATE shl_file SET content_type = $3, jwe = $4, last_updated = $5 WHERE link_id = $1 AND role = $2', [
+      id,
+      file.role,
+      file.contentType,
+      jwe,
+      at,
+    ]);
+    if (replaced.rowCount === 0) {
+      if (found.files.length >= FILES_MAX) throw new ShlUpdateError('full');
+      const next = Math.max(...found.files.map((f) => f.file_index)) + 1;
+      await this.db.query('INSERT INTO shl_file (link_id, file_index, content_type, jwe, last_updated, role) VALUES ($1, $2, $3, $4, $5, $6)', [
+        id,
+        next,
+        file.contentType,
+        jwe,
+        at,
+        file.role,
+      ]);
+    }
+    return { lastUpdated: at };
   }
 
   /** The manifest for a POST /shl/:id, after the passcode check (one reserved attempt per guess). */
@@ -300,6 +350,13 @@ export class ShlHost {
 
   private isActive(row: LinkRow, now: number): boolean {
     return row.revoked_at === null && row.expires_at.getTime() > now && (row.passcode_hash === null || row.failed_attempts < row.max_attempts);
+  }
+}
+
+/** Why a link's files could not be updated; the edge decides the status. */
+export class ShlUpdateError extends Error {
+  constructor(readonly reason: 'inactive' | 'single-file' | 'wrong-key' | 'full') {
+    super(`SHL file update refused: ${reason}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { HttpError, gone, issue, outcome, unprocessable } from '../fhir/outcome.js';
 import { allowlisted } from '../net/address-policy.js';
+import { LABEL_MAX, SHLINK_PREFIX, URL_MAX } from './constants.js';
 
 /**
  * The `shlink:/` codec (SMART Health Links, "Plain" links). Parsing applies the spec's rules and
@@ -20,9 +21,7 @@ export interface ShLink {
   v: number;
 }
 
-export const SHLINK_PREFIX = 'shlink:/';
-export const URL_MAX = 128;
-export const LABEL_MAX = 80;
+export { LABEL_MAX, SHLINK_PREFIX, URL_MAX };
 const KEY = /^[A-Za-z0-9_-]{43}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Far more than any valid payload (url 128 + key 43 + label 80 + small fields), far less than harm. */

@@ -5,6 +5,7 @@ import { HttpError, badGateway, issue, outcome, throttled, tooLarge, unprocessab
 import { toHttpError } from '../net/outbound-errors.js';
 import { OutboundError, type GuardedFetch, type OutboundRequest, type OutboundResponse } from '../net/types.js';
 import { DEFAULT_MAX_PLAINTEXT_BYTES, decryptFile, keyBytes } from './jwe.js';
+import { FHIR_TYPE, SHC_TYPE } from './constants.js';
 import { assertNotExpired, hasFlag, type ShLink } from './link.js';
 import type { ShlMetrics } from './metrics.js';
 
@@ -20,8 +21,7 @@ import type { ShlMetrics } from './metrics.js';
  * - a file that does not decrypt, or whose `cty` contradicts the manifest → 422; inflated too large (one file, or all of them together) → 413
  */
 
-export const SHC_TYPE = 'application/smart-health-card';
-export const FHIR_TYPE = 'application/fhir+json';
+export { FHIR_TYPE, SHC_TYPE };
 export const REMAINING_ATTEMPTS_URL = 'https://ktc-gateway.example/fhir/StructureDefinition/shl-remaining-attempts';
 
 export interface RetrieveOptions {

@@ -1,4 +1,6 @@
-import type { Bundle, Coding, Composition, CompositionSection, Identifier } from '@medplum/fhirtypes';
+import type { Bundle, Composition, CompositionSection, Identifier } from '@medplum/fhirtypes';
+import type { FhirValidator } from '../fhir/validator.js';
+import { AI_ASSERTED, SUMMARY_OF_EPISODE, SUMMARY_SECTION_TITLES as TITLE } from './fhir-form-codes.js';
 import type { PlainLanguageSummary, Statement } from './schema.js';
 
 /**
@@ -8,16 +10,11 @@ import type { PlainLanguageSummary, Statement } from './schema.js';
  * produced (its ValueSet ProvenanceVS, http://hl7.org/fhir/uv/aitransparency/ValueSet/ProvenanceVS,
  * includes v3-ObservationValue#AIAST "for use in .meta.security to indicate AI was used").
  * The resource narrative carries the label and the disclaimer; each section cites, as entries,
- * the record entries its statements came from.
+ * the record entries its statements came from, and holds one sub-section per statement with that
+ * statement's own citations, so a reader can link each sentence to the entries it came from.
  */
 
-export const AI_ASSERTED: Coding = {
-  system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
-  code: 'AIAST',
-  display: 'Artificial Intelligence asserted',
-};
-
-const SUMMARY_OF_EPISODE: Coding = { system: 'http://loinc.org', code: '34133-9', display: 'Summary of episode note' };
+export { AI_ASSERTED };
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -27,13 +24,15 @@ function div(inner: string): string {
   return `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>`;
 }
 
+const entries = (refs: string[]) => (refs.length ? { entry: [...new Set(refs)].map((reference) => ({ reference })) } : {});
+
 function section(title: string, statements: Statement[]): CompositionSection {
-  const refs = [...new Set(statements.flatMap((s) => s.sources))];
   const body = statements.length ? statements.map((s) => `<p>${escapeXml(s.text)}</p>`).join('') : '<p>Nothing recorded.</p>';
   return {
     title,
     text: { status: 'generated', div: div(body) },
-    ...(refs.length ? { entry: refs.map((reference) => ({ reference })) } : {}),
+    ...entries(statements.flatMap((s) => s.sources)),
+    ...(statements.length ? { section: statements.map((s) => ({ text: { status: 'generated' as const, div: div(`<p>${escapeXml(s.text)}</p>`) }, ...entries(s.sources) })) } : {}),
   };
 }
 
@@ -57,7 +56,7 @@ export function summaryComposition(answer: PlainLanguageSummary, visitBundle: Bu
   const s = answer.summary;
   return {
     resourceType: 'Composition',
-    ...(answer.aiGenerated ? { meta: { security: [AI_ASSERTED] } } : {}),
+    ...(answer.aiGenerated ? { meta: { security: [{ ...AI_ASSERTED }] } } : {}),
     language: answer.language,
     text: {
       status: 'generated',
@@ -65,7 +64,7 @@ export function summaryComposition(answer: PlainLanguageSummary, visitBundle: Bu
     },
     // Nobody on the care team has reviewed it.
     status: 'preliminary',
-    type: { coding: [SUMMARY_OF_EPISODE], text: 'Plain-language visit summary' },
+    type: { coding: [{ ...SUMMARY_OF_EPISODE }], text: 'Plain-language visit summary' },
     ...(subject ? { subject } : {}),
     ...(encounter ? { encounter } : {}),
     date: answer.generatedAt,
@@ -73,14 +72,22 @@ export function summaryComposition(answer: PlainLanguageSummary, visitBundle: Bu
     title: answer.aiGenerated ? 'Your visit in plain language (AI-generated)' : 'Your visit in plain language',
     ...(documentId ? { relatesTo: [{ code: 'transforms', targetIdentifier: documentId }] } : {}),
     section: [
-      section('About this summary', [{ text: `${answer.label} ${answer.disclaimer}`, sources: [] }]),
-      section('What happened', [s.whatHappened]),
-      section('Diagnoses', s.diagnoses),
-      section('Medicines', s.medications),
-      section('Next steps', s.nextSteps),
-      section('When to get care', [s.whenToSeekCare]),
-      section('Guidance from your care team (from your record)', answer.clinicalGuidance),
-      section('General health information (educational, not advice about your care)', answer.educational),
+      section(TITLE.about, [{ text: `${answer.label} ${answer.disclaimer}`, sources: [] }]),
+      section(TITLE.whatHappened, [s.whatHappened]),
+      section(TITLE.diagnoses, s.diagnoses),
+      section(TITLE.medications, s.medications),
+      section(TITLE.nextSteps, s.nextSteps),
+      section(TITLE.whenToSeekCare, [s.whenToSeekCare]),
+      section(TITLE.clinicalGuidance, answer.clinicalGuidance),
+      section(TITLE.educational, answer.educational),
     ],
   };
+}
+
+/** The FHIR form, validated: the gateway built it, so a failure is a defect (500), never sent on. */
+export function checkedSummaryComposition(answer: PlainLanguageSummary, visitBundle: Bundle, fhir: Pick<FhirValidator, 'check'>): Composition {
+  const composition = summaryComposition(answer, visitBundle);
+  const issues = fhir.check(composition);
+  if (issues.length) throw new Error(`summary Composition fails validation: ${issues.map((i) => i.expression?.join(',')).join('; ')}`);
+  return composition;
 }

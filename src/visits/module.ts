@@ -1,5 +1,6 @@
 import type { Module } from '../app.js';
 import type { Services } from '../services.js';
+import { summaryDeps } from '../summaries/module.js';
 import { visitRoutes } from './routes.js';
 
 export function visitsModule(s: Services): Module {
@@ -11,6 +12,7 @@ export function visitsModule(s: Services): Module {
       clock: s.clock,
       keys: s.keys,
       shl: s.shl,
+      summaries: summaryDeps(s),
       publicBaseUrl: s.config.publicBaseUrl,
     }),
   };

@@ -2,12 +2,14 @@ import type { Response } from 'express';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { getCheckin } from '../checkin/checkin-store.js';
-import { notFound } from '../fhir/outcome.js';
+import { conflict, notFound, unprocessable } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { clientOf, requireClientOrPatient, requireOwner, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
-import { parseVisitRequest } from './visit-request.js';
-import { createVisitSummary, type VisitDeps } from './visit-service.js';
+import { parseShlink } from '../shl/link.js';
+import { ShlUpdateError } from '../shl/host.js';
+import { parseLinkSummaryRequest, parseVisitRequest } from './visit-request.js';
+import { createVisitSummary, linkSummary, type VisitDeps } from './visit-service.js';
 import { getVisit, type VisitRecord } from './visit-store.js';
 
 const UUID = /^[0-9a-f-]{36}$/;
@@ -36,7 +38,7 @@ export function visitRoutes(s: Services, deps: VisitDeps): Router {
     sendFhir(res, 200, visit.bundle);
   });
 
-  /** The summary as a `.smart-health-card` file, for summaries too large for one QR. */
+  /** The signed card as a `.smart-health-card` file (it is also a file of the visit link). */
   r.get('/visits/:id/health-card', requireClientOrPatient(s.auth, 'system/visit.read'), async (req, res) => {
     const visit = await readable(String(req.params.id), res);
     await s.audit.record({ ...requestAudit(req, res), action: 'R', subtype: 'visit.health-card', organization: visit.organization, entity: { type: 'Bundle', id: visit.id } });
@@ -47,5 +49,42 @@ export function visitRoutes(s: Services, deps: VisitDeps): Router {
       .send(JSON.stringify({ verifiableCredential: [visit.healthCard] }));
   });
 
+  /**
+   * The plain-language summary added to (or renewed in) the visit's link later: a new version of
+   * the link's files, same link. The gateway keeps no link keys, so the body brings the link.
+   */
+  r.post('/visits/:id/$add-plain-language-summary', requireClientOrPatient(s.auth, 'system/visit.write'), async (req, res) => {
+    const visit = await readable(String(req.params.id), res);
+    const { shlink, options } = parseLinkSummaryRequest(req.body, visit.bundle);
+    const key = linkKeyOf(shlink, visit, deps);
+    const summary = await linkSummary(deps, { visit, shlId: visit.shlId!, key, options, audit: requestAudit(req, res) }).catch(updateRefused);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(200).json({ visitId: visit.id, plainLanguageSummary: summary });
+  });
+
   return r;
+}
+
+/** The key of the visit's own link; any other link (or none) is refused without saying why it differs. */
+function linkKeyOf(shlink: string, visit: VisitRecord, deps: VisitDeps): string {
+  const own = visit.shlId ? deps.shl.manifestUrl(visit.shlId) : undefined;
+  let link: ReturnType<typeof parseShlink> | undefined;
+  try {
+    link = parseShlink(shlink, { allowlist: [new URL(deps.publicBaseUrl).host] });
+  } catch {
+    link = undefined;
+  }
+  if (!own || link?.url !== own) throw unprocessable('shlink is not the link of this visit', ['Parameters.parameter']);
+  return link.key;
+}
+
+const UPDATE_REFUSED: Record<ShlUpdateError['reason'], () => Error> = {
+  inactive: () => conflict("The visit's link has expired or was revoked; post a new visit summary"),
+  'single-file': () => conflict("The visit's link is a single-file (U flag) link, which holds one file only"),
+  'wrong-key': () => unprocessable('shlink is not the link of this visit', ['Parameters.parameter']),
+  full: () => conflict("The visit's link holds as many files as a link may"),
+};
+
+function updateRefused(e: unknown): never {
+  throw e instanceof ShlUpdateError ? UPDATE_REFUSED[e.reason]() : e;
 }

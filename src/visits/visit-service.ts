@@ -8,11 +8,13 @@ import type { ClientPrincipal } from '../identity/types.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
 import { renderQr as renderCardQr } from '../shc/render-qr.js';
-import type { ShlHost } from '../shl/host.js';
-import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
+import { FHIR_TYPE, SHC_TYPE } from '../shl/constants.js';
+import type { HostedFile, ShlHost } from '../shl/host.js';
+import { checkedSummaryComposition } from '../summaries/fhir-form.js';
+import { plainLanguageSummary, type SummaryDeps } from '../summaries/summary-service.js';
 import { renderQr } from '../qr.js';
 import type { VisitRequest } from './visit-request.js';
-import { insertVisit } from './visit-store.js';
+import { insertVisit, type VisitRecord } from './visit-store.js';
 import { validateVisitBundle } from './validate-visit.js';
 
 export interface VisitDeps {
@@ -22,7 +24,23 @@ export interface VisitDeps {
   clock: Clock;
   keys: KeyStore;
   shl: ShlHost;
+  summaries: SummaryDeps;
   publicBaseUrl: string;
+}
+
+type RequestAudit = Pick<AuditEntry, 'actor' | 'sourceIp' | 'requestId'>;
+type SummaryOptions = NonNullable<VisitRequest['plainLanguageSummary']>;
+
+/** The role of the summary's file in the link: a later summary replaces it (a new version of the file). */
+export const SUMMARY_FILE_ROLE = 'plain-language-summary';
+const LINK_LABEL = 'Visit summary';
+
+export interface LinkedSummary {
+  language: string;
+  readingLevel: string;
+  aiGenerated: boolean;
+  label: string;
+  lastUpdated: string;
 }
 
 export interface VisitSummaryResult {
@@ -31,25 +49,44 @@ export interface VisitSummaryResult {
   viewerUrl: string;
   qr: { svg: string; png: string };
   expiresAt: string;
-  healthCard: { fitsSingleQr: boolean; download: string; qrNumeric?: string; qr?: { svg: string; png: string } };
+  healthCard: { inLink: true; fitsSingleQr: boolean; download: string; qrNumeric?: string; qr?: { svg: string; png: string } };
+  plainLanguageSummary?: LinkedSummary;
 }
 
 /**
  * Stores the EHR's visit summary and hands it back to the patient the way they checked in: a
- * SMART Health Link hosted here (the FHIR document, plus the same document as a SMART Health Card
- * signed with the gateway key when it fits one QR), its QR, and a viewer URL.
+ * SMART Health Link hosted here holding the FHIR document and, always, the same document as a
+ * SMART Health Card signed with the gateway key (inside a link no QR limit applies; the single-QR
+ * form is returned too when it fits). A U-flag link holds one file only: the card, which carries
+ * the whole document. When asked, the plain-language summary is written once the visit is stored
+ * (the summary service keys its cache on the stored visit) and added to the link as a second FHIR
+ * file. The service answers with its fallback when Claude fails, so what can still fail here is a
+ * defect or the database: that is a 500, and the visit and its link, already stored, stay valid.
  */
 export async function createVisitSummary(
   d: VisitDeps,
-  req: { checkin: CheckinRecord; client: ClientPrincipal; request: VisitRequest; audit: Pick<AuditEntry, 'actor' | 'sourceIp' | 'requestId'> },
+  req: { checkin: CheckinRecord; client: ClientPrincipal; request: VisitRequest; audit: RequestAudit },
 ): Promise<VisitSummaryResult> {
   const { checkin, client, request } = req;
   validateVisitBundle(request.bundle, checkin.patientId, d.fhir);
   const now = new Date(d.clock.now());
   const card = await issueCard(request.bundle, { key: d.keys.signingKey(), publicBaseUrl: d.publicBaseUrl, clock: d.clock });
-  const visitId = randomUUID();
-  const cardFile = { contentType: SHC_TYPE, content: JSON.stringify(card.file) };
-  const files = [{ contentType: FHIR_TYPE, content: JSON.stringify(request.bundle) }, ...(card.fitsSingleQr && !request.singleFile ? [cardFile] : [])];
+  const cardFile: HostedFile = { contentType: SHC_TYPE, content: JSON.stringify(card.file) };
+  const files = request.singleFile ? [cardFile] : [{ contentType: FHIR_TYPE, content: JSON.stringify(request.bundle) }, cardFile];
+  const visit: VisitRecord = {
+    id: randomUUID(),
+    checkinId: checkin.id,
+    organization: client.organization,
+    clientId: client.clientId,
+    patientIssuer: checkin.patientIssuer,
+    patientSubject: checkin.patientSubject,
+    bundle: request.bundle,
+    version: 1,
+    shlId: null,
+    healthCard: card.jws,
+    createdAt: now,
+    updatedAt: now,
+  };
   const link = await d.db.transaction(async (tx) => {
     const created = await d.shl.create(
       {
@@ -57,50 +94,70 @@ export async function createVisitSummary(
         ...(request.passcode ? { passcode: request.passcode } : {}),
         expiresAt: new Date(now.getTime() + request.expiresInSeconds * 1000),
         singleFile: request.singleFile,
-        label: 'Visit summary',
+        label: LINK_LABEL,
         owner: { organization: client.organization, clientId: client.clientId, patient: { issuer: checkin.patientIssuer, subject: checkin.patientSubject } },
       },
       tx,
     );
-    await insertVisit(
-      tx,
-      {
-        id: visitId,
-        checkinId: checkin.id,
-        organization: client.organization,
-        clientId: client.clientId,
-        patientIssuer: checkin.patientIssuer,
-        patientSubject: checkin.patientSubject,
-        bundle: request.bundle,
-        shlId: created.id,
-        healthCard: card.jws,
-      },
-      now,
-    );
+    visit.shlId = created.id;
+    await insertVisit(tx, visit, now);
     await d.audit.record(
       {
         ...req.audit,
         action: 'C',
         subtype: 'visit.create',
         organization: client.organization,
-        entity: { type: 'Bundle', id: visitId },
-        detail: { checkin: checkin.id, passcode: Boolean(request.passcode), singleFile: request.singleFile, healthCardInLink: files.length > 1 },
+        entity: { type: 'Bundle', id: visit.id },
+        detail: {
+          checkin: checkin.id,
+          passcode: Boolean(request.passcode),
+          singleFile: request.singleFile,
+          healthCardInLink: true,
+          plainLanguageSummary: Boolean(request.plainLanguageSummary),
+        },
       },
       tx,
     );
     return created;
   });
+  const summary = request.plainLanguageSummary ? await linkSummary(d, { visit, shlId: link.id, key: link.key, options: request.plainLanguageSummary, audit: req.audit }) : undefined;
   return {
-    visitId,
+    visitId: visit.id,
     shlink: link.shlink,
     viewerUrl: `${d.publicBaseUrl}/view#${link.shlink}`,
     // SMART Health Links recommends error correction M for link QRs.
     qr: await renderQr(link.shlink, 'M'),
     expiresAt: link.expiresAt.toISOString(),
     healthCard: {
+      inLink: true,
       fitsSingleQr: card.fitsSingleQr,
-      download: `${d.publicBaseUrl}/visits/${visitId}/health-card`,
+      download: `${d.publicBaseUrl}/visits/${visit.id}/health-card`,
       ...(card.qrNumeric ? { qrNumeric: card.qrNumeric, qr: await renderCardQr(card.qrNumeric) } : {}),
     },
+    ...(summary ? { plainLanguageSummary: summary } : {}),
   };
+}
+
+/**
+ * Writes the visit's plain-language summary with the summary service (Claude or the labelled
+ * fallback, its rules, citations, red flags, cache and audit) and puts its FHIR form into the
+ * visit's link, replacing an earlier one: a new version of that file in the same link.
+ */
+export async function linkSummary(
+  d: Pick<VisitDeps, 'fhir' | 'shl' | 'audit' | 'summaries'>,
+  req: { visit: VisitRecord; shlId: string; key: string; options: SummaryOptions; audit: RequestAudit },
+): Promise<LinkedSummary> {
+  const { visit, options } = req;
+  const answer = await plainLanguageSummary(d.summaries, { visit, ...options, audit: req.audit });
+  const composition = checkedSummaryComposition(answer, visit.bundle, d.fhir);
+  const { lastUpdated } = await d.shl.putFile(req.shlId, req.key, { contentType: FHIR_TYPE, content: JSON.stringify(composition), role: SUMMARY_FILE_ROLE });
+  await d.audit.record({
+    ...req.audit,
+    action: 'U',
+    subtype: 'visit.link-update',
+    organization: visit.organization,
+    entity: { type: 'Bundle', id: visit.id },
+    detail: { file: SUMMARY_FILE_ROLE, language: answer.language, readingLevel: answer.readingLevel, aiGenerated: answer.aiGenerated },
+  });
+  return { language: answer.language, readingLevel: answer.readingLevel, aiGenerated: answer.aiGenerated, label: answer.label, lastUpdated: lastUpdated.toISOString() };
 }

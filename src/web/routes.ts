@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
 import { notFound } from '../fhir/outcome.js';
+import { PAGE_SCRIPTS, pageScriptSource } from './page-scripts.js';
 
 /** The build copies src/web/static to dist/web/static, so this resolves from either. */
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 
 const PAGES: Record<string, string> = { '/kiosk': 'kiosk.html', '/view': 'view.html' };
-const ASSETS = new Set(['base.css', 'kiosk.js', 'kiosk-mdl.js', 'kiosk.css', 'view.js', 'view.css']);
+const STYLES = new Set(['base.css', 'kiosk.css', 'view.css']);
 
 /**
  * Pages are revalidated on every load (ETag) so a deploy shows at once; assets are unversioned,
@@ -24,16 +25,22 @@ function sendStatic(res: Response, next: NextFunction, file: string, cacheContro
   });
 }
 
-/** The kiosk check-in page (GET /kiosk) and the patient viewer (GET /view), plain static files. */
+/** The kiosk check-in page (GET /kiosk) and the patient viewer (GET /view): static pages, stylesheets and bundled scripts. */
 export function webRoutes(): Router {
   const r = Router();
+  const scripts = pageScriptSource(STATIC_DIR);
   for (const [path, file] of Object.entries(PAGES)) {
     r.get(path, (_req, res, next) => sendStatic(res, next, file, PAGE_CACHE));
   }
   r.get('/web/:file', (req, res, next) => {
     const file = String(req.params.file);
-    if (!ASSETS.has(file)) throw notFound('No such file');
-    sendStatic(res, next, file, ASSET_CACHE);
+    if (STYLES.has(file)) return sendStatic(res, next, file, ASSET_CACHE);
+    if (!PAGE_SCRIPTS.has(file)) throw notFound('No such file');
+    return scripts().then((code) => {
+      // express adds a strong ETag, so a reload revalidates instead of downloading again.
+      res.setHeader('Cache-Control', ASSET_CACHE);
+      res.type('text/javascript; charset=utf-8').send(code.get(file));
+    }, next);
   });
   return r;
 }

@@ -108,6 +108,13 @@ const RULES: Record<string, Rule> = {
   'GET /visits/:id': { kind: 'owned', id: (d) => d.visitId, fresh: uuidId, expect: { orgB: 404, patient: 404, orgBNoScopes: 403 } },
   'GET /visits/:id/health-card': { kind: 'owned', id: (d) => d.visitId, fresh: uuidId, expect: { orgB: 404, patient: 404, orgBNoScopes: 403 } },
   'POST /visits/:id/$plain-language-summary': { kind: 'owned', id: (d) => d.visitId, fresh: uuidId, body: () => ({}), expect: { orgB: 404, patient: 404, orgBNoScopes: 403 } },
+  'POST /visits/:id/$add-plain-language-summary': {
+    kind: 'owned',
+    id: (d) => d.visitId,
+    fresh: uuidId,
+    body: () => ({ resourceType: 'Parameters', parameter: [{ name: 'shlink', valueString: 'shlink:/e30' }] }),
+    expect: { orgB: 404, patient: 404, orgBNoScopes: 403 },
+  },
   'GET /fhir/SubscriptionTopic/:id': { kind: 'public', why: 'topic definitions, the same for everyone' },
   'GET /fhir/Basic/:id': { kind: 'public', why: 'topic definitions as Basic, the same for everyone' },
   'GET /fhir/Subscription/:id/$status': subscriptionRoute(404),

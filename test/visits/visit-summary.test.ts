@@ -58,6 +58,11 @@ for (const tdb of testDatabases()) {
       ],
     });
 
+    const withSummary = (extra: object[] = [], bundle: Bundle = visitSummaryBundle(patientId)) => ({
+      resourceType: 'Parameters',
+      parameter: [{ name: 'bundle', resource: bundle }, { name: 'plainLanguageSummary', valueBoolean: true }, ...extra],
+    });
+
     test('round trip: a wallet with nothing but the shlink gets the same Bundle', async () => {
       const sent = visitSummaryBundle(patientId);
       const r = await post(sent);
@@ -77,9 +82,15 @@ for (const tdb of testDatabases()) {
       assert.ok(fhirFile && fhirFile.contentType === 'application/fhir+json');
       assert.deepEqual(fhirFile.resource, sent);
 
-      // Too large for one QR: no card in the manifest, a .smart-health-card download instead.
+      // Too large for one QR, the card is still a file of the link (no QR limit inside a link), and a download.
       assert.equal(healthCard.fitsSingleQr, false);
-      assert.equal(got.files.length, 1);
+      assert.equal(healthCard.inLink, true);
+      assert.deepEqual(got.files.map((f) => f.contentType), ['application/fhir+json', 'application/smart-health-card']);
+      const inLink = got.files.find((f) => f.contentType === 'application/smart-health-card');
+      assert.ok(inLink && inLink.contentType === 'application/smart-health-card');
+      const [linked] = await verifier().verifyInput({ verifiableCredential: inLink.verifiableCredential });
+      assert.equal(linked!.verified, true, 'the card in the link verifies against /.well-known/jwks.json');
+      assert.equal(linked!.bundle.entry!.length, sent.entry!.length);
       const download = await request(gw.app).get(`/visits/${visitId}/health-card`).auth(await idToken(), { type: 'bearer' });
       assert.equal(download.status, 200);
       assert.match(String(download.headers['content-type']), /application\/smart-health-card/);
@@ -158,14 +169,18 @@ for (const tdb of testDatabases()) {
       assert.equal(res.status, 404);
     });
 
-    test('a single-file (U) link serves the Bundle directly', async () => {
+    test('a single-file (U) link serves its one file directly: the signed card, which carries the whole document', async () => {
       const r = await post(withOptions({ singleFile: true }));
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const link = parseShlink(r.body.shlink, { allowlist });
       assert.match(link.flag, /U/);
       const got = await retrieveShl(link, { recipient: 'wallet' }, wallet());
       assert.equal(got.files.length, 1);
-      assert.equal(got.files[0]!.contentType, 'application/fhir+json');
+      const file = got.files[0]!;
+      assert.ok(file.contentType === 'application/smart-health-card');
+      const [card] = await verifier().verifyInput({ verifiableCredential: file.verifiableCredential });
+      assert.equal(card!.verified, true);
+      assert.equal(card!.bundle.entry!.find((e) => e.resource!.resourceType === 'Composition')!.resource!.resourceType, 'Composition');
     });
 
     test('another organization cannot post a summary for this check-in', async () => {
@@ -181,6 +196,11 @@ for (const tdb of testDatabases()) {
       ['a passcode together with the U flag', () => withOptions({ passcode: 'abcd', singleFile: true }), 400],
       ['an unknown parameter', () => ({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'color', valueString: 'red' }] }), 400],
       ['a Patient resource', () => ({ resourceType: 'Patient' }), 400],
+      ['plainLanguageSummary that is not a boolean', () => ({ ...withOptions({}), parameter: [...withOptions({}).parameter, { name: 'plainLanguageSummary', valueString: 'yes' }] }), 400],
+      ['a language without plainLanguageSummary', () => ({ ...withOptions({}), parameter: [...withOptions({}).parameter, { name: 'language', valueCode: 'es' }] }), 400],
+      ['a language that is not BCP 47', () => withSummary([{ name: 'language', valueCode: 'not a tag' }]), 400],
+      ['an unknown reading level', () => withSummary([{ name: 'readingLevel', valueCode: 'grade2' }]), 400],
+      ['plainLanguageSummary with the U flag', () => ({ ...withOptions({ singleFile: true }), parameter: [...withOptions({ singleFile: true }).parameter, { name: 'plainLanguageSummary', valueBoolean: true }] }), 400],
     ];
     for (const [what, body, status] of bad) {
       test(`${what} is ${status}`, async () => {

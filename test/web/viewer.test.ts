@@ -9,7 +9,7 @@ import { testDatabases } from '../helpers/db.js';
 import { clipboardBundle, visitSummaryBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
-import { launchChromium, noBrowser, openPage, screenshot } from './browser.js';
+import { launchChromium, noBrowser, openPage, screenshot, seriousAxeViolations } from './browser.js';
 
 const EHR = { clientId: 'ehr-web', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read', 'system/visit.write'] };
 const PASSCODE = 'blue-heron-42';
@@ -126,11 +126,13 @@ for (const tdb of testDatabases()) {
 
       const { page, errors } = await openPage(browser);
       await page.goto(viewerUrl);
-      if (payload.label) await page.getByText(payload.label, { exact: true }).waitFor();
+      assert.equal(payload.label, 'Visit summary');
+      await page.getByRole('heading', { level: 1, name: 'Your visit summary' }).waitFor();
       const passcode = page.getByLabel('Passcode');
       await passcode.fill('not-the-passcode');
       await page.getByRole('button', { name: 'Open my summary' }).click();
       await page.getByText(/That passcode is not right\. You can try \d+ more times\./).waitFor();
+      assert.deepEqual(await seriousAxeViolations(page), [], 'the passcode form is accessible');
       await screenshot(page, `viewer-wrong-passcode-${tdb.name}`);
 
       await passcode.fill(PASSCODE);
@@ -147,14 +149,14 @@ for (const tdb of testDatabases()) {
         'Lisinopril 10 mg tablet',
         'Take one tablet by mouth once a day',
         'Take lisinopril once a day. Check your blood pressure at home.',
-        'Next appointment:',
+        'Next appointment',
         'Blood pressure follow-up',
       ]) {
         assert.ok(text.includes(expected), `the page shows "${expected}"`);
       }
       assert.ok(!text.includes('Anyperson'), 'the patient is not listed as someone they will see');
-      const cardInLink = (made.body as { healthCard: { fitsSingleQr: boolean } }).healthCard.fitsSingleQr;
-      assert.equal(text.includes('Verifiable copy included.'), cardInLink, 'the card is mentioned exactly when the link holds one');
+      assert.ok(text.includes('Verifiable copy included.'), 'the card signed by the gateway is always in the link, and mentioned');
+      assert.equal(await page.getByRole('heading', { name: /visit summary/i }).count(), 1, 'one "visit summary" heading, not repeated by the link label');
       assert.equal(await passcode.isVisible(), false);
       assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), true);
       await screenshot(page, `viewer-visit-${tdb.name}`);
@@ -189,6 +191,24 @@ for (const tdb of testDatabases()) {
       const key = (JSON.parse(Buffer.from(shlink.slice('shlink:/'.length), 'base64url').toString('utf8')) as { key: string }).key;
       assertKeyStayedInBrowser(proxy.seen.slice(seenBefore), key);
       assert.ok(!JSON.stringify(gw.logs).includes(key));
+    });
+
+    test('a single-file (U) link holds only the signed card: the page shows the record the card carries', async () => {
+      const made = await request(gw.app)
+        .post(`/checkin/${checkinId}/visit-summary`)
+        .auth(ehr, { type: 'bearer' })
+        .send({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'singleFile', valueBoolean: true }] });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const { page, errors } = await openPage(browser);
+      await page.goto((made.body as { viewerUrl: string }).viewerUrl);
+      const summary = page.locator('#summary');
+      await summary.getByText('Verifiable copy included.').waitFor();
+      // The card is minified (SMART Health Cards drop display texts); what remains is shown.
+      await summary.getByText('Take one tablet by mouth once a day').waitFor();
+      await summary.getByText(/Blood pressure follow-up/).first().waitFor();
+      await summary.getByText('Seen for a blood pressure check.').waitFor();
+      assert.deepEqual(errors, []);
+      await page.context().close();
     });
   });
 }

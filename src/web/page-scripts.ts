@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/**
+ * The pages' scripts are TypeScript (src/web/pages) bundled by esbuild. `npm run build` writes the
+ * bundles next to the static files (dist/web/static); when they are not there (running from src
+ * with `npm start`), they are bundled in memory once, at the first request for one.
+ */
+
+const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
+const ENTRIES: Record<string, string> = { 'view.js': 'view/main.ts', 'kiosk.js': 'kiosk/main.ts' };
+export const PAGE_SCRIPTS = new Set(Object.keys(ENTRIES));
+
+export async function bundlePageScripts(): Promise<Map<string, string>> {
+  const result = await build({
+    entryPoints: Object.entries(ENTRIES).map(([out, src]) => ({ in: path.join(PAGES_DIR, src), out: out.replace(/\.js$/, '') })),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    charset: 'utf8',
+    legalComments: 'none',
+    write: false,
+    outdir: 'bundles',
+    logLevel: 'silent',
+  });
+  return new Map(result.outputFiles.map((f) => [path.basename(f.path), f.text]));
+}
+
+/** For the build: the bundles as files in `dir`. */
+export async function writePageScripts(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, code] of await bundlePageScripts()) writeFileSync(path.join(dir, name), code);
+}
+
+/** The scripts, prebuilt in `staticDir` when the build wrote them, else bundled now (once). */
+export function pageScriptSource(staticDir: string): () => Promise<Map<string, string>> {
+  let bundles: Promise<Map<string, string>> | undefined;
+  return () => {
+    const prebuilt = [...PAGE_SCRIPTS].every((name) => existsSync(path.join(staticDir, name)));
+    if (prebuilt) return Promise.resolve(new Map([...PAGE_SCRIPTS].map((name) => [name, readFileSync(path.join(staticDir, name), 'utf8')])));
+    bundles ??= bundlePageScripts().catch((e: unknown) => {
+      bundles = undefined; // a later request tries again
+      throw e;
+    });
+    return bundles;
+  };
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import express from 'express';
+import type { Browser } from 'playwright-core';
+import { securityHeaders } from '../../src/http/security-headers.js';
+import { encryptFile } from '../../src/shl/jwe.js';
+import { webRoutes } from '../../src/web/routes.js';
+import { launchChromium, noBrowser, openPage } from './browser.js';
+
+/**
+ * Documents whose bytes are in another file of the same link: the visit document's
+ * DocumentReference points with `url` at a Binary that the link carries as its own FHIR file.
+ * The link is served by the test (page.route) from JWEs made with the gateway's own encryptFile.
+ */
+
+const JPEG = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=', 'base64');
+
+describe('viewer: documents from another file of the link, and size limits', { skip: noBrowser }, () => {
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+
+  before(async () => {
+    const app = express().use(securityHeaders).use(webRoutes());
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+  });
+
+  test('a JPEG named by url opens from a blob: URL; a document over the limit is listed, not opened', async () => {
+    const key = randomBytes(32);
+    const visitDocument = {
+      resourceType: 'Bundle',
+      type: 'document',
+      entry: [
+        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Knee X-ray', type: { text: 'Imaging report' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [{ title: 'Notes', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">X-ray of the left knee.</div>' } }] } },
+        { fullUrl: 'urn:uuid:d1', resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'image/jpeg', title: 'Knee X-ray image', url: 'https://ehr.example.org/fhir/Binary/xray-1' } }] } },
+        { fullUrl: 'urn:uuid:d2', resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'application/pdf', title: 'Full imaging study', data: Buffer.alloc(10 * 1024 * 1024 + 16, 1).toString('base64') } }] } },
+      ],
+    };
+    const binary = { resourceType: 'Binary', id: 'xray-1', contentType: 'image/jpeg', data: JPEG.toString('base64') };
+    const files = [
+      await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true }),
+      await encryptFile(JSON.stringify(binary), key, 'application/fhir+json', { zip: true }),
+    ];
+    const manifestUrl = `${origin}/shl/documents-test`;
+    const { page, errors } = await openPage(browser);
+    await page.route(manifestUrl, (route) => route.fulfill({ json: { files: files.map((embedded) => ({ contentType: 'application/fhir+json', embedded })) } }));
+    const payload = { url: manifestUrl, key: key.toString('base64url'), label: 'Knee X-ray from Clinic A' };
+    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+
+    const summary = page.locator('#summary');
+    await summary.getByRole('heading', { level: 2, name: 'Documents' }).waitFor();
+    await page.getByText('Knee X-ray from Clinic A', { exact: true }).waitFor();
+    const open = summary.getByRole('link', { name: 'Open Knee X-ray image' });
+    assert.match(String(await open.getAttribute('href')), /^blob:/);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), open.click()]);
+    await popup.waitForLoadState();
+    assert.equal(await popup.evaluate(() => document.contentType), 'image/jpeg');
+    await popup.close();
+
+    await summary.getByText('Too large to open here (the limit is 10 MB).').waitFor();
+    assert.equal(await summary.getByRole('link', { name: /Full imaging study/ }).count(), 0);
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+});
