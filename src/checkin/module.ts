@@ -1,5 +1,5 @@
 import type { Module } from '../app.js';
-import { emitEncounterEvent } from '../notifications/outbox.js';
+import { createNotifier } from '../notifications/notifier.js';
 import type { Services } from '../services.js';
 import { createShcVerifier } from '../shc/verify.js';
 import { shlMetrics } from '../shl/metrics.js';
@@ -24,7 +24,7 @@ export function checkinModule(s: Services): Module {
         audit: s.audit,
         clock: s.clock,
         publicBaseUrl: s.config.publicBaseUrl,
-        onEncounterStart: emitEncounterEvent,
+        onEncounterStart: createNotifier(s).onEncounterStart,
       },
     }),
   };

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AuditEntry } from '../audit/audit.js';
 import { MAX_REJECTED_ATTEMPTS, postNotification, retryDelayMs, type Attempt, type DeliveryError } from './delivery.js';
 import { channelOf, handshake, type NotifierDeps } from './handshake.js';
 import { notificationMetrics, type NotificationMetrics } from './metrics.js';
@@ -23,7 +24,7 @@ const RENEW_AFTER_MS = (LEASE_SLACK_SECONDS - 1) * 1000;
  */
 export class Lane {
   private readonly metrics: NotificationMetrics;
-  private readonly recorded: { eventNumber: number; at: Date }[] = [];
+  private readonly recorded: { eventNumber: number; at: Date; event: OutboxEvent }[] = [];
   private renewedAt: number;
   private eventCount: number;
   private sawPending = false;
@@ -92,9 +93,24 @@ export class Lane {
         },
         tx,
       );
+      for (const { event } of batch) if (event.disclosure) await this.d.audit.record(this.disclosureAudit(event, event.disclosure), tx);
       return c;
     });
     return this.renewed(count, sentAt);
+  }
+
+  /** A delivery to another organization, in the source organization's trail (and the patient's). */
+  private disclosureAudit(e: OutboxEvent, d: NonNullable<OutboxEvent['disclosure']>): AuditEntry {
+    return {
+      action: 'E',
+      subtype: 'disclosure.notification',
+      actor: { kind: 'system', id: 'notification-worker' },
+      organization: e.organization,
+      entity: { type: e.focusType, id: e.focusId },
+      ...(d.patientIssuer && d.patientSubject ? { patient: { issuer: d.patientIssuer, subject: d.patientSubject } } : {}),
+      disclosure: { recipientOrganization: this.sub.organization, clientId: this.sub.clientId, purpose: d.purpose, patient: `Patient/${d.patientId}` },
+      detail: { subscription: this.sub.id, event: e.eventNumber, payload: this.sub.payload },
+    };
   }
 
   private renewed(eventCount: number | undefined, sentAt: number): boolean {
@@ -146,7 +162,7 @@ export class Lane {
         const at = this.now();
         if (attempt.kind === 'delivered') {
           for (const e of group) {
-            this.recorded.push({ eventNumber: e.eventNumber, at });
+            this.recorded.push({ eventNumber: e.eventNumber, at, event: e });
             this.metrics.timeToDelivery.observe(Math.max(0, at.getTime() - e.occurredAt.getTime()) / 1000);
           }
           continue;
