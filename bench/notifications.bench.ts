@@ -8,7 +8,8 @@ import { accessTokens } from '../src/identity/access-token.js';
 import { createLogger } from '../src/log.js';
 import { BP } from '../src/notifications/backport.js';
 import { notificationBundle } from '../src/notifications/notification-bundle.js';
-import { writeTopicResource } from '../src/notifications/resource-changes.js';
+import { writeEhrResource } from '../src/ehr/resource-write.js';
+import { createNotifier } from '../src/notifications/notifier.js';
 import { TOPICS } from '../src/notifications/topics.js';
 import { createDeliveryWorker } from '../src/notifications/worker.js';
 import { createServices } from '../src/services.js';
@@ -102,7 +103,7 @@ export const bench: Bench = {
       const sample = JSON.stringify(
         notificationBundle(
           { publicBaseUrl: config.publicBaseUrl, subscriptionId: sub.id, topic: TOPICS[0]!.url, status: 'active', type: 'event-notification', eventsSinceStart: 1, payload: 'id-only',
-            events: [{ eventNumber: 1, state: 'pending', attempts: 0, nextAttemptAt: new Date(), deadlineAt: new Date(), topic: TOPICS[0]!.url, focusType: 'Encounter', focusId: 'bench', interaction: 'update', occurredAt: new Date(), resource: undefined }] },
+            events: [{ eventNumber: 1, state: 'pending', attempts: 0, nextAttemptAt: new Date(), deadlineAt: new Date(), topic: TOPICS[0]!.url, focusType: 'Encounter', focusId: 'bench', interaction: 'update', occurredAt: new Date(), resource: undefined, organization: ORG, disclosure: undefined }] },
           new Date(),
         ),
       );
@@ -119,6 +120,7 @@ export const bench: Bench = {
       const guardedRps = SEQUENTIAL / ((performance.now() - t) / 1000);
 
       const worker = createDeliveryWorker(s);
+      const notifier = createNotifier(s);
       await insertBacklog(s.db, sub.id, SEQUENTIAL);
       t = performance.now();
       await worker.runOnce();
@@ -136,7 +138,7 @@ export const bench: Bench = {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         emitted.set(Number(first) + i, performance.now());
-        await writeTopicResource(s, {
+        await writeEhrResource(s, notifier, {
           organization: ORG,
           resource: { resourceType: 'Encounter', status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/p${i}` } },
           id: undefined,

@@ -73,17 +73,22 @@ function practitionersOf(resource: TopicResource): Practitioner[] {
     }));
 }
 
-/** The minimum another organization is told (name, birth date, identifiers; institution; practitioner), nothing more of the Patient. */
-export function disclosureContext(organization: string, patient: EventPatient, resource: TopicResource): DisclosureContext {
+/** What another organization sees of a Patient: name, birth date and identifiers, nothing more. */
+export function disclosedPatient(patient: EventPatient): Patient {
   const p = patient.resource;
   return {
-    patient: {
-      resourceType: 'Patient',
-      id: patient.id,
-      ...(p.identifier ? { identifier: p.identifier } : {}),
-      ...(p.name ? { name: p.name } : {}),
-      ...(p.birthDate ? { birthDate: p.birthDate } : {}),
-    },
+    resourceType: 'Patient',
+    id: patient.id,
+    ...(p.identifier ? { identifier: p.identifier } : {}),
+    ...(p.name ? { name: p.name } : {}),
+    ...(p.birthDate ? { birthDate: p.birthDate } : {}),
+  };
+}
+
+/** The minimum another organization is told (CMS: patient name, sending institution, treating practitioner). */
+export function disclosureContext(organization: string, patient: EventPatient, resource: TopicResource): DisclosureContext {
+  return {
+    patient: disclosedPatient(patient),
     organization: { resourceType: 'Organization', id: organizationId(organization), name: organization },
     practitioners: practitionersOf(resource),
   };

@@ -337,3 +337,18 @@ export async function subscriptionStats(q: Queryable, subscriptionId: string, no
     lastError: r?.last_error ?? undefined,
   };
 }
+
+/**
+ * A revoked Consent: events about the patient that only the consent let through to `organization`
+ * and that are still owed are dropped, so nothing more reaches it.
+ */
+export async function cancelConsentedEvents(tx: Queryable, organization: string, issuer: string, subject: string): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE outbox o SET state = 'cancelled', last_error = 'the patient revoked their consent'
+       FROM notification_event e, subscription s
+      WHERE o.event_id = e.id AND s.id = o.subscription_id AND o.state = 'pending' AND o.purpose = $4
+        AND s.organization = $1 AND e.patient_issuer = $2 AND e.patient_subject = $3`,
+    [organization, issuer, subject, PATIENT_REQUEST],
+  );
+  return rowCount;
+}
