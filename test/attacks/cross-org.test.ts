@@ -12,7 +12,8 @@ import { listRoutes } from '../helpers/routes.js';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.js';
 import type { PurposeOfUse } from '../../src/identity/purpose-of-use.js';
 import { createDeliveryWorker } from '../../src/notifications/worker.js';
-import { patientConsent, restHookSubscription } from './subscription-body.js';
+import { patientConsent } from '../helpers/network-client.js';
+import { restHookSubscription } from './subscription-body.js';
 
 /**
  * Cross-organization and cross-patient access on every route that takes an id. Organization A

@@ -10,7 +10,7 @@ import { testDatabases } from '../helpers/db.js';
 import { clipboardBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
-import { networkClient, type NetworkClient } from '../helpers/network-client.js';
+import { networkClient, patientConsent, type NetworkClient } from '../helpers/network-client.js';
 import { startSubscriber, type Notification, type Subscriber } from '../helpers/subscriber.js';
 
 /**
@@ -37,26 +37,6 @@ function subscription(endpoint: string, filters: string[], payload = 'full-resou
     ...(filters.length ? { _criteria: { extension: filters.map((valueString) => ({ url: BP.filterCriteria, valueString })) } } : {}),
     channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: payload }] } },
   } as Subscription;
-}
-
-function consentFor(organization: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PATRQT' }],
-      actor: [
-        {
-          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
-          reference: { identifier: { system: 'urn:ktc-gateway:organization', value: organization } },
-        },
-      ],
-    },
-  };
 }
 
 const resourcesOf = (n: Notification) => n.bundle.entry!.flatMap((e) => (e.resource ? [e.resource] : []));
@@ -201,8 +181,8 @@ for (const tdb of testDatabases()) {
     test('a consented network, subscribed by the patient’s identity, gets the encounters at both clinics; after revocation, nothing more', async () => {
       assert.equal((await appNetwork.requestToken(gw, [PATRQT_URI])).body.error, 'invalid_grant', 'no consent yet');
       const john = await patientToken('consenting');
-      assert.equal((await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(consentFor('Unknown Org'))).status, 422);
-      const created = await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(consentFor('Patient App Network'));
+      assert.equal((await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(patientConsent('Unknown Org'))).status, 422);
+      const created = await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(patientConsent('Patient App Network'));
       assert.equal(created.status, 201, created.text);
       assert.deepEqual(created.body.patient, { identifier: { system: idp.issuer, value: 'consenting' } });
       assert.ok(created.body.dateTime);
