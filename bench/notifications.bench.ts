@@ -80,6 +80,7 @@ async function subscribeForMatching(s: Services, withNetwork: boolean): Promise<
   const body = (filters: string[]) => ({
     resourceType: 'Subscription',
     status: 'requested',
+    reason: 'bench',
     criteria: TOPICS[0]!.url,
     ...(filters.length ? { _criteria: { extension: filters.map((valueString) => ({ url: BP.filterCriteria, valueString })) } } : {}),
     channel: { type: 'rest-hook', endpoint: 'https://subscriber.example/hook', payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
