@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { AuditEntry } from '../audit/audit.js';
+import type { AuditActor } from '../audit/audit.js';
 import { MAX_REJECTED_ATTEMPTS, postNotification, retryDelayMs, type Attempt, type DeliveryError } from './delivery.js';
+import { disclosureAudit, isDisclosure } from './disclosure-audit.js';
 import { channelOf, handshake, type NotifierDeps } from './handshake.js';
 import { notificationMetrics, type NotificationMetrics } from './metrics.js';
 import { notificationBundle, type NotificationType } from './notification-bundle.js';
 import { markDelivered, markFailed, markRetry, pendingEvents, type OutboxEvent } from './outbox.js';
 import { LEASE_SLACK_SECONDS, recordError, releaseLease, renewLease, touchNotified, type StoredSubscription } from './subscription-store.js';
 
+const WORKER: AuditActor = { kind: 'system', id: 'notification-worker' };
 /** Events read per query, and deliveries recorded per write at most. */
 const BATCH = 200;
 /**
@@ -86,31 +88,19 @@ export class Lane {
         {
           action: 'E',
           subtype: 'notification.deliver',
-          actor: { kind: 'system', id: 'notification-worker' },
+          actor: WORKER,
           organization: this.sub.organization,
           entity: { type: 'Subscription', id: this.sub.id },
           detail: { events: `${batch[0]?.eventNumber}-${last.eventNumber}`, count: batch.length, payload: this.sub.payload },
         },
         tx,
       );
-      for (const { event } of batch) if (event.disclosure) await this.d.audit.record(this.disclosureAudit(event, event.disclosure), tx);
+      for (const { event } of batch) {
+        if (isDisclosure(event)) await this.d.audit.record(disclosureAudit(event, this.sub, { actor: WORKER, subtype: 'disclosure.notification' }), tx);
+      }
       return c;
     });
     return this.renewed(count, sentAt);
-  }
-
-  /** A delivery to another organization, in the source organization's trail (and the patient's). */
-  private disclosureAudit(e: OutboxEvent, d: NonNullable<OutboxEvent['disclosure']>): AuditEntry {
-    return {
-      action: 'E',
-      subtype: 'disclosure.notification',
-      actor: { kind: 'system', id: 'notification-worker' },
-      organization: e.organization,
-      entity: { type: e.focusType, id: e.focusId },
-      ...(d.patientIssuer && d.patientSubject ? { patient: { issuer: d.patientIssuer, subject: d.patientSubject } } : {}),
-      disclosure: { recipientOrganization: this.sub.organization, clientId: this.sub.clientId, purpose: d.purpose, patient: `Patient/${d.patientId}` },
-      detail: { subscription: this.sub.id, event: e.eventNumber, payload: this.sub.payload },
-    };
   }
 
   private renewed(eventCount: number | undefined, sentAt: number): boolean {

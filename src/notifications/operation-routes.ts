@@ -7,6 +7,7 @@ import { clientOf, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { PAYLOAD_CONTENTS, type PayloadContent } from './backport.js';
 import { notificationBundle, statusParameters, statusSearchset } from './notification-bundle.js';
+import { disclosureAudit, isDisclosure } from './disclosure-audit.js';
 import { eventsInRange, subscriptionStats } from './outbox.js';
 import { ownSubscription } from './own-subscription.js';
 import { SUBSCRIPTION_STATUSES } from './subscription-routes.js';
@@ -127,6 +128,10 @@ export function operationRoutes(s: Services): Router {
       entity: { type: 'Subscription', id: sub.id },
       detail: { from, to, count: list.length, payload },
     });
+    // A replay tells another organization again: audited at the source like the delivery was.
+    if (payload !== 'empty') {
+      for (const e of list.filter(isDisclosure)) await s.audit.record(disclosureAudit(e, sub, { ...requestAudit(req, res), subtype: 'disclosure.events' }));
+    }
     const now = new Date(s.clock.now());
     sendFhir(
       res,

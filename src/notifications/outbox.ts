@@ -178,9 +178,10 @@ interface OutboxEventRow {
   context: DisclosureContext | null;
 }
 
+// A cancelled event (its consent revoked) is never told again, not even by a $events replay.
 const EVENT_COLUMNS = `o.event_number, o.state, o.attempts, o.next_attempt_at, o.deadline_at, e.topic, e.focus_type, e.focus_id,
-  e.interaction, e.occurred_at, CASE WHEN $2 THEN e.resource END AS resource, e.organization, o.purpose, e.patient_id, e.patient_issuer,
-  e.patient_subject, CASE WHEN o.purpose IS NOT NULL THEN e.context END AS context`;
+  e.interaction, e.occurred_at, CASE WHEN $2 AND o.state <> 'cancelled' THEN e.resource END AS resource, e.organization, o.purpose,
+  e.patient_id, e.patient_issuer, e.patient_subject, CASE WHEN o.purpose IS NOT NULL AND o.state <> 'cancelled' THEN e.context END AS context`;
 
 function toEvent(r: OutboxEventRow): OutboxEvent {
   return {

@@ -163,10 +163,13 @@ for (const tdb of testDatabases()) {
         assert.equal(r.text, unknown.text);
       }
 
+      const replay = await get(hieToken, `/fhir/Subscription/${byMrn.id}/$events?eventsSinceNumber=1`);
+      assert.equal(replay.status, 200);
       // Every disclosure is in Clinic A's trail, and John reads the ones about him.
       const trail = (await get(auditorA, '/fhir/AuditEvent?_count=1000')).body as Bundle<AuditEvent>;
       const disclosures = trail.entry!.map((e) => e.resource!).filter((a) => a.type?.code === '110106');
-      assert.ok(disclosures.length >= 3, 'two notifications and the reads');
+      assert.ok(disclosures.length >= 5, 'two notifications, two reads, one replay');
+      assert.ok(trail.entry!.some((e) => e.resource!.subtype?.[0]?.code === 'disclosure.events'));
       for (const a of disclosures) {
         assert.equal(a.purposeOfEvent?.[0]?.coding?.[0]?.code, 'TREAT');
         assert.ok(a.agent.some((x) => x.who?.display === 'HIE' && x.who?.identifier?.value === 'hie'));
@@ -211,6 +214,10 @@ for (const tdb of testDatabases()) {
       await worker.runOnce();
       assert.equal(eventsOf(sub.id).length, 2, 'nothing after revocation, not even the event queued before it');
       for (const id of [atA.encounter.id, atB.encounter.id, queued.encounter.id]) assert.equal((await get(appToken, `/fhir/Encounter/${id}`)).status, 404);
+      const replay = await get(appToken, `/fhir/Subscription/${sub.id}/$events?eventsSinceNumber=1`);
+      assert.equal(replay.status, 200);
+      const replayed = (replay.body as Bundle).entry!.flatMap((e) => (e.resource?.resourceType === 'Encounter' ? [e.resource.id] : []));
+      assert.deepEqual(replayed, [atA.encounter.id, atB.encounter.id], 'the event cancelled by the revocation is not replayed either');
       const trail = (await get(john, '/fhir/AuditEvent')).body as Bundle<AuditEvent>;
       const purposes = trail.entry!.map((e) => e.resource!).filter((a) => a.type?.code === '110106').map((a) => a.purposeOfEvent?.[0]?.coding?.[0]?.code);
       assert.ok(purposes.length >= 3 && purposes.every((p) => p === 'PATRQT'), JSON.stringify(purposes));
