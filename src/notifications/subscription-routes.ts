@@ -16,7 +16,7 @@ import { deleteSubscription, getSubscription, insertSubscription, listSubscripti
 
 export const SUBSCRIPTION_STATUSES = ['requested', 'active', 'error', 'off'];
 
-export function subscriptionView(sub: StoredSubscription): Subscription {
+function subscriptionView(sub: StoredSubscription): Subscription {
   return {
     ...sub.resource,
     id: sub.id,

@@ -8,14 +8,20 @@ import { hasActiveConsentFor } from '../consent/consent-store.js';
  * the source organization grant it. Within one organization nothing needs granting.
  */
 export class Agreements {
+  /** Purposes by [from, to]. */
   private readonly granted = new Map<string, Set<PurposeOfUse>>();
+  /** Purposes any organization grants, by recipient. */
+  private readonly toRecipient = new Map<string, Set<PurposeOfUse>>();
 
   constructor(agreements: readonly DataSharingAgreement[]) {
+    const add = (map: Map<string, Set<PurposeOfUse>>, key: string, purposes: readonly PurposeOfUse[]) => {
+      const set = map.get(key) ?? new Set<PurposeOfUse>();
+      for (const p of purposes) set.add(p);
+      map.set(key, set);
+    };
     for (const a of agreements) {
-      const key = JSON.stringify([a.from, a.to]);
-      const set = this.granted.get(key) ?? new Set<PurposeOfUse>();
-      for (const p of a.purposes) set.add(p);
-      this.granted.set(key, set);
+      add(this.granted, JSON.stringify([a.from, a.to]), a.purposes);
+      add(this.toRecipient, a.to, a.purposes);
     }
   }
 
@@ -27,8 +33,7 @@ export class Agreements {
 
   /** True when some organization grants `to` this purpose. */
   anyGrants(to: string, purpose: PurposeOfUse): boolean {
-    for (const [key, set] of this.granted) if (set.has(purpose) && (JSON.parse(key) as string[])[1] === to) return true;
-    return false;
+    return this.toRecipient.get(to)?.has(purpose) ?? false;
   }
 }
 
