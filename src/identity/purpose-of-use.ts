@@ -32,7 +32,6 @@ export class B2bExtensionError extends Error {}
 /** The UDAP `hl7-b2b` object the gateway reads (version 1). */
 export interface B2bAuthorization {
   organizationId: string;
-  organizationName: string | undefined;
   purposes: PurposeOfUse[];
 }
 
@@ -61,5 +60,5 @@ export function readB2bExtension(claims: Record<string, unknown>): B2bAuthorizat
     if (!code) throw new B2bExtensionError(`purpose_of_use "${String(p).slice(0, 80)}" is not a v3-ActReason purpose this gateway knows (${PURPOSES.join(', ')})`);
     return code;
   });
-  return { organizationId: o.organization_id, organizationName: o.organization_name as string | undefined, purposes: [...new Set(purposes)] };
+  return { organizationId: o.organization_id, purposes: [...new Set(purposes)] };
 }
