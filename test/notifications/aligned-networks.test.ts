@@ -181,6 +181,47 @@ for (const tdb of testDatabases()) {
       assert.equal(janes.entry!.filter((e) => e.resource!.type?.code === '110106').length, 0);
     });
 
+    test('EHR encounters name the treating practitioner; appointments match by patient:identifier', async () => {
+      const ehrA = await gw.clientToken({ clientId: 'ehr-a', organization: 'Clinic A', scopes: ['system/Encounter.write', 'system/Appointment.write'] });
+      const hieToken = await hie.token(gw, [TREAT_OID]);
+      const { patient } = await checkIn('a', 'ehr-patient', JOHN, 'MRN-4004');
+      const encounters = await subscribe(hieToken, [`Encounter?patient.identifier=${MRN}|MRN-4004`]);
+      const appointmentSub = await request(gw.app)
+        .post('/fhir/Subscription')
+        .auth(hieToken, { type: 'bearer' })
+        .send({ ...subscription(subscriber.url, [`Appointment?patient:identifier=${MRN}|MRN-4004`]), criteria: TOPICS[2]!.url });
+      assert.equal(appointmentSub.status, 201, appointmentSub.text);
+      const post = async (resource: object) => {
+        const r = await request(gw.app).post(`/fhir/${(resource as { resourceType: string }).resourceType}`).auth(ehrA, { type: 'bearer' }).send(resource);
+        assert.equal(r.status, 201, r.text);
+        return r.body as { id: string };
+      };
+      const emergency = await post({
+        resourceType: 'Encounter',
+        status: 'in-progress',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' },
+        subject: { reference: `Patient/${patient.id}` },
+        participant: [{ individual: { reference: 'Practitioner/dr-jones', display: 'Dr. Alex Jones' } }],
+      });
+      const appointment = await post({
+        resourceType: 'Appointment',
+        status: 'booked',
+        start: '2027-05-20T09:00:00Z',
+        end: '2027-05-20T09:20:00Z',
+        participant: [{ status: 'accepted', actor: { reference: `Patient/${patient.id}` } }],
+      });
+      await worker.runOnce();
+      const [er, ...more] = eventsOf(encounters.id);
+      assert.ok(er && more.length === 0, 'the emergency visit (the check-in came before the subscription)');
+      const practitioner = resourcesOf(er).find((r) => r.resourceType === 'Practitioner');
+      assert.deepEqual(practitioner, { resourceType: 'Practitioner', id: 'dr-jones', name: [{ text: 'Dr. Alex Jones' }] });
+      assert.equal((resourcesOf(er).find((r) => r.resourceType === 'Encounter') as Encounter).id, emergency.id);
+      const [booked] = eventsOf(appointmentSub.body.id as string);
+      assert.equal(resourcesOf(booked!).find((r) => r.resourceType === 'Appointment')!.id, appointment.id);
+      assert.equal((resourcesOf(booked!).find((r) => r.resourceType === 'Organization') as Organization).name, 'Clinic A');
+      assert.equal((await get(hieToken, `/fhir/Appointment/${appointment.id}`)).status, 200);
+    });
+
     test('a consented network, subscribed by the patient’s identity, gets the encounters at both clinics; after revocation, nothing more', async () => {
       assert.equal((await appNetwork.requestToken(gw, [PATRQT_URI])).body.error, 'invalid_grant', 'no consent yet');
       const john = await patientToken('consenting');
