@@ -43,53 +43,55 @@ function eventNumberInput(inputs: Map<string, string[]>, name: string): number |
   return Number(v[0]);
 }
 
+/** A subscription's status for $status: the IG's SubscriptionStatus plus the gateway's delivery figures. */
+async function subscriptionStatus(s: Pick<Services, 'db' | 'clock' | 'config'>, sub: StoredSubscription): Promise<Parameters> {
+  const now = new Date(s.clock.now());
+  const st = await subscriptionStats(s.db, sub.id, now);
+  const count = (name: string, n: number): ParametersParameter => ({ name, valueInteger: n });
+  const delivery: ParametersParameter = {
+    name: 'ktc-delivery',
+    part: [
+      count('pending', st.pending),
+      count('overdue', st.overdue),
+      count('delivered', st.delivered),
+      count('late', st.late),
+      count('failed', st.failed),
+      ...(st.lastDelivered
+        ? [
+            { name: 'last-delivered-event', valueString: String(st.lastDelivered.eventNumber) },
+            { name: 'last-delivered-at', valueInstant: st.lastDelivered.at.toISOString() },
+          ]
+        : []),
+      ...(st.timeToDelivery
+        ? [
+            { name: 'time-to-delivery-p50-seconds', valueDecimal: st.timeToDelivery.p50 },
+            { name: 'time-to-delivery-p99-seconds', valueDecimal: st.timeToDelivery.p99 },
+            { name: 'time-to-delivery-max-seconds', valueDecimal: st.timeToDelivery.max },
+          ]
+        : []),
+      ...(st.lastError ? [{ name: 'last-event-error', valueString: st.lastError }] : []),
+    ],
+  };
+  return statusParameters({
+    publicBaseUrl: s.config.publicBaseUrl,
+    subscriptionId: sub.id,
+    topic: sub.topic,
+    status: sub.status,
+    type: 'query-status',
+    eventsSinceStart: sub.eventCount,
+    payload: sub.payload,
+    events: [],
+    errors: sub.error ? [sub.error] : [],
+    extra: [delivery],
+  });
+}
+
 /** The Backport IG operations on a subscription's owner's behalf: $status (type and instance) and $events. */
 export function operationRoutes(s: Services): Router {
   const r = Router();
   const readSubs = requireScope(s.auth, 'system/Subscription.read');
   const base = s.config.publicBaseUrl;
 
-  const statusOf = async (sub: StoredSubscription): Promise<Parameters> => {
-    const now = new Date(s.clock.now());
-    const st = await subscriptionStats(s.db, sub.id, now);
-    const count = (name: string, n: number): ParametersParameter => ({ name, valueInteger: n });
-    const delivery: ParametersParameter = {
-      name: 'ktc-delivery',
-      part: [
-        count('pending', st.pending),
-        count('overdue', st.overdue),
-        count('delivered', st.delivered),
-        count('late', st.late),
-        count('failed', st.failed),
-        ...(st.lastDelivered
-          ? [
-              { name: 'last-delivered-event', valueString: String(st.lastDelivered.eventNumber) },
-              { name: 'last-delivered-at', valueInstant: st.lastDelivered.at.toISOString() },
-            ]
-          : []),
-        ...(st.timeToDelivery
-          ? [
-              { name: 'time-to-delivery-p50-seconds', valueDecimal: st.timeToDelivery.p50 },
-              { name: 'time-to-delivery-p99-seconds', valueDecimal: st.timeToDelivery.p99 },
-              { name: 'time-to-delivery-max-seconds', valueDecimal: st.timeToDelivery.max },
-            ]
-          : []),
-        ...(st.lastError ? [{ name: 'last-event-error', valueString: st.lastError }] : []),
-      ],
-    };
-    return statusParameters({
-      publicBaseUrl: base,
-      subscriptionId: sub.id,
-      topic: sub.topic,
-      status: sub.status,
-      type: 'query-status',
-      eventsSinceStart: sub.eventCount,
-      payload: sub.payload,
-      events: [],
-      errors: sub.error ? [sub.error] : [],
-      extra: [delivery],
-    });
-  };
 
   const typeStatus = async (req: Request, res: Response) => {
     const inputs = operationInputs(req, s.fhir);
@@ -97,14 +99,14 @@ export function operationRoutes(s: Services): Router {
     if (statuses?.some((x) => !SUBSCRIPTION_STATUSES.includes(x))) throw badRequest(`status must be one or more of ${SUBSCRIPTION_STATUSES.join(', ')}`, ['status']);
     const ids = inputs.get('id');
     const subs = (await listSubscriptions(s.db, clientOf(res).organization, statuses)).filter((x) => !ids || ids.includes(x.id));
-    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map(statusOf)), new Date(s.clock.now())));
+    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map((sub) => subscriptionStatus(s, sub))), new Date(s.clock.now())));
   };
   r.get('/fhir/Subscription/$status', readSubs, typeStatus);
   r.post('/fhir/Subscription/$status', readSubs, typeStatus);
 
   const instanceStatus = async (req: Request, res: Response) => {
     const sub = await ownSubscription(s, req, res);
-    sendFhir(res, 200, statusSearchset([await statusOf(sub)], new Date(s.clock.now())));
+    sendFhir(res, 200, statusSearchset([await subscriptionStatus(s, sub)], new Date(s.clock.now())));
   };
   r.get('/fhir/Subscription/:id/$status', readSubs, instanceStatus);
   r.post('/fhir/Subscription/:id/$status', readSubs, instanceStatus);
