@@ -5,6 +5,7 @@ import { requestAudit } from '../audit/audit.js';
 import type { Queryable } from '../db/db.js';
 import { isFhirId } from '../fhir/ids.js';
 import { notFound } from '../fhir/outcome.js';
+import { searchset } from '../fhir/searchset.js';
 import { sendFhir } from '../http/body.js';
 import { patientOf, requirePatient } from '../http/guards.js';
 import type { Services } from '../services.js';
@@ -49,12 +50,7 @@ export function consentRoutes(s: Services, onRevoke: RevokeHook): Router {
   r.get('/fhir/Consent', patientOnly, async (_req, res) => {
     const who = patientOf(res);
     const list = await listConsents(s.db, who.issuer, who.subject);
-    sendFhir(res, 200, {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      total: list.length,
-      entry: list.map((c) => ({ fullUrl: `${base}/fhir/Consent/${c.id}`, resource: view(c), search: { mode: 'match' } })),
-    });
+    sendFhir(res, 200, searchset(base, 'Consent', list.map(view)));
   });
 
   r.delete('/fhir/Consent/:id', patientOnly, async (req, res) => {

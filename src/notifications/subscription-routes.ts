@@ -3,6 +3,7 @@ import type { Subscription } from '@medplum/fhirtypes';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { HttpError, badRequest, issue, outcome } from '../fhir/outcome.js';
+import { searchset } from '../fhir/searchset.js';
 import { sendFhir } from '../http/body.js';
 import { clientOf, requireScope } from '../http/guards.js';
 import { checkTarget } from '../net/guarded-fetch.js';
@@ -88,12 +89,7 @@ export function subscriptionRoutes(s: Services): Router {
       throw badRequest(`status must be one or more of ${SUBSCRIPTION_STATUSES.join(', ')}`, ['status']);
     }
     const subs = await listSubscriptions(s.db, clientOf(res).organization, statuses);
-    sendFhir(res, 200, {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      total: subs.length,
-      entry: subs.map((x) => ({ fullUrl: `${base}/fhir/Subscription/${x.id}`, resource: subscriptionView(x), search: { mode: 'match' } })),
-    });
+    sendFhir(res, 200, searchset(base, 'Subscription', subs.map(subscriptionView)));
   });
 
   r.get('/fhir/Subscription/:id', readSubs, async (req, res) => {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { notFound } from '../fhir/outcome.js';
+import { searchset } from '../fhir/searchset.js';
 import { sendFhir } from '../http/body.js';
 import type { Services } from '../services.js';
 import { basicTopic, subscriptionTopic } from './topic-resources.js';
@@ -12,7 +13,7 @@ export function topicRoutes(s: Pick<Services, 'config'>): Router {
   r.get('/fhir/SubscriptionTopic', (req, res) => {
     const url = typeof req.query.url === 'string' ? req.query.url : undefined;
     const topics = TOPICS.filter((t) => url === undefined || t.url === url).map(subscriptionTopic);
-    sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((t) => ({ fullUrl: `${base}/fhir/SubscriptionTopic/${t.id}`, resource: t, search: { mode: 'match' } })) });
+    sendFhir(res, 200, searchset(base, 'SubscriptionTopic', topics));
   });
   r.get('/fhir/SubscriptionTopic/:id', (req, res) => {
     const t = topicById(String(req.params.id));
@@ -23,7 +24,7 @@ export function topicRoutes(s: Pick<Services, 'config'>): Router {
     const code = typeof req.query.code === 'string' ? req.query.code : undefined;
     const wanted = code === undefined || code === 'SubscriptionTopic' || code === 'http://hl7.org/fhir/fhir-types|SubscriptionTopic';
     const topics = wanted ? TOPICS.map(basicTopic) : [];
-    sendFhir(res, 200, { resourceType: 'Bundle', type: 'searchset', total: topics.length, entry: topics.map((b) => ({ fullUrl: `${base}/fhir/Basic/${b.id}`, resource: b, search: { mode: 'match' } })) });
+    sendFhir(res, 200, searchset(base, 'Basic', topics));
   });
   r.get('/fhir/Basic/:id', (req, res) => {
     const t = topicById(String(req.params.id));
