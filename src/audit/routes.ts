@@ -10,6 +10,8 @@ export const auditCapability: CapabilityContribution = {
     {
       type: 'AuditEvent',
       interaction: [{ code: 'search-type' }],
+      documentation:
+        'A client reads its organization’s trail (system/AuditEvent.read); a patient, with their identity token, reads the records about them, every disclosure of their data to another organization among them',
       searchParam: [
         { name: 'entity', type: 'reference', documentation: 'Type/id of the resource the event concerns' },
         { name: '_count', type: 'number', documentation: 'At most 1000; default 100' },
