@@ -264,6 +264,40 @@ for (const tdb of testDatabases()) {
       assert.ok(purposes.length >= 3 && purposes.every((p) => p === 'PATRQT'), JSON.stringify(purposes));
     });
 
+    test('bad patient filters and bad Consents are refused with an OperationOutcome, nothing stored', async () => {
+      const hieToken = await hie.token(gw, [TREAT_OID]);
+      const before = (await gw.services.db.query('SELECT count(*)::int AS n FROM subscription')).rows[0];
+      for (const filters of [
+        ['Encounter?patient.identifier=MRN-1001'],
+        [`Encounter?patient.identifier=${MRN}|`],
+        [`Encounter?patient.identifier=${MRN}|A`, `Encounter?patient:identifier=${MRN}|B`],
+        [`Encounter?patient.identifier=${Array.from({ length: 21 }, (_, i) => `${MRN}|M${i}`).join(',')}`],
+        [`Encounter?patient.name=Anyperson`],
+      ]) {
+        const r = await request(gw.app).post('/fhir/Subscription').auth(hieToken, { type: 'bearer' }).send(subscription(subscriber.url, filters));
+        assert.equal(r.status, 422, `${filters.join(' & ')}: ${r.text.slice(0, 200)}`);
+        assert.equal(r.body.resourceType, 'OperationOutcome');
+      }
+      assert.deepEqual((await gw.services.db.query('SELECT count(*)::int AS n FROM subscription')).rows[0], before);
+      const john = await patientToken('bad-consents');
+      const { provision: _p, ...noProvision } = patientConsent('HIE');
+      const cases: [unknown, number][] = [
+        [{ resourceType: 'Patient' }, 400],
+        ['not json object', 400],
+        [{ ...patientConsent('HIE'), status: 'inactive' }, 422],
+        [noProvision, 422],
+        [{ ...patientConsent('HIE'), provision: { ...patientConsent('HIE').provision, type: 'deny' } }, 422],
+        [{ ...patientConsent('HIE'), provision: { ...patientConsent('HIE').provision, purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] } }, 422],
+      ];
+      for (const [body, status] of cases) {
+        const r = await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(body as object);
+        assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 120)}: ${r.text.slice(0, 200)}`);
+        assert.equal(r.body.resourceType, 'OperationOutcome');
+      }
+      assert.equal(((await get(john, '/fhir/Consent')).body as Bundle).total, 0);
+      assert.equal((await request(gw.app).post('/fhir/Consent').auth(hieToken, { type: 'bearer' }).send(patientConsent('HIE'))).status, 401, 'a client is not a patient');
+    });
+
     test('the CapabilityStatement lists Consent, Patient read and the patient.identifier filter', async () => {
       const meta = (await request(gw.app).get('/fhir/metadata')).body as CapabilityStatement;
       const resources = meta.rest![0]!.resource!;
