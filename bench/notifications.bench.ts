@@ -8,10 +8,15 @@ import { accessTokens } from '../src/identity/access-token.js';
 import { createLogger } from '../src/log.js';
 import { BP } from '../src/notifications/backport.js';
 import { notificationBundle } from '../src/notifications/notification-bundle.js';
-import { writeTopicResource } from '../src/notifications/resource-changes.js';
+import { writeEhrResource } from '../src/ehr/resource-write.js';
+import { createNotifier } from '../src/notifications/notifier.js';
 import { TOPICS } from '../src/notifications/topics.js';
 import { createDeliveryWorker } from '../src/notifications/worker.js';
-import { createServices } from '../src/services.js';
+import { randomUUID } from 'node:crypto';
+import type { Notifier } from '../src/notifications/notifier.js';
+import { parseSubscriptionRequest } from '../src/notifications/subscription-request.js';
+import { insertSubscription } from '../src/notifications/subscription-store.js';
+import { createServices, type Services } from '../src/services.js';
 import { buildApp } from '../src/app.js';
 import { serve } from './lib/servers.js';
 import type { Bench, BenchRow } from './types.js';
@@ -21,6 +26,10 @@ const BACKLOG = 100_000;
 const STEADY_RATE = 100;
 const STEADY_SECONDS = 5;
 const ORG = 'Bench Clinic';
+const NETWORK = 'Bench Network';
+const NETWORK_SUBSCRIPTIONS = 1000;
+const MATCH_EVENTS = 1000;
+const MRN = 'urn:bench:mrn';
 
 /** A subscriber that answers 200 at once and notes when each event number arrived. */
 async function subscriber(): Promise<{ url: string; arrived: Map<number, number>; count: () => number; close: () => Promise<void> }> {
@@ -66,6 +75,78 @@ async function insertBacklog(db: Db, subscriptionId: string, n: number): Promise
   });
 }
 
+/** One own subscription of the clinic (today's path), or also NETWORK_SUBSCRIPTIONS of the network, each naming one of its patients. */
+async function subscribeForMatching(s: Services, withNetwork: boolean): Promise<void> {
+  const body = (filters: string[]) => ({
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'bench',
+    criteria: TOPICS[0]!.url,
+    ...(filters.length ? { _criteria: { extension: filters.map((valueString) => ({ url: BP.filterCriteria, valueString })) } } : {}),
+    channel: { type: 'rest-hook', endpoint: 'https://subscriber.example/hook', payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
+  });
+  const now = new Date();
+  await s.db.transaction(async (tx) => {
+    const own = parseSubscriptionRequest(body([]), s.fhir, now.getTime());
+    await insertSubscription(tx, { id: randomUUID(), organization: ORG, clientId: 'bench', purposes: [], request: own, now, leaseOwner: 'bench' });
+    if (!withNetwork) return;
+    const network = parseSubscriptionRequest(body([`Encounter?patient.identifier=${MRN}|M0`]), s.fhir, now.getTime());
+    for (let i = 0; i < NETWORK_SUBSCRIPTIONS; i++) {
+      const request = { ...network, patientKeys: [`${MRN}|M${i}`] };
+      await insertSubscription(tx, { id: randomUUID(), organization: NETWORK, clientId: 'bench-network', purposes: ['TREAT'], request, now, leaseOwner: 'bench' });
+    }
+  });
+}
+
+/** Events matched (recorded in the outbox, in their own transaction each) per second, for encounters of the clinic's patients. */
+async function matchRate(s: Services, notifier: Notifier): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < MATCH_EVENTS; i++) {
+    const encounter = { resourceType: 'Encounter' as const, id: randomUUID(), status: 'arrived' as const, class: { code: 'AMB' }, subject: { reference: `Patient/np${i % NETWORK_SUBSCRIPTIONS}` } };
+    const written = await s.db.transaction((tx) => notifier.recordChange(tx, { organization: ORG, resource: encounter, occurredAt: new Date() }));
+    if (written < 1) throw new Error('an event matched nothing');
+  }
+  return MATCH_EVENTS / ((performance.now() - t) / 1000);
+}
+
+/**
+ * Matching cost of cross-organization subscriptions: encounters of a clinic whose patients are
+ * each named by one of 1,000 network subscriptions (agreement TREAT), against the same encounters
+ * with only the clinic's own subscription (today's single-organization path). Separate databases,
+ * so neither sees the other's outbox.
+ */
+async function networkMatchingRow(): Promise<BenchRow> {
+  const clients = [ORG, NETWORK].map((organization, i) => ({ clientId: `bench-${i}`, organization, jwksUri: 'https://keys.example/jwks', scopes: [] }));
+  const trust = trustFileSchema.parse({ clients, dataSharing: [{ from: ORG, to: NETWORK, purposes: ['TREAT'] }] });
+  const rates: number[] = [];
+  for (const withNetwork of [false, true]) {
+    const config = { ...loadConfig({ DATA_DIR: 'memory:', LOG_LEVEL: 'silent', WORKERS: 'off' }), trust };
+    const s = await createServices(config, { db: await openPglite('memory:'), log: createLogger('silent') });
+    try {
+      await s.db.query(
+        `INSERT INTO fhir_resource (resource_type, id, organization, content)
+         SELECT 'Patient', 'np' || g, $1, jsonb_build_object('resourceType', 'Patient', 'id', 'np' || g, 'identifier', jsonb_build_array(jsonb_build_object('system', $2::text, 'value', 'M' || g)))
+           FROM generate_series(0, $3::int - 1) AS g`,
+        [ORG, MRN, NETWORK_SUBSCRIPTIONS],
+      );
+      await subscribeForMatching(s, withNetwork);
+      rates.push(await matchRate(s, createNotifier(s)));
+    } finally {
+      await s.db.close();
+    }
+  }
+  const [floor, ours] = rates as [number, number];
+  return {
+    name: `events matched/s, ${NETWORK_SUBSCRIPTIONS} network subscriptions (one patient each) on one clinic (vs the clinic's own subscription only)`,
+    value: ours,
+    floor,
+    unit: 'events/s',
+    higherIsBetter: true,
+    goal: '>= 0.5',
+    note: 'each event also reaches one network subscription, found through the patient-identifier index; PGlite, one transaction per event',
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
@@ -102,7 +183,7 @@ export const bench: Bench = {
       const sample = JSON.stringify(
         notificationBundle(
           { publicBaseUrl: config.publicBaseUrl, subscriptionId: sub.id, topic: TOPICS[0]!.url, status: 'active', type: 'event-notification', eventsSinceStart: 1, payload: 'id-only',
-            events: [{ eventNumber: 1, state: 'pending', attempts: 0, nextAttemptAt: new Date(), deadlineAt: new Date(), topic: TOPICS[0]!.url, focusType: 'Encounter', focusId: 'bench', interaction: 'update', occurredAt: new Date(), resource: undefined }] },
+            events: [{ eventNumber: 1, state: 'pending', attempts: 0, nextAttemptAt: new Date(), deadlineAt: new Date(), topic: TOPICS[0]!.url, focusType: 'Encounter', focusId: 'bench', interaction: 'update', occurredAt: new Date(), resource: undefined, organization: ORG, disclosure: undefined }] },
           new Date(),
         ),
       );
@@ -119,6 +200,7 @@ export const bench: Bench = {
       const guardedRps = SEQUENTIAL / ((performance.now() - t) / 1000);
 
       const worker = createDeliveryWorker(s);
+      const notifier = createNotifier(s);
       await insertBacklog(s.db, sub.id, SEQUENTIAL);
       t = performance.now();
       await worker.runOnce();
@@ -136,7 +218,7 @@ export const bench: Bench = {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         emitted.set(Number(first) + i, performance.now());
-        await writeTopicResource(s, {
+        await writeEhrResource(s, notifier, {
           organization: ORG,
           resource: { resourceType: 'Encounter', status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/p${i}` } },
           id: undefined,
@@ -157,6 +239,7 @@ export const bench: Bench = {
       if (rows[0]!.n !== 0) throw new Error(`${rows[0]!.n} events left undelivered`);
 
       return [
+        await networkMatchingRow(),
         { name: 'deliveries/s, one subscription, sequential (vs bare undici POST loop)', value: oursRps, floor: floorRps, unit: 'POST/s', higherIsBetter: true, goal: '>= 0.5',
           note: `id-only, one event per notification, PGlite; the guarded fetch alone does ${Math.round(guardedRps)} POST/s (${(guardedRps / floorRps).toFixed(2)}x)` },
         {

@@ -1,6 +1,8 @@
 import express, { type Express, Router } from 'express';
 import { auditCapability, auditRoutes } from './audit/routes.js';
 import { checkinModule } from './checkin/module.js';
+import { consentModule } from './consent/module.js';
+import { ehrModule } from './ehr/module.js';
 import { buildCapabilityStatement, type CapabilityContribution } from './fhir/capability.js';
 import { fhirRoutes } from './fhir/route-table.js';
 import { bodyParsers, sendFhir } from './http/body.js';
@@ -37,6 +39,8 @@ export function modules(s: Services): Module[] {
     visitsModule(s),
     summariesModule(s),
     notificationsModule(s),
+    ehrModule(s),
+    consentModule(s),
     { router: shlRoutes(s) },
     { router: webRoutes() },
   ];

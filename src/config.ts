@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
+import { AGREEMENT_PURPOSES } from './identity/purpose-of-use.js';
 
 /**
  * Every setting of the gateway, read and validated once. Nothing else reads process.env:
@@ -88,6 +89,15 @@ const mdl = z
   })
   .strict();
 
+/** A data-sharing agreement: `from` lets `to` receive its patients' events for these purposes of use. */
+const dataSharing = z
+  .object({
+    from: z.string().min(1),
+    to: z.string().min(1),
+    purposes: z.array(z.enum(AGREEMENT_PURPOSES)).min(1),
+  })
+  .strict();
+
 export const trustFileSchema = z
   .object({
     identityProviders: z.array(identityProvider).default([]),
@@ -97,8 +107,19 @@ export const trustFileSchema = z
     acceptUnknownShcIssuers: z.boolean().default(false),
     outboundAllowlist: z.array(z.string().min(1)).default([]),
     mdl: mdl.optional(),
+    dataSharing: z.array(dataSharing).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    // Organizations exist only as the clients registered for them; an agreement naming another is a typo.
+    const known = new Set(t.clients.map((c) => c.organization));
+    t.dataSharing.forEach((a, i) => {
+      for (const side of ['from', 'to'] as const) {
+        if (!known.has(a[side])) ctx.addIssue({ code: 'custom', path: ['dataSharing', i, side], message: `"${a[side]}" is not the organization of any registered client` });
+      }
+      if (a.from === a.to) ctx.addIssue({ code: 'custom', path: ['dataSharing', i, 'to'], message: 'an organization needs no agreement with itself' });
+    });
+  });
 
 export type TrustConfig = z.infer<typeof trustFileSchema>;
 export type IdentityProviderConfig = z.infer<typeof identityProvider>;
@@ -106,6 +127,7 @@ export type AssuranceRule = z.infer<typeof assuranceRule>;
 export type ClientConfig = z.infer<typeof client>;
 export type ShcIssuerConfig = z.infer<typeof shcIssuer>;
 export type MdlConfig = z.infer<typeof mdl>;
+export type DataSharingAgreement = z.infer<typeof dataSharing>;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),

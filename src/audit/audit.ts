@@ -2,6 +2,7 @@ import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { Db, Queryable } from '../db/db.js';
 import { requestId } from '../http/request-context.js';
+import { ACT_REASON_SYSTEM } from '../identity/purpose-of-use.js';
 import type { Principal } from '../identity/types.js';
 
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
@@ -26,8 +27,22 @@ export interface AuditEntry {
   entity?: { type: string; id: string };
   /** Non-PHI facts only (recipient label, reason codes, counts). */
   detail?: Record<string, unknown>;
+  /** The verified patient the record is about, who may then read it (disclosures). */
+  patient?: { issuer: string; subject: string };
+  /** Set for a disclosure to another organization: rendered as a DICOM Export with its purpose and recipient. */
+  disclosure?: Disclosure;
   sourceIp?: string;
   requestId?: string;
+}
+
+/** Data of one organization's patient given to another organization. */
+export interface Disclosure {
+  recipientOrganization: string;
+  clientId: string;
+  /** v3-ActReason code. */
+  purpose: string;
+  /** `Patient/{id}` at the source. */
+  patient: string;
 }
 
 export function actorOf(p: Principal | undefined): AuditActor {
@@ -62,14 +77,17 @@ interface AuditRow {
   request_id: string | null;
 }
 
+const COLUMNS = 'id, recorded_at, action, subtype, outcome, actor_kind, actor_id, organization, entity_type, entity_id, detail, source_ip, request_id';
+
 export class AuditService {
   constructor(private readonly db: Db) {}
 
   /** Appends one record; pass the transaction's handle to make it part of that write. */
   async record(e: AuditEntry, q: Queryable = this.db): Promise<void> {
     await q.query(
-      `INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id, organization, entity_type, entity_id, detail, source_ip, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id, organization, entity_type, entity_id, detail, source_ip, request_id,
+         patient_issuer, patient_subject)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [
         e.action,
         e.subtype,
@@ -79,9 +97,11 @@ export class AuditService {
         e.organization ?? e.actor.organization ?? null,
         e.entity?.type ?? null,
         e.entity?.id ?? null,
-        JSON.stringify(e.detail ?? {}),
+        JSON.stringify(e.disclosure ? { ...e.detail, disclosure: e.disclosure } : (e.detail ?? {})),
         e.sourceIp ?? null,
         e.requestId ?? null,
+        e.patient?.issuer ?? null,
+        e.patient?.subject ?? null,
       ],
     );
   }
@@ -95,20 +115,37 @@ export class AuditService {
       where += ' AND entity_type = $3 AND entity_id = $4';
     }
     const { rows } = await this.db.query<AuditRow>(
-      `SELECT * FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
+      `SELECT ${COLUMNS} FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
       params,
     );
-    return {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      total: rows.length,
-      entry: rows.map((r) => ({ resource: toAuditEvent(r) })),
-    };
+    return searchset(rows);
+  }
+
+  /** The newest records about one verified patient (the disclosures of their data), for that patient. */
+  async searchByPatient(issuer: string, subject: string, count: number): Promise<Bundle<AuditEvent>> {
+    const { rows } = await this.db.query<AuditRow>(
+      `SELECT ${COLUMNS} FROM audit_event WHERE patient_issuer = $1 AND patient_subject = $2 ORDER BY id DESC LIMIT $3`,
+      [issuer, subject, count],
+    );
+    return searchset(rows);
   }
 }
 
-function toAuditEvent(r: AuditRow): AuditEvent {
+function searchset(rows: AuditRow[]): Bundle<AuditEvent> {
+  return { resourceType: 'Bundle', type: 'searchset', total: rows.length, entry: rows.map((r) => ({ resource: toAuditEvent(r) })) };
+}
+
+/** A disclosure's FHIR shape: DICOM 110106 Export, its purpose of use, the recipient as a second agent, the patient as an entity. */
+function disclosureParts(d: Disclosure): Partial<AuditEvent> {
   return {
+    type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' },
+    purposeOfEvent: [{ coding: [{ system: ACT_REASON_SYSTEM, code: d.purpose }] }],
+  };
+}
+
+function toAuditEvent(r: AuditRow): AuditEvent {
+  const disclosure = r.detail.disclosure as Disclosure | undefined;
+  const event: AuditEvent = {
     resourceType: 'AuditEvent',
     id: String(r.id),
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
@@ -137,5 +174,24 @@ function toAuditEvent(r: AuditRow): AuditEvent {
           ],
         }
       : {}),
+  };
+  if (!disclosure) return event;
+  return {
+    ...event,
+    ...disclosureParts(disclosure),
+    agent: [
+      ...event.agent,
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'CST', display: 'custodian' }] },
+        who: { display: r.organization ?? 'unknown' },
+        requestor: false,
+      },
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP', display: 'information recipient' }] },
+        who: { identifier: { system: 'urn:ktc-gateway:client', value: disclosure.clientId }, display: disclosure.recipientOrganization },
+        requestor: false,
+      },
+    ],
+    entity: [...(event.entity ?? []), { what: { reference: disclosure.patient }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } }],
   };
 }

@@ -2,13 +2,15 @@ import { Router } from 'express';
 import { badRequest } from '../fhir/outcome.js';
 import type { CapabilityContribution } from '../fhir/capability.js';
 import { sendFhir } from '../http/body.js';
-import { clientOf, requireScope } from '../http/guards.js';
+import { principal, requireClientOrPatient } from '../http/guards.js';
 import type { Services } from '../services.js';
 
 export const auditCapability: CapabilityContribution = {
   resources: [
     {
       type: 'AuditEvent',
+      documentation:
+        'A client reads its organization’s trail (system/AuditEvent.read); a patient, with their identity token, reads the records about them, every disclosure of their data to another organization among them',
       searchParam: [
         { name: 'entity', type: 'reference', documentation: 'Type/id of the resource the event concerns' },
         { name: '_count', type: 'number', documentation: 'At most 1000; default 100' },
@@ -17,11 +19,14 @@ export const auditCapability: CapabilityContribution = {
   ],
 };
 
-/** A client reads its own organization's audit trail (system/AuditEvent.read). */
+/**
+ * A client reads its own organization's audit trail (system/AuditEvent.read); a patient, with
+ * their identity token, reads the records about them (every disclosure of their data).
+ */
 export function auditRoutes(s: Pick<Services, 'auth' | 'audit'>): Router {
   const r = Router();
-  r.get('/fhir/AuditEvent', requireScope(s.auth, 'system/AuditEvent.read'), async (req, res) => {
-    const client = clientOf(res);
+  r.get('/fhir/AuditEvent', requireClientOrPatient(s.auth, 'system/AuditEvent.read'), async (req, res) => {
+    const who = principal(res);
     const countRaw = req.query._count;
     const count = countRaw === undefined ? 100 : Number(countRaw);
     if (!Number.isInteger(count) || count < 1 || count > 1000) throw badRequest('_count must be an integer from 1 to 1000', ['_count']);
@@ -31,7 +36,12 @@ export function auditRoutes(s: Pick<Services, 'auth' | 'audit'>): Router {
       if (!m) throw badRequest('entity must be Type/id', ['entity']);
       entity = { type: m[1] as string, id: m[2] as string };
     }
-    sendFhir(res, 200, await s.audit.search(client.organization, { count, ...(entity ? { entity } : {}) }));
+    if (who.kind === 'patient') {
+      if (entity) throw badRequest('A patient reads the records about them; entity is for clients', ['entity']);
+      sendFhir(res, 200, await s.audit.searchByPatient(who.identity.issuer, who.identity.subject, count));
+      return;
+    }
+    sendFhir(res, 200, await s.audit.search(who.client.organization, { count, ...(entity ? { entity } : {}) }));
   });
   return r;
 }

@@ -1,6 +1,6 @@
 import type { Module } from '../app.js';
 import { checkinProfilesCapability } from '../fhir/supported-profiles.js';
-import { emitEncounterEvent } from '../notifications/outbox.js';
+import { createNotifier } from '../notifications/notifier.js';
 import type { Services } from '../services.js';
 import { createShcVerifier } from '../shc/verify.js';
 import { shlMetrics } from '../shl/metrics.js';
@@ -26,7 +26,7 @@ export function checkinModule(s: Services): Module {
         audit: s.audit,
         clock: s.clock,
         publicBaseUrl: s.config.publicBaseUrl,
-        onEncounterStart: emitEncounterEvent,
+        onEncounterStart: createNotifier(s).onEncounterStart,
       },
     }),
   };

@@ -9,6 +9,8 @@ export interface RestHookOptions {
   reason: string;
   payload: PayloadContent;
   heartbeatSeconds?: number;
+  /** backport-filter-criteria values, e.g. `Encounter?patient.identifier=system|value`. */
+  filters?: string[];
 }
 
 /** A backport-profile rest-hook Subscription to encounter-start (also the attack catalogues' body). */
@@ -19,6 +21,7 @@ export function restHookSubscription(endpoint: string, o: RestHookOptions): Subs
     status: 'requested',
     reason: o.reason,
     criteria: ENCOUNTER_START,
+    ...(o.filters?.length ? { _criteria: { extension: o.filters.map((valueString) => ({ url: BP.filterCriteria, valueString })) } } : {}),
     channel: {
       type: 'rest-hook',
       endpoint,

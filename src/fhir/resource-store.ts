@@ -76,3 +76,22 @@ export async function insertNewResources<T extends Resource & { id: string }>(q:
   }
   return stored;
 }
+
+/**
+ * A resource whichever organization holds it, with its owner. Only for callers that then decide,
+ * by an explicit grant, whether the caller may see it (cross-organization reads).
+ */
+export async function findResourceWithOwner<T extends Resource>(
+  q: Queryable,
+  resourceType: T['resourceType'],
+  id: string,
+): Promise<{ resource: T; owner: ResourceOwner } | undefined> {
+  const { rows } = await q.query<{ content: T; organization: string; patient_issuer: string | null; patient_subject: string | null }>(
+    'SELECT content, organization, patient_issuer, patient_subject FROM fhir_resource WHERE resource_type = $1 AND id = $2',
+    [resourceType, id],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const owner: ResourceOwner = { organization: r.organization, ...(r.patient_issuer && r.patient_subject ? { patientIssuer: r.patient_issuer, patientSubject: r.patient_subject } : {}) };
+  return { resource: r.content, owner };
+}

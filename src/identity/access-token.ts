@@ -2,6 +2,7 @@ import { SignJWT, createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors 
 import type { Clock } from '../clock.js';
 import { unauthorized } from '../fhir/outcome.js';
 import type { KeyStore } from '../keys/keystore.js';
+import { isPurposeOfUse } from './purpose-of-use.js';
 import type { ClientPrincipal } from './types.js';
 
 /** Gateway access tokens live 5 minutes, the SMART Backend Services recommendation. */
@@ -17,14 +18,16 @@ export interface AccessTokenIssuer {
 
 /**
  * Access tokens are ES256 JWTs (RFC 9068 `at+jwt`) signed with the gateway key: iss and aud are
- * the gateway's public base URL, sub the client id, plus the organization and granted scopes.
+ * the gateway's public base URL, sub the client id, plus the organization, granted scopes and the
+ * purposes of use granted (`purpose_of_use`, v3-ActReason codes) when the client stated any.
  */
 export function accessTokens(keys: KeyStore, issuer: string, clock: Clock): AccessTokenIssuer {
   return {
     async issue(client) {
       const key = keys.signingKey();
       const now = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ scope: client.scopes.join(' '), org: client.organization, client_id: client.clientId })
+      const purposes = client.purposes?.length ? { purpose_of_use: client.purposes } : {};
+      const token = await new SignJWT({ scope: client.scopes.join(' '), org: client.organization, client_id: client.clientId, ...purposes })
         .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: TOKEN_TYP })
         .setIssuer(issuer)
         .setAudience(issuer)
@@ -47,7 +50,9 @@ export function accessTokens(keys: KeyStore, issuer: string, clock: Clock): Acce
           requiredClaims: ['exp', 'sub', 'iat'],
         });
         if (typeof payload.org !== 'string' || typeof payload.scope !== 'string' || !payload.sub) throw new Error('claims');
-        return { clientId: payload.sub, organization: payload.org, scopes: payload.scope.split(' ').filter(Boolean) };
+        const purposes = payload.purpose_of_use;
+        if (purposes !== undefined && !(Array.isArray(purposes) && purposes.every(isPurposeOfUse))) throw new Error('claims');
+        return { clientId: payload.sub, organization: payload.org, scopes: payload.scope.split(' ').filter(Boolean), ...(purposes?.length ? { purposes } : {}) };
       } catch (e) {
         const expired = e instanceof joseErrors.JWTExpired;
         throw unauthorized(expired ? 'The access token has expired; request a new one' : 'The access token is not valid', undefined, {

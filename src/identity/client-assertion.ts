@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { ClientConfig, Config } from '../config.js';
 import type { Db } from '../db/db.js';
 import type { JwksCache } from './jwks-cache.js';
+import { B2bExtensionError, readB2bExtension, type B2bAuthorization } from './purpose-of-use.js';
 
 /** SMART asks servers to verify RS384 or ES384; ES256/RS256 are common enough to accept too. */
 export const CLIENT_ASSERTION_ALGORITHMS = ['ES384', 'RS384', 'ES256', 'RS256'];
@@ -41,11 +42,17 @@ export interface ClientAssertionDeps {
   jwks: JwksCache;
 }
 
+/** A verified client, and the UDAP B2B authorization its assertion carried, if any. */
+export interface AuthenticatedClient {
+  config: ClientConfig;
+  b2b: B2bAuthorization | undefined;
+}
+
 /**
  * Authenticates a SMART Backend Services client by its private_key_jwt assertion (RFC 7523 §3,
  * SMART App Launch v2 client-confidential-asymmetric). Every failure is `invalid_client`.
  */
-export function createClientAssertionVerifier(d: ClientAssertionDeps): { authenticate(assertion: string): Promise<ClientConfig> } {
+export function createClientAssertionVerifier(d: ClientAssertionDeps): { authenticate(assertion: string): Promise<AuthenticatedClient> } {
   const tokenUrl = `${d.config.publicBaseUrl}/auth/token`;
   const clients = new Map<string, RegisteredClient>(
     d.config.trust.clients.map((c) => [
@@ -127,8 +134,15 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
       const exp = claims.exp as number;
       if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_SKEW_SECONDS) throw refuse('The assertion expires more than 5 minutes ahead');
       if (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 255) throw refuse('The assertion needs a jti of 1 to 255 characters');
+      let b2b: B2bAuthorization | undefined;
+      try {
+        b2b = readB2bExtension(claims);
+      } catch (e) {
+        if (!(e instanceof B2bExtensionError)) throw e;
+        throw new OAuthError('invalid_request', e.message, clientId);
+      }
       if (!(await rememberJti(clientId, claims.jti, exp))) throw refuse('The assertion has been used before (jti)');
-      return c.config;
+      return { config: c.config, b2b };
     },
   };
 }

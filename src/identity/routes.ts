@@ -6,6 +6,7 @@ import { CLIENT_ASSERTION_ALGORITHMS, OAuthError, createClientAssertionVerifier 
 import { JwksCache } from './jwks-cache.js';
 import { mdlDiscovery } from './mdl/routes.js';
 import { grantScopes } from './scopes.js';
+import { Agreements, grantablePurposes } from '../sharing/agreements.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -31,6 +32,7 @@ export function identityRoutes(s: Pick<Services, 'config' | 'db' | 'clock' | 'ke
     jwks: new JwksCache(s.fetch, s.clock, "The client's registered jwks_uri"),
   });
   const tokens = accessTokens(s.keys, base, s.clock);
+  const agreements = new Agreements(s.config.trust.dataSharing);
 
   const smartConfiguration = {
     token_endpoint: `${base}/auth/token`,
@@ -65,18 +67,23 @@ export function identityRoutes(s: Pick<Services, 'config' | 'db' | 'clock' | 'ke
       const assertion = param(body, 'client_assertion');
       const requested = param(body, 'scope').split(' ').filter(Boolean);
 
-      const client = await clients.authenticate(assertion);
+      const { config: client, b2b } = await clients.authenticate(assertion);
       const scopes = grantScopes(requested, client.scopes);
       if (!scopes.length) throw new OAuthError('invalid_scope', 'None of the requested scopes is registered for this client', client.clientId);
+      // Stating purposes asks for other organizations' data: each must be grantable, or the token would promise what no one gave.
+      const purposes = b2b ? await grantablePurposes(s.db, agreements, client.organization, b2b.purposes) : [];
+      if (b2b && !purposes.length) {
+        throw new OAuthError('invalid_grant', `No data-sharing agreement or patient consent grants ${client.organization} any of: ${b2b.purposes.join(', ')}`, client.clientId);
+      }
 
-      const principal = { clientId: client.clientId, organization: client.organization, scopes };
+      const principal = { clientId: client.clientId, organization: client.organization, scopes, ...(purposes.length ? { purposes } : {}) };
       const { token, expiresIn } = await tokens.issue(principal);
       await s.audit.record({
         ...requestAudit(req, res),
         actor: { kind: 'client', id: client.clientId, organization: client.organization },
         action: 'E',
         subtype: 'auth.token',
-        detail: { scope: scopes.join(' ') },
+        detail: { scope: scopes.join(' '), ...(b2b ? { purposeOfUse: purposes.join(' '), b2bOrganizationId: b2b.organizationId } : {}) },
       });
       res.status(200).json({ access_token: token, token_type: 'bearer', expires_in: expiresIn, scope: scopes.join(' ') });
     } catch (e) {

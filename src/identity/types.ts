@@ -1,3 +1,5 @@
+import type { PurposeOfUse } from './purpose-of-use.js';
+
 /** What the identity layer proves about a caller; routes see only these shapes. */
 
 import type { IdentityRequestView } from './mdl/mdl-identity.js';
@@ -33,6 +35,12 @@ export interface ClientPrincipal {
   /** The tenant boundary: a client sees and changes only its own organization's data. */
   organization: string;
   scopes: string[];
+  /**
+   * Purposes of use (v3-ActReason) the token was granted from the client's UDAP hl7-b2b claim.
+   * With none, the client acts only within its organization; with some, it may receive other
+   * organizations' data where an agreement or a patient's consent grants one of them.
+   */
+  purposes?: PurposeOfUse[];
 }
 
 export type Principal = { kind: 'client'; client: ClientPrincipal } | { kind: 'patient'; identity: VerifiedIdentity };

@@ -11,7 +11,15 @@ export type TopicResource = Encounter | Appointment;
  */
 export type FilterParameter =
   | { name: string; description: string; kind: 'reference'; target?: string; read(r: TopicResource): (string | undefined)[] }
-  | { name: string; description: string; kind: 'token'; read(r: TopicResource): { system?: string; code?: string }[] };
+  | { name: string; description: string; kind: 'token'; read(r: TopicResource): { system?: string; code?: string }[] }
+  /**
+   * `patient.identifier=system|value` (chained; `patient:identifier` is the same search): matched
+   * against the stored Patient's identifiers and verified identity through the subscription_patient
+   * index when the event is recorded, never by reading the resource alone.
+   */
+  | { name: typeof PATIENT_IDENTIFIER; description: string; kind: 'patient-identifier' };
+
+export const PATIENT_IDENTIFIER = 'patient.identifier';
 
 /** One parsed backport-filter-criteria term; a Subscription's terms are ANDed. */
 export interface Filter {
@@ -34,6 +42,13 @@ function checkReferenceValue(p: Extract<FilterParameter, { kind: 'reference' }>,
   if (p.target && ref.type !== p.target) throw new FilterError(`${p.name} refers to a ${p.target}, not a ${ref.type}`);
 }
 
+function checkPatientIdentifierValue(value: string): void {
+  const bar = value.indexOf('|');
+  if (bar <= 0 || bar === value.length - 1 || value.length > 512) {
+    throw new FilterError(`${PATIENT_IDENTIFIER} takes system|value, both given, not "${value.slice(0, 80)}"`);
+  }
+}
+
 function checkTokenValue(p: FilterParameter, value: string): void {
   if (!/^[^|\s]*(\|[^|\s]*)?$/.test(value) || value === '|') throw new FilterError(`${p.name} takes a token (code or system|code), not "${value.slice(0, 80)}"`);
 }
@@ -53,9 +68,13 @@ export function parseFilterCriteria(text: string, resourceType: string, params: 
   if (!query) throw new FilterError('the filter is empty');
   return query.split('&').map((term) => {
     const eq = term.indexOf('=');
-    const name = eq > 0 ? term.slice(0, eq) : '';
-    if (!name) throw new FilterError(`"${term.slice(0, 80)}" is not name=value`);
-    if (name.includes(':') || name.includes('.')) throw new FilterError(`search modifiers and chains are not supported ("${name.slice(0, 40)}")`);
+    const raw = eq > 0 ? term.slice(0, eq) : '';
+    if (!raw) throw new FilterError(`"${term.slice(0, 80)}" is not name=value`);
+    // The :identifier modifier on a reference and the chain to Patient.identifier are one search.
+    const name = raw === 'patient:identifier' ? PATIENT_IDENTIFIER : raw;
+    if (name !== PATIENT_IDENTIFIER && (name.includes(':') || name.includes('.'))) {
+      throw new FilterError(`search modifiers and chains other than patient.identifier are not supported ("${name.slice(0, 40)}")`);
+    }
     const p = params.find((x) => x.name === name);
     if (!p) throw new FilterError(`"${name.slice(0, 40)}" is not a filter of this topic; use ${params.map((x) => x.name).join(', ')}`);
     let values: string[];
@@ -67,7 +86,8 @@ export function parseFilterCriteria(text: string, resourceType: string, params: 
     if (values.some((v) => v === '')) throw new FilterError(`${name} has an empty value`);
     for (const v of values) {
       if (p.kind === 'reference') checkReferenceValue(p, v);
-      else checkTokenValue(p, v);
+      else if (p.kind === 'token') checkTokenValue(p, v);
+      else checkPatientIdentifierValue(v);
     }
     return { name, values };
   });
@@ -89,11 +109,12 @@ function tokenMatches(value: string, coding: { system?: string; code?: string })
   return coding.system === system && (code === '' || coding.code === code);
 }
 
-/** True when the resource satisfies every filter (each by any of its values). */
+/** True when the resource satisfies every filter (each by any of its values); patient identifiers were matched by the index. */
 export function matchesFilters(resource: TopicResource, filters: readonly Filter[], params: readonly FilterParameter[]): boolean {
   return filters.every((f) => {
     const p = params.find((x) => x.name === f.name);
     if (!p) return false;
+    if (p.kind === 'patient-identifier') return true;
     if (p.kind === 'reference') {
       const refs = p.read(resource);
       return f.values.some((v) => refs.some((r) => referenceMatches(v, r)));

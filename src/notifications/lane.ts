@@ -1,11 +1,14 @@
 import { performance } from 'node:perf_hooks';
+import type { AuditActor } from '../audit/audit.js';
 import { MAX_REJECTED_ATTEMPTS, postNotification, retryDelayMs, type Attempt, type DeliveryError } from './delivery.js';
+import { disclosureAudit, isDisclosure } from './disclosure-audit.js';
 import { channelOf, handshake, type NotifierDeps } from './handshake.js';
 import { notificationMetrics, type NotificationMetrics } from './metrics.js';
 import { notificationBundle, type NotificationType } from './notification-bundle.js';
 import { markDelivered, markFailed, markRetry, pendingEvents, type OutboxEvent } from './outbox.js';
 import { LEASE_SLACK_SECONDS, recordError, releaseLease, renewLease, touchNotified, type StoredSubscription } from './subscription-store.js';
 
+const WORKER: AuditActor = { kind: 'system', id: 'notification-worker' };
 /** Events read per query, and deliveries recorded per write at most. */
 const BATCH = 200;
 /**
@@ -23,7 +26,7 @@ const RENEW_AFTER_MS = (LEASE_SLACK_SECONDS - 1) * 1000;
  */
 export class Lane {
   private readonly metrics: NotificationMetrics;
-  private readonly recorded: { eventNumber: number; at: Date }[] = [];
+  private readonly recorded: { eventNumber: number; at: Date; event: OutboxEvent }[] = [];
   private renewedAt: number;
   private eventCount: number;
   private sawPending = false;
@@ -85,13 +88,16 @@ export class Lane {
         {
           action: 'E',
           subtype: 'notification.deliver',
-          actor: { kind: 'system', id: 'notification-worker' },
+          actor: WORKER,
           organization: this.sub.organization,
           entity: { type: 'Subscription', id: this.sub.id },
           detail: { events: `${batch[0]?.eventNumber}-${last.eventNumber}`, count: batch.length, payload: this.sub.payload },
         },
         tx,
       );
+      for (const { event } of batch) {
+        if (isDisclosure(event)) await this.d.audit.record(disclosureAudit(event, this.sub, { actor: WORKER, subtype: 'disclosure.notification' }), tx);
+      }
       return c;
     });
     return this.renewed(count, sentAt);
@@ -146,7 +152,7 @@ export class Lane {
         const at = this.now();
         if (attempt.kind === 'delivered') {
           for (const e of group) {
-            this.recorded.push({ eventNumber: e.eventNumber, at });
+            this.recorded.push({ eventNumber: e.eventNumber, at, event: e });
             this.metrics.timeToDelivery.observe(Math.max(0, at.getTime() - e.occurredAt.getTime()) / 1000);
           }
           continue;

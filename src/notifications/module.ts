@@ -1,17 +1,14 @@
+import { Router } from 'express';
 import type { Module } from '../app.js';
 import type { CapabilityContribution } from '../fhir/capability.js';
 import type { Services } from '../services.js';
 import { BP } from './backport.js';
-import { notificationRoutes } from './routes.js';
+import { operationRoutes } from './operation-routes.js';
+import { subscriptionRoutes } from './subscription-routes.js';
+import { topicRoutes } from './topic-routes.js';
 import { TOPICS } from './topics.js';
 
-const ehrResource = (type: 'Encounter' | 'Appointment') => ({
-  type,
-  updateCreate: false,
-  documentation: `${type}s from the EHR (system/${type}.write to write, system/${type}.read to read); each change that fires a topic becomes a notification`,
-});
-
-/** Backport IG R4 server: topic-based Subscriptions over rest-hook, and the resources whose changes fire topics. */
+/** Backport IG R4 server: topic-based Subscriptions over rest-hook. */
 export const notificationsCapability: CapabilityContribution = {
   instantiates: [BP.serverCapability],
   resources: [
@@ -25,10 +22,8 @@ export const notificationsCapability: CapabilityContribution = {
         { name: '$events', definition: BP.eventsOperation },
       ],
       documentation:
-        'rest-hook only; payload application/fhir+json with content empty | id-only | full-resource; heartbeat, timeout (1-60 s, default 10) and max-count (1-100, default 1) honoured; every event is due within 24 h',
+        'rest-hook only; payload application/fhir+json with content empty | id-only | full-resource; heartbeat, timeout (1-60 s, default 10) and max-count (1-100, default 1) honoured; every event is due within 24 h. A token with a purpose of use (UDAP hl7-b2b) subscribes across organizations and must filter by patient.identifier',
     },
-    ehrResource('Encounter'),
-    ehrResource('Appointment'),
     {
       type: 'Basic',
       searchParam: [{ name: 'code', type: 'token' }],
@@ -38,5 +33,8 @@ export const notificationsCapability: CapabilityContribution = {
 };
 
 export function notificationsModule(s: Services): Module {
-  return { router: notificationRoutes(s), capability: notificationsCapability };
+  const router = Router();
+  // Operations first: `/fhir/Subscription/$status` must not be read as a Subscription id.
+  router.use(topicRoutes(s), operationRoutes(s), subscriptionRoutes(s));
+  return { router, capability: notificationsCapability };
 }

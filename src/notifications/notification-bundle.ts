@@ -24,6 +24,14 @@ export interface StatusContext {
 
 const focusUrl = (base: string, e: OutboxEvent) => `${base}/fhir/${e.focusType}/${e.focusId}`;
 
+/** For another organization: the Patient, sending Organization and treating Practitioners (CMS e-notification minimum). */
+function contextResources(e: OutboxEvent): Resource[] {
+  const c = e.disclosure?.context;
+  return c ? [c.patient, c.organization, ...c.practitioners] : [];
+}
+
+const resourceUrl = (base: string, r: Resource) => `${base}/fhir/${r.resourceType}/${r.id}`;
+
 /** The SubscriptionStatus of R4 (Parameters, profile backport-subscription-status-r4). */
 export function statusParameters(c: StatusContext): Parameters {
   const parameter: ParametersParameter[] = [
@@ -38,6 +46,7 @@ export function statusParameters(c: StatusContext): Parameters {
         { name: 'event-number', valueString: String(e.eventNumber) },
         { name: 'timestamp', valueInstant: e.occurredAt.toISOString() },
         ...(c.payload === 'empty' ? [] : [{ name: 'focus', valueReference: { reference: focusUrl(c.publicBaseUrl, e) } }]),
+        ...(c.payload === 'empty' ? [] : contextResources(e).map((r) => ({ name: 'additional-context', valueReference: { reference: resourceUrl(c.publicBaseUrl, r) } }))),
       ],
     })),
     ...(c.errors ?? []).map((err) => ({
@@ -71,6 +80,21 @@ export function notificationBundle(c: StatusContext, now: Date): Bundle {
         ...(e.resource ? { resource: e.resource as Resource } : {}),
         request: { method: created ? 'POST' : 'PUT', url: created ? e.focusType : `${e.focusType}/${e.focusId}` },
         response: { status: created ? '201' : '200' },
+      });
+    }
+  }
+  if (c.payload !== 'empty') {
+    // id-only names them (fullUrl, no resource), full-resource carries them; once each per Bundle.
+    const seen = new Set<string>();
+    for (const r of c.events.flatMap(contextResources)) {
+      const fullUrl = resourceUrl(c.publicBaseUrl, r);
+      if (seen.has(fullUrl)) continue;
+      seen.add(fullUrl);
+      entry.push({
+        fullUrl,
+        ...(c.payload === 'full-resource' ? { resource: r } : {}),
+        request: { method: 'GET', url: `${r.resourceType}/${r.id}` },
+        response: { status: '200' },
       });
     }
   }

@@ -1,5 +1,9 @@
 import type { Appointment, Encounter, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/db.js';
+import { patientConsents } from '../consent/consent-store.js';
+import { PATIENT_REQUEST, type PurposeOfUse } from '../identity/purpose-of-use.js';
+import type { Agreements } from '../sharing/agreements.js';
+import { disclosureContext, findEventPatient, type DisclosureContext, type EventPatient } from './event-subject.js';
 import { matchesFilters, type Filter, type TopicResource } from './filters.js';
 import { topicsFiredBy } from './topics.js';
 
@@ -7,7 +11,7 @@ import { topicsFiredBy } from './topics.js';
 export const EVENT_DEADLINE_MS = 24 * 60 * 60 * 1000;
 
 export interface ResourceChange {
-  /** The tenant whose data changed; only its own subscriptions hear of it. */
+  /** The tenant whose data changed. */
   organization: string;
   resource: TopicResource & { id: string };
   /** The stored version before this change; absent for a create. */
@@ -15,68 +19,124 @@ export interface ResourceChange {
   occurredAt: Date;
 }
 
+interface Candidate {
+  id: string;
+  topic: string;
+  filters: Filter[];
+  organization: string;
+  purposes: PurposeOfUse[];
+}
+
+/** A subscription an event goes to, and the purpose that let it cross organizations (null within one). */
+interface Recipient {
+  id: string;
+  purpose: PurposeOfUse | null;
+}
+
+const CANDIDATE_COLUMNS = 's.id, s.topic, s.filters, s.organization, s.purposes';
+const LIVE = `s.topic = ANY($2) AND s.status <> 'off' AND (s.end_at IS NULL OR s.end_at > $3)`;
+
+/**
+ * The subscriptions that may hear of a change: the organization's own without a patient filter
+ * (by its (organization, topic) index), and those naming one of the patient's identifiers (by the
+ * subscription_patient index). Nothing else is read, however many subscriptions exist.
+ */
+async function candidatesFor(tx: Queryable, change: ResourceChange, topics: string[], patient: EventPatient | undefined): Promise<Candidate[]> {
+  const { rows: own } = await tx.query<Candidate>(
+    `SELECT ${CANDIDATE_COLUMNS} FROM subscription s WHERE s.organization = $1 AND ${LIVE} AND s.patient_keys = '[]'::jsonb`,
+    [change.organization, topics, change.occurredAt],
+  );
+  if (!patient?.keys.length) return own;
+  const { rows: named } = await tx.query<Candidate>(
+    `SELECT DISTINCT ${CANDIDATE_COLUMNS} FROM subscription_patient sp JOIN subscription s ON s.id = sp.subscription_id
+      WHERE sp.patient_key = ANY($1) AND ${LIVE}`,
+    [patient.keys, topics, change.occurredAt],
+  );
+  return [...own, ...named];
+}
+
+/**
+ * Why a patient-filtered subscription of another organization may hear of the patient: an
+ * agreement of the source granting one of its purposes, else (PATRQT) the patient's active
+ * Consent naming its organization. Undefined: it may not.
+ */
+async function grantFor(tx: Queryable, agreements: Agreements, change: ResourceChange, c: Candidate, patient: EventPatient | undefined): Promise<PurposeOfUse | null | undefined> {
+  if (c.organization === change.organization) return null;
+  if (!patient) return undefined;
+  const agreed = agreements.grant(change.organization, c.organization, c.purposes);
+  if (agreed) return agreed;
+  if (!c.purposes.includes(PATIENT_REQUEST) || !patient.issuer || !patient.subject) return undefined;
+  return (await patientConsents(tx, patient.issuer, patient.subject, c.organization)) ? PATIENT_REQUEST : undefined;
+}
+
 /**
  * Records the notification events one resource change causes, inside the caller's transaction
- * (the transactional outbox): for each topic the change fires, each non-deleted subscription of
- * the organization on that topic whose filters match gets an outbox row with its next event
- * number. Numbers are taken under the subscription row's lock and commit or roll back with the
- * change, so they are gapless and never reused. Returns the number of outbox rows written.
+ * (the transactional outbox): for each topic the change fires, each live subscription that may
+ * hear of it (its own organization's, or another's granted by agreement or consent for the named
+ * patient) and whose filters match gets an outbox row with its next event number. Numbers are
+ * taken under the subscription row's lock and commit or roll back with the change, so they are
+ * gapless and never reused. Returns the number of outbox rows written.
  */
-export async function recordResourceChange(tx: Queryable, change: ResourceChange): Promise<number> {
+export async function recordResourceChange(tx: Queryable, agreements: Agreements, change: ResourceChange): Promise<number> {
   const fired = topicsFiredBy(change.previous, change.resource);
   if (fired.length === 0) return 0;
-  const { rows: candidates } = await tx.query<{ id: string; topic: string; filters: Filter[] }>(
-    `SELECT id, topic, filters FROM subscription
-      WHERE organization = $1 AND topic = ANY($2) AND status <> 'off' AND (end_at IS NULL OR end_at > $3)`,
-    [change.organization, fired.map((t) => t.url), change.occurredAt],
-  );
+  const patient = await findEventPatient(tx, change.organization, change.resource);
+  const candidates = await candidatesFor(tx, change, fired.map((t) => t.url), patient);
+  const granted = new Map<string, PurposeOfUse | null>();
+  for (const c of candidates) {
+    if (granted.has(c.id)) continue;
+    const purpose = await grantFor(tx, agreements, change, c, patient);
+    if (purpose !== undefined) granted.set(c.id, purpose);
+  }
   let written = 0;
   for (const topic of fired) {
-    const ids = candidates.filter((c) => c.topic === topic.url && matchesFilters(change.resource, c.filters, topic.canFilterBy)).map((c) => c.id);
-    if (ids.length === 0) continue;
-    // In id order, so concurrent changes matching the same subscriptions cannot deadlock.
-    await tx.query(`SELECT id FROM subscription WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
-    const { rowCount } = await tx.query(
-      `WITH ev AS (
-         INSERT INTO notification_event (organization, topic, focus_type, focus_id, interaction, resource, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
-       ), numbered AS (
-         UPDATE subscription SET event_count = event_count + 1 WHERE id = ANY($8) AND status <> 'off' RETURNING id, event_count
-       )
-       INSERT INTO outbox (subscription_id, event_number, event_id, next_attempt_at, deadline_at)
-       SELECT numbered.id, numbered.event_count, ev.id, $7, $9 FROM numbered CROSS JOIN ev`,
-      [
-        change.organization,
-        topic.url,
-        change.resource.resourceType,
-        change.resource.id,
-        change.previous ? 'update' : 'create',
-        JSON.stringify(change.resource),
-        change.occurredAt,
-        ids,
-        new Date(change.occurredAt.getTime() + EVENT_DEADLINE_MS),
-      ],
-    );
-    written += rowCount;
+    const recipients = new Map<string, Recipient>();
+    for (const c of candidates) {
+      const purpose = granted.get(c.id);
+      if (c.topic !== topic.url || purpose === undefined || !matchesFilters(change.resource, c.filters, topic.canFilterBy)) continue;
+      recipients.set(c.id, { id: c.id, purpose });
+    }
+    if (recipients.size === 0) continue;
+    written += await insertEvent(tx, change, topic.url, [...recipients.values()], patient);
   }
   return written;
 }
 
-/**
- * The check-in flow's hook (issue 5): a checked-in patient's new Encounter, recorded in the
- * check-in transaction, fires encounter-start for the kiosk's organization.
- */
-export async function emitEncounterEvent(
-  tx: Queryable,
-  e: { organization: string; encounter: Encounter; previous?: Encounter; occurredAt: Date },
-): Promise<void> {
-  if (!e.encounter.id) throw new Error('emitEncounterEvent needs a stored Encounter (with an id)');
-  await recordResourceChange(tx, {
-    organization: e.organization,
-    resource: e.encounter as Encounter & { id: string },
-    previous: e.previous,
-    occurredAt: e.occurredAt,
-  });
+async function insertEvent(tx: Queryable, change: ResourceChange, topic: string, recipients: Recipient[], patient: EventPatient | undefined): Promise<number> {
+  const sorted = [...recipients].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ids = sorted.map((r) => r.id);
+  const context = patient && sorted.some((r) => r.purpose !== null) ? disclosureContext(change.organization, patient, change.resource) : null;
+  // In id order, so concurrent changes matching the same subscriptions cannot deadlock.
+  await tx.query(`SELECT id FROM subscription WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
+  const { rowCount } = await tx.query(
+    `WITH ev AS (
+       INSERT INTO notification_event (organization, topic, focus_type, focus_id, interaction, resource, occurred_at, patient_id, patient_issuer, patient_subject, context)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $12, $13, $14) RETURNING id
+     ), m AS (
+       SELECT * FROM unnest($8::text[], $9::text[]) AS m(id, purpose)
+     ), numbered AS (
+       UPDATE subscription s SET event_count = s.event_count + 1 FROM m WHERE s.id = m.id AND s.status <> 'off' RETURNING s.id, s.event_count, m.purpose
+     )
+     INSERT INTO outbox (subscription_id, event_number, event_id, next_attempt_at, deadline_at, purpose)
+     SELECT numbered.id, numbered.event_count, ev.id, $7, $10, numbered.purpose FROM numbered CROSS JOIN ev`,
+    [
+      change.organization,
+      topic,
+      change.resource.resourceType,
+      change.resource.id,
+      change.previous ? 'update' : 'create',
+      JSON.stringify(change.resource),
+      change.occurredAt,
+      ids,
+      sorted.map((r) => r.purpose),
+      new Date(change.occurredAt.getTime() + EVENT_DEADLINE_MS),
+      patient?.id ?? null,
+      patient?.issuer ?? null,
+      patient?.subject ?? null,
+      context ? JSON.stringify(context) : null,
+    ],
+  );
+  return rowCount;
 }
 
 export interface OutboxEvent {
@@ -92,6 +152,10 @@ export interface OutboxEvent {
   occurredAt: Date;
   /** Only loaded when the payload needs it. */
   resource: (Encounter | Appointment | Resource) | undefined;
+  /** The organization whose data it is. */
+  organization: string;
+  /** Set when the event went to another organization: the purpose that allowed it, and what it was told. */
+  disclosure: { purpose: PurposeOfUse; patientId: string; patientIssuer: string | undefined; patientSubject: string | undefined; context: DisclosureContext } | undefined;
 }
 
 interface OutboxEventRow {
@@ -106,10 +170,18 @@ interface OutboxEventRow {
   interaction: 'create' | 'update';
   occurred_at: Date;
   resource: Resource | null;
+  organization: string;
+  purpose: PurposeOfUse | null;
+  patient_id: string | null;
+  patient_issuer: string | null;
+  patient_subject: string | null;
+  context: DisclosureContext | null;
 }
 
+// A cancelled event (its consent revoked) is never told again, not even by a $events replay.
 const EVENT_COLUMNS = `o.event_number, o.state, o.attempts, o.next_attempt_at, o.deadline_at, e.topic, e.focus_type, e.focus_id,
-  e.interaction, e.occurred_at, CASE WHEN $2 THEN e.resource END AS resource`;
+  e.interaction, e.occurred_at, CASE WHEN $2 AND o.state <> 'cancelled' THEN e.resource END AS resource, e.organization, o.purpose,
+  e.patient_id, e.patient_issuer, e.patient_subject, CASE WHEN o.purpose IS NOT NULL AND o.state <> 'cancelled' THEN e.context END AS context`;
 
 function toEvent(r: OutboxEventRow): OutboxEvent {
   return {
@@ -124,6 +196,11 @@ function toEvent(r: OutboxEventRow): OutboxEvent {
     interaction: r.interaction,
     occurredAt: r.occurred_at,
     resource: r.resource ?? undefined,
+    organization: r.organization,
+    disclosure:
+      r.purpose && r.context && r.patient_id
+        ? { purpose: r.purpose, patientId: r.patient_id, patientIssuer: r.patient_issuer ?? undefined, patientSubject: r.patient_subject ?? undefined, context: r.context }
+        : undefined,
   };
 }
 
@@ -260,4 +337,19 @@ export async function subscriptionStats(q: Queryable, subscriptionId: string, no
     timeToDelivery: r?.p50 != null ? { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max) } : undefined,
     lastError: r?.last_error ?? undefined,
   };
+}
+
+/**
+ * A revoked Consent: events about the patient that only the consent let through to `organization`
+ * and that are still owed are dropped, so nothing more reaches it.
+ */
+export async function cancelConsentedEvents(tx: Queryable, organization: string, issuer: string, subject: string): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE outbox o SET state = 'cancelled', last_error = 'the patient revoked their consent'
+       FROM notification_event e, subscription s
+      WHERE o.event_id = e.id AND s.id = o.subscription_id AND o.state = 'pending' AND o.purpose = $4
+        AND s.organization = $1 AND e.patient_issuer = $2 AND e.patient_subject = $3`,
+    [organization, issuer, subject, PATIENT_REQUEST],
+  );
+  return rowCount;
 }

@@ -2,7 +2,7 @@ import type { Extension, OperationOutcomeIssue, Subscription } from '@medplum/fh
 import { HttpError, badRequest, issue, outcome } from '../fhir/outcome.js';
 import type { FhirValidator } from '../fhir/validator.js';
 import { BP, PAYLOAD_CONTENTS, type PayloadContent } from './backport.js';
-import { FilterError, parseFilterCriteria, type Filter } from './filters.js';
+import { FilterError, PATIENT_IDENTIFIER, parseFilterCriteria, type Filter } from './filters.js';
 import { TOPICS, topicByUrl, type Topic } from './topics.js';
 
 /** What the gateway honours; anything outside is refused rather than silently changed. */
@@ -12,12 +12,17 @@ export const LIMITS = {
   maxCount: { min: 1, max: 100 },
   headers: 10,
   headerBytes: 4096,
+  /** Identifiers of the one patient a subscription names (an MRN per organization, the verified identity ...). */
+  patientIdentifiers: 20,
 } as const;
 
 /** A Subscription the gateway will honour, as the delivery side needs it. */
 export interface SubscriptionRequest {
   topic: Topic;
+  /** Filters read off the event's resource (patient identifiers are in patientKeys instead). */
   filters: Filter[];
+  /** `system|value` of the patient filter, any of which matches; empty when there is none. */
+  patientKeys: string[];
   endpoint: string;
   /** channel.header lines, `Name: value`. */
   headers: string[];
@@ -190,6 +195,13 @@ export function parseSubscriptionRequest(body: unknown, fhir: FhirValidator, now
     integerExtension(ext, BP.timeout, 'valueUnsignedInt', LIMITS.timeoutSeconds, 'backport-timeout', 'Subscription.channel.extension', issues) ?? LIMITS.timeoutSeconds.default;
   const maxCount = integerExtension(ext, BP.maxCount, 'valuePositiveInt', LIMITS.maxCount, 'backport-max-count', 'Subscription.channel.extension', issues);
 
+  const patientTerms = filters.filter((f) => f.name === PATIENT_IDENTIFIER);
+  if (patientTerms.some((f) => f.values.length > LIMITS.patientIdentifiers)) {
+    issues.push(issue('not-supported', `At most ${LIMITS.patientIdentifiers} identifiers in ${PATIENT_IDENTIFIER}`, ['Subscription.criteria.extension']));
+  }
+  if (patientTerms.length > 1) {
+    issues.push(issue('not-supported', `Give one ${PATIENT_IDENTIFIER} filter, with alternative identifiers comma-separated`, ['Subscription.criteria.extension']));
+  }
   if (issues.length || !topic || !endpoint || !contentType || !payload) throw new HttpError(422, outcome(issues));
 
   const { id: _id, meta: _meta, ...rest } = sub;
@@ -198,5 +210,7 @@ export function parseSubscriptionRequest(body: unknown, fhir: FhirValidator, now
     status: 'requested',
     channel: { ...channel, ...(channel.header ? { header: channel.header.map(redactHeader) } : {}) },
   };
-  return { topic, filters, endpoint, headers, contentType, payload, heartbeatSeconds, timeoutSeconds, maxCount, end, resource };
+  const patientKeys = [...new Set(patientTerms.flatMap((f) => f.values))];
+  const resourceFilters = filters.filter((f) => f.name !== PATIENT_IDENTIFIER);
+  return { topic, filters: resourceFilters, patientKeys, endpoint, headers, contentType, payload, heartbeatSeconds, timeoutSeconds, maxCount, end, resource };
 }

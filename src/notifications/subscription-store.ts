@@ -1,5 +1,6 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/db.js';
+import type { PurposeOfUse } from '../identity/purpose-of-use.js';
 import type { PayloadContent, SubscriptionErrorCode } from './backport.js';
 import type { Filter } from './filters.js';
 import { cancelPending } from './outbox.js';
@@ -13,6 +14,8 @@ export interface StoredSubscription extends Omit<SubscriptionRequest, 'topic'> {
   organization: string;
   clientId: string;
   topic: string;
+  /** The purposes of use its token carried; none = the organization's own events only. */
+  purposes: PurposeOfUse[];
   status: SubscriptionStatus;
   eventCount: number;
   error: { code: SubscriptionErrorCode; text: string } | undefined;
@@ -28,6 +31,8 @@ interface Row {
   topic: string;
   status: SubscriptionStatus;
   filters: Filter[];
+  purposes: PurposeOfUse[];
+  patient_keys: string[];
   endpoint: string;
   headers: string[];
   content_type: string;
@@ -45,7 +50,7 @@ interface Row {
   deleted_at: Date | null;
 }
 
-const COLUMNS = `id, organization, client_id, topic, status, filters, endpoint, headers, content_type, payload, heartbeat_seconds,
+const COLUMNS = `id, organization, client_id, topic, status, filters, purposes, patient_keys, endpoint, headers, content_type, payload, heartbeat_seconds,
   timeout_seconds, max_count, end_at, resource, event_count, error_code, error, last_notified_at, created_at, deleted_at`;
 
 function fromRow(r: Row): StoredSubscription {
@@ -56,6 +61,8 @@ function fromRow(r: Row): StoredSubscription {
     topic: r.topic,
     status: r.status,
     filters: r.filters,
+    purposes: r.purposes,
+    patientKeys: r.patient_keys,
     endpoint: r.endpoint,
     headers: r.headers,
     contentType: r.content_type,
@@ -83,14 +90,14 @@ export const LEASE_SLACK_SECONDS = 2;
 /** Stores a new subscription as requested, leased to `leaseOwner` for its handshake. */
 export async function insertSubscription(
   q: Queryable,
-  s: { id: string; organization: string; clientId: string; request: SubscriptionRequest; now: Date; leaseOwner: string },
+  s: { id: string; organization: string; clientId: string; purposes: readonly PurposeOfUse[]; request: SubscriptionRequest; now: Date; leaseOwner: string },
 ): Promise<StoredSubscription> {
   const r = s.request;
   const { rows } = await q.query<Row>(
     `INSERT INTO subscription (id, organization, client_id, topic, status, filters, endpoint, headers, content_type, payload,
-       heartbeat_seconds, timeout_seconds, max_count, end_at, resource, created_at, lease_owner, lease_until)
+       heartbeat_seconds, timeout_seconds, max_count, end_at, resource, created_at, lease_owner, lease_until, purposes, patient_keys)
      VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       clock_timestamp() + make_interval(secs => $11::int + ${LEASE_SLACK_SECONDS}))
+       clock_timestamp() + make_interval(secs => $11::int + ${LEASE_SLACK_SECONDS}), $17, $18)
      RETURNING ${COLUMNS}`,
     [
       s.id,
@@ -109,8 +116,13 @@ export async function insertSubscription(
       JSON.stringify(r.resource),
       s.now,
       s.leaseOwner,
+      JSON.stringify(s.purposes),
+      JSON.stringify(r.patientKeys),
     ],
   );
+  if (r.patientKeys.length) {
+    await q.query(`INSERT INTO subscription_patient (patient_key, subscription_id) SELECT k, $2 FROM unnest($1::text[]) AS k`, [r.patientKeys, s.id]);
+  }
   return fromRow(rows[0] as Row);
 }
 
@@ -137,6 +149,7 @@ export async function deleteSubscription(tx: Queryable, id: string, organization
     [id, organization, now],
   );
   if (rowCount === 0) return false;
+  await tx.query(`DELETE FROM subscription_patient WHERE subscription_id = $1`, [id]);
   await cancelPending(tx, id);
   return true;
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Appointment, Encounter } from '@medplum/fhirtypes';
-import type { FilterParameter, TopicResource } from './filters.js';
+import { PATIENT_IDENTIFIER, type FilterParameter, type TopicResource } from './filters.js';
 
 /**
  * The topics the gateway serves. R4 has no SubscriptionTopic resource: a topic is its canonical
@@ -30,7 +30,14 @@ function refTypeIs(reference: string | undefined, type: string): boolean {
   return reference !== undefined && new RegExp(`(^|/)${type}/[^/]+(/_history/[^/]+)?$`).test(reference);
 }
 
+const patientIdentifier = (where: string): FilterParameter => ({
+  name: PATIENT_IDENTIFIER,
+  kind: 'patient-identifier',
+  description: `The patient (${where}) by identifier, system|value: any identifier of the stored Patient, or its verified identity (identity provider issuer|sub); also written patient:identifier. Required for another organization's events`,
+});
+
 const encounterFilters: FilterParameter[] = [
+  patientIdentifier('Encounter.subject'),
   {
     name: 'patient',
     kind: 'reference',
@@ -51,6 +58,7 @@ const encounterFilters: FilterParameter[] = [
 ];
 
 const appointmentFilters: FilterParameter[] = [
+  patientIdentifier('Appointment.participant.actor'),
   {
     name: 'patient',
     kind: 'reference',

@@ -10,6 +10,9 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
 import { listRoutes } from '../helpers/routes.js';
 import { startSubscriber, type Subscriber } from '../helpers/subscriber.js';
+import type { PurposeOfUse } from '../../src/identity/purpose-of-use.js';
+import { createDeliveryWorker } from '../../src/notifications/worker.js';
+import { patientConsent } from '../helpers/network-client.js';
 import { restHookSubscription } from './subscription-body.js';
 
 /**
@@ -39,8 +42,26 @@ const SCOPES = [
 const ORG_A = { clientId: 'ehr-a', organization: 'Clinic A', scopes: SCOPES };
 const ORG_B = { clientId: 'ehr-b', organization: 'Clinic B', scopes: SCOPES };
 const ORG_B_NO_SCOPES = { clientId: 'ehr-b-bare', organization: 'Clinic B', scopes: [] };
+/** A network client of B stating every purpose of use, subscribed to A's patient by MRN and identity, with no agreement and no consent for B. */
+const ORG_B_NETWORK = { clientId: 'network-b', organization: 'Clinic B', scopes: SCOPES, purposes: ['TREAT', 'HPAYMT', 'HOPERAT', 'PUBHLTH', 'COVERAGE', 'PATRQT'] as PurposeOfUse[] };
+/** Organizations registered at the gateway (a consent can only name one of them). */
+const REGISTERED = ['Clinic A', 'Clinic B', 'Clinic C'].map((organization, i) => ({ clientId: `registered-${i}`, organization, jwksUri: 'https://unused.example/jwks', scopes: [] }));
 const PASSCODE = 'cross-org-passcode';
-const SNAPSHOT_TABLES = ['fhir_resource', 'checkin', 'checkin_session', 'visit', 'visit_summary_cache', 'shl_link', 'shl_file', 'shl_ticket', 'subscription', 'notification_event', 'outbox'];
+const SNAPSHOT_TABLES = [
+  'fhir_resource',
+  'checkin',
+  'checkin_session',
+  'visit',
+  'visit_summary_cache',
+  'shl_link',
+  'shl_file',
+  'shl_ticket',
+  'subscription',
+  'subscription_patient',
+  'notification_event',
+  'outbox',
+  'patient_consent',
+];
 
 interface OrgAData {
   waitingSession: string;
@@ -52,13 +73,18 @@ interface OrgAData {
   subscriptionId: string;
   encounterId: string;
   appointmentId: string;
+  /** The owner's Consent for Clinic C (not B). */
+  consentId: string;
+  /** B's network subscription naming A's patient. */
+  networkSubscriptionId: string;
 }
 
-type Caller = 'orgB' | 'otherPatient' | 'sameSubjectOtherIssuer' | 'orgBNoScopes';
-const CALLERS: Caller[] = ['orgB', 'otherPatient', 'sameSubjectOtherIssuer', 'orgBNoScopes'];
-/** Both patient callers are held to the same answer. */
+type Caller = 'orgB' | 'orgBNetwork' | 'otherPatient' | 'sameSubjectOtherIssuer' | 'orgBNoScopes';
+const CALLERS: Caller[] = ['orgB', 'orgBNetwork', 'otherPatient', 'sameSubjectOtherIssuer', 'orgBNoScopes'];
+/** Both patient callers are held to the same answer; B's network client to B's. */
 type Expectation = { orgB: number; patient: number; orgBNoScopes: number };
-const expected = (e: Expectation, caller: Caller) => (caller === 'orgB' || caller === 'orgBNoScopes' ? e[caller] : e.patient);
+const expected = (e: Expectation, caller: Caller) =>
+  caller === 'orgB' || caller === 'orgBNoScopes' ? e[caller] : caller === 'orgBNetwork' ? e.orgB : e.patient;
 const uuidId = () => randomUUID();
 const linkId = () => randomBytes(32).toString('base64url');
 
@@ -127,6 +153,8 @@ const RULES: Record<string, Rule> = {
   'GET /fhir/Encounter/:id': resourceRead((d) => d.encounterId),
   'PUT /fhir/Appointment/:id': resourceWrite('Appointment', (d) => d.appointmentId),
   'GET /fhir/Appointment/:id': resourceRead((d) => d.appointmentId),
+  'GET /fhir/Patient/:id': resourceRead((d) => d.patientId),
+  'DELETE /fhir/Consent/:id': { kind: 'owned', id: (d) => d.consentId, fresh: uuidId, expect: { orgB: 401, patient: 404, orgBNoScopes: 401 } },
   'OPTIONS /shl/:id': { kind: 'public', why: 'CORS preflight, answered alike for any id' },
   'OPTIONS /shl/:id/file/:fileId': { kind: 'public', why: 'CORS preflight, answered alike for any id' },
   'POST /shl/:id': { kind: 'capability', why: 'SHL manifest: the link is the credential (checked below: a token adds nothing)' },
@@ -144,14 +172,23 @@ for (const tdb of testDatabases()) {
     let gw: TestGateway;
     let d: OrgAData;
     const tokens = {} as Record<'orgA' | 'owner' | Caller, string>;
+    const call = (method: string, path: string, token: string | undefined, body?: object) => {
+      let r = request(gw.app)[method.toLowerCase() as 'get'](path);
+      if (token) r = r.auth(token, { type: 'bearer' });
+      return body ? r.send(body) : r;
+    };
 
     before(async () => {
       idp = await startIdp();
       otherIdp = await startIdp();
       subscriber = await startSubscriber();
-      gw = await startTestGateway({ db: await tdb.open(), trust: { identityProviders: [idp.providerConfig(), otherIdp.providerConfig()], outboundAllowlist: ['127.0.0.1'] } });
+      gw = await startTestGateway({
+        db: await tdb.open(),
+        trust: { identityProviders: [idp.providerConfig(), otherIdp.providerConfig()], clients: REGISTERED, outboundAllowlist: ['127.0.0.1'] },
+      });
       tokens.orgA = await gw.clientToken(ORG_A);
       tokens.orgB = await gw.clientToken(ORG_B);
+      tokens.orgBNetwork = await gw.clientToken(ORG_B_NETWORK);
       tokens.orgBNoScopes = await gw.clientToken(ORG_B_NO_SCOPES);
       tokens.owner = await idp.token({ sub: 'john', ...patientClaims() }, { expiresIn: 3600 });
       // Same name and birth date, another identity: demographics alone must never open A's data.
@@ -180,6 +217,10 @@ for (const tdb of testDatabases()) {
       created(await a('post', `/visits/${visit.visitId}/$plain-language-summary`).send({}));
       const subscription = created(await a('post', '/fhir/Subscription').send(restHookSubscription(subscriber.url)));
       assert.equal(subscription.status, 'active');
+      const consent = created(await call('POST', '/fhir/Consent', tokens.owner, patientConsent('Clinic C')));
+      const patientFilter = `Encounter?patient.identifier=${encodeURIComponent('http://hospital.example/mrn')}|MRN-1001,${idp.issuer}|john`;
+      const network = created(await call('POST', '/fhir/Subscription', tokens.orgBNetwork, restHookSubscription(subscriber.url, [patientFilter])));
+      assert.equal(network.status, 'active');
       const encounter = created(
         await a('post', '/fhir/Encounter').send({ resourceType: 'Encounter', status: 'arrived', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: `Patient/${patientId}` } }),
       );
@@ -196,6 +237,8 @@ for (const tdb of testDatabases()) {
         subscriptionId: subscription.id as string,
         encounterId: encounter.id as string,
         appointmentId: appointment.id as string,
+        consentId: consent.id as string,
+        networkSubscriptionId: network.id as string,
       };
     });
     after(async () => {
@@ -210,11 +253,6 @@ for (const tdb of testDatabases()) {
       const out: Record<string, unknown[]> = {};
       for (const t of SNAPSHOT_TABLES) out[t] = (await gw.services.db.query(`SELECT * FROM ${t} ORDER BY 1, 2`)).rows;
       return JSON.parse(JSON.stringify(out)) as Record<string, unknown[]>;
-    };
-    const call = (method: string, path: string, token: string | undefined, body?: object) => {
-      let r = request(gw.app)[method.toLowerCase() as 'get'](path);
-      if (token) r = r.auth(token, { type: 'bearer' });
-      return body ? r.send(body) : r;
     };
     const fill = (path: string, id: string) => path.replace(/:[A-Za-z]+/g, id);
 
@@ -310,6 +348,18 @@ for (const tdb of testDatabases()) {
         if (r.status === 201) assert.notEqual(r.body.id, id, 'the server assigns the id');
       }
       assert.equal(JSON.stringify(await aRows()), before);
+    });
+
+    test("a network of B subscribed to A's patient, without agreement or consent for B, is told nothing; a patient lists only their own Consents", async () => {
+      await createDeliveryWorker(gw.services).runOnce();
+      assert.deepEqual(subscriber.events(d.networkSubscriptionId), [], "no event of A's reaches B");
+      assert.ok(subscriber.events(d.subscriptionId).length > 0, "control: A's own subscription heard of A's encounter");
+      for (const caller of ['otherPatient', 'sameSubjectOtherIssuer'] as const) {
+        const r = await call('GET', '/fhir/Consent', tokens[caller]);
+        assert.equal(r.status, 200);
+        assert.equal((r.body as Bundle).total, 0, caller);
+      }
+      assert.equal((await call('GET', '/fhir/Consent', tokens.orgBNetwork)).status, 401, 'Consents are the patient’s, not a client’s');
     });
 
     test('control: A still reads all of it', async () => {

@@ -4,7 +4,7 @@ import type { Bundle, CapabilityStatement, Encounter, OperationOutcome, Paramete
 import request from 'supertest';
 import { ManualClock } from '../../src/clock.js';
 import { BP } from '../../src/notifications/backport.js';
-import { emitEncounterEvent } from '../../src/notifications/outbox.js';
+import { createNotifier } from '../../src/notifications/notifier.js';
 import { TOPICS } from '../../src/notifications/topics.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/notifications/worker.js';
 import { testDatabases } from '../helpers/db.js';
@@ -523,11 +523,11 @@ for (const tdb of testDatabases()) {
       const enc: Encounter = { ...encounter('arrived', 'checked-in'), id: '6f7f4f0e-5a2b-4d0a-9b7e-2f1c3d4e5f60', serviceProvider: { display: t.organization } };
       await assert.rejects(
         gw.services.db.transaction(async (tx) => {
-          await emitEncounterEvent(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) });
+          await createNotifier(gw.services).onEncounterStart(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) });
           throw new Error('check-in failed later in the transaction');
         }),
       );
-      await gw.services.db.transaction((tx) => emitEncounterEvent(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) }));
+      await gw.services.db.transaction((tx) => createNotifier(gw.services).onEncounterStart(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) }));
       await worker.runOnce();
       assert.deepEqual(subscriber.events(sub.id!), [1], 'the rolled-back event left no number behind');
       const n = subscriber.delivered.find((x) => x.subscriptionId === sub.id && x.type === 'event-notification')!;

@@ -1,27 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import type { Appointment, Encounter } from '@medplum/fhirtypes';
 import type { AuditEntry } from '../audit/audit.js';
 import { badRequest, notFound } from '../fhir/outcome.js';
 import { getResource, putResource } from '../fhir/resource-store.js';
+import type { Queryable } from '../db/db.js';
 import type { Services } from '../services.js';
-import type { TopicResource } from './filters.js';
-import { recordResourceChange } from './outbox.js';
-import { wakeUp } from './wakeup.js';
 
-export type TopicResourceType = TopicResource['resourceType'];
+/** The resources the EHR writes: the ones whose changes fire notification topics. */
+export type EhrResource = Encounter | Appointment;
+export type EhrResourceType = EhrResource['resourceType'];
 
-const FHIR_ID = /^[A-Za-z0-9.-]{1,64}$/;
-
-export function isFhirId(id: string): boolean {
-  return FHIR_ID.test(id);
+/**
+ * The notifier's hook, called in the write's transaction so the events commit with the change
+ * (as check-in's onEncounterStart), and once it committed.
+ */
+export interface ChangeHook {
+  recordChange(tx: Queryable, change: { organization: string; resource: EhrResource & { id: string }; previous: EhrResource | undefined; occurredAt: Date }): Promise<number>;
+  committed(events: number): void;
 }
 
 /** The body of a create or update: a valid resource of the route's type. */
-export function checkBody(s: Pick<Services, 'fhir'>, type: TopicResourceType, body: unknown): TopicResource {
+export function checkBody(s: Pick<Services, 'fhir'>, type: EhrResourceType, body: unknown): EhrResource {
   if (typeof body !== 'object' || body === null || (body as { resourceType?: unknown }).resourceType !== type) {
     throw badRequest(`The body must be a FHIR ${type} resource`);
   }
-  s.fhir.validate(body as TopicResource);
-  return body as TopicResource;
+  s.fhir.validate(body as EhrResource);
+  return body as EhrResource;
 }
 
 /**
@@ -29,23 +33,24 @@ export function checkBody(s: Pick<Services, 'fhir'>, type: TopicResourceType, bo
  * in one transaction. `id` undefined creates (server-assigned id); otherwise updates the
  * organization's existing resource (404 when it has none by that id, whoever else might).
  */
-export async function writeTopicResource(
+export async function writeEhrResource(
   s: Pick<Services, 'db' | 'clock' | 'audit'>,
-  w: { organization: string; resource: TopicResource; id: string | undefined; audit: Pick<AuditEntry, 'actor' | 'sourceIp' | 'requestId'> },
-): Promise<{ resource: TopicResource & { id: string }; created: boolean }> {
+  hook: ChangeHook,
+  w: { organization: string; resource: EhrResource; id: string | undefined; audit: Pick<AuditEntry, 'actor' | 'sourceIp' | 'requestId'> },
+): Promise<{ resource: EhrResource & { id: string }; created: boolean }> {
   const type = w.resource.resourceType;
   const id = w.id ?? randomUUID();
   const now = new Date(s.clock.now());
   const result = await s.db.transaction(async (tx) => {
-    let previous: TopicResource | undefined;
+    let previous: EhrResource | undefined;
     if (w.id !== undefined) {
       // Two updates of one resource take turns, so each sees the other's result as its previous state.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fhir_resource:${type}/${id}`]);
-      previous = await getResource<TopicResource>(tx, type, id, w.organization);
+      previous = await getResource<EhrResource>(tx, type, id, w.organization);
       if (!previous) throw notFound(`No ${type}/${id} here; create it with POST /fhir/${type}`);
     }
     const stored = await putResource(tx, { ...w.resource, id }, { organization: w.organization }, now);
-    const events = await recordResourceChange(tx, { organization: w.organization, resource: stored, previous, occurredAt: now });
+    const events = await hook.recordChange(tx, { organization: w.organization, resource: stored, previous, occurredAt: now });
     await s.audit.record(
       {
         ...w.audit,
@@ -59,6 +64,6 @@ export async function writeTopicResource(
     );
     return { resource: stored, created: !previous, events };
   });
-  if (result.events > 0) wakeUp(s.db);
+  hook.committed(result.events);
   return { resource: result.resource, created: result.created };
 }
