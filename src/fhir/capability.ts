@@ -1,4 +1,5 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { FHIR_VERSION } from './version.js';
 
 /** What one capability module adds to the CapabilityStatement: the resources and operations it serves. */
 export interface CapabilityContribution {
@@ -6,7 +7,6 @@ export interface CapabilityContribution {
   instantiates?: string[];
 }
 
-export const FHIR_VERSION = '4.0.1';
 export const GATEWAY_VERSION = '0.1.0';
 
 /**

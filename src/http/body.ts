@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { tooLarge, unsupportedMediaType } from '../fhir/outcome.js';
+import { tooLarge, unsupportedMediaType } from './http-error.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { forbidden, notFound, unauthorized } from '../fhir/outcome.js';
+import { forbidden, notFound, unauthorized } from './http-error.js';
 import { scopeSatisfies } from '../identity/scopes.js';
 import type { Authenticator, ClientPrincipal, Principal, VerifiedIdentity } from '../identity/types.js';
 

@@ -148,8 +148,8 @@ export function notificationRoutes(s: Services): Router {
     } catch (e) {
       if (!(e instanceof OutboundError)) throw e;
       // An unreachable endpoint is the handshake's to report; a forbidden one is refused outright.
-      if (e.kind === 'blocked' || e.kind === 'bad-url') {
-        const diagnostics = e.message.startsWith('plain http') ? 'channel.endpoint must be an https URL' : 'channel.endpoint is not an allowed destination';
+      if (e.refused) {
+        const diagnostics = e.kind === 'insecure-scheme' ? 'channel.endpoint must be an https URL' : 'channel.endpoint is not an allowed destination';
         throw new HttpError(422, outcome([issue('security', diagnostics, ['Subscription.channel.endpoint'])]));
       }
     }

@@ -1,5 +1,7 @@
 import QRCode, { type QRCodeSegment } from 'qrcode';
-import { badRequest } from '../fhir/outcome.js';
+import { failWith } from '../errors.js';
+
+const badQr = failWith('ERR_SHC_QR');
 
 export interface RenderedQr {
   svg: string;
@@ -15,7 +17,7 @@ export interface RenderedQr {
  */
 export async function renderQr(numeric: string): Promise<RenderedQr> {
   const m = /^(shc:\/(?:\d+\/\d+\/)?)(\d+)$/.exec(numeric);
-  if (!m) throw badRequest('Not a numeric SMART Health Card QR text');
+  if (!m) throw badQr('Not a numeric SMART Health Card QR text');
   const segments: QRCodeSegment[] = [
     { mode: 'byte', data: Buffer.from(m[1] as string, 'ascii') },
     { mode: 'numeric', data: m[2] as string },

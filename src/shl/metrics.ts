@@ -6,7 +6,7 @@ export interface ShlMetrics {
   manifestRequests: Counter<'outcome'>;
   /** Host: encrypted-file requests by route (location, direct) and outcome (ok, inactive). */
   fileRequests: Counter<'route' | 'outcome'>;
-  /** Receiver: link retrievals by outcome (ok, or the HTTP status the gateway answered). */
+  /** Receiver: link retrievals by outcome (ok, or the error code). */
   retrievals: Counter<'outcome'>;
 }
 

@@ -5,7 +5,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { cardsFromInput } from '../../src/shc/card-input.js';
 import { issueCard } from '../../src/shc/issue.js';
@@ -57,7 +57,8 @@ async function status(p: () => unknown): Promise<number> {
   try {
     await p();
   } catch (e) {
-    if (e instanceof HttpError) return e.status;
+    const answer = httpAnswer(e);
+    if (answer) return answer.status;
     throw e;
   }
   return 200;

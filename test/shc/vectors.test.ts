@@ -4,7 +4,7 @@ import { inflateRawSync } from 'node:zlib';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import QRCode from 'qrcode';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import type { GuardedFetch } from '../../src/net/types.js';
 import { cardsFromInput } from '../../src/shc/card-input.js';
 import { encodeNumericQr, parseQrText } from '../../src/shc/numeric-qr.js';
@@ -31,7 +31,8 @@ async function status(p: Promise<unknown>): Promise<number> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof HttpError) return e.status;
+    const answer = httpAnswer(e);
+    if (answer) return answer.status;
     throw e;
   }
   return 200;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CompactEncrypt, decodeProtectedHeader } from 'jose';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { decryptFile, encryptFile, keyBytes } from '../../src/shl/jwe.js';
 import { SHL_VECTORS, readVector } from '../helpers/fixtures.js';
 
 const payloadKey = (name: string) => keyBytes((JSON.parse(readVector(SHL_VECTORS, `${name}-payload.json`)) as { key: string }).key);
 
 async function rejects(p: Promise<unknown>, status: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof HttpError && e.status === status);
+  await assert.rejects(p, (e: unknown) => httpAnswer(e)?.status === status);
 }
 
 describe('spec vectors', () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HttpError } from '../../src/fhir/outcome.js';
+import type { HttpError } from '../../src/http/http-error.js';
 import { assertNotExpired, buildShlink, hasFlag, parseShlink, type ShLink } from '../../src/shl/link.js';
 import { SHL_VECTORS, readVector } from '../helpers/fixtures.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 
 const open = { allowlist: [] as string[] };
 const KEY = 'rxTgYlOaKJPFtcEd0qcceN8wEU4p94SqAwIWQe6uX7Q';
@@ -12,8 +13,9 @@ const valid = { url: 'https://ehr.example.org/qr/abc', key: KEY };
 function refused(text: string, status: number, code: string, policy = open): HttpError {
   try {
     parseShlink(text, policy);
-  } catch (e) {
-    assert.ok(e instanceof HttpError, String(e));
+  } catch (err) {
+    const e = httpAnswer(err);
+    assert.ok(e, String(err));
     assert.equal(e.status, status, e.message);
     assert.equal(e.outcome.issue?.[0]?.code, code);
     return e;
@@ -55,7 +57,7 @@ describe('SDK links (http://localhost, exp in the past)', () => {
 
     test(`${name}: its exp is refused with the real clock and accepted at 2023-06-01`, () => {
       const l = parseShlink(text, { allowlist: ['localhost'] });
-      assert.throws(() => assertNotExpired(l, Date.now()), (e: HttpError) => e.status === 410);
+      assert.throws(() => assertNotExpired(l, Date.now()), (e) => httpAnswer(e)?.status === 410);
       assert.doesNotThrow(() => assertNotExpired(l, Date.UTC(2023, 5, 1)));
     });
   }

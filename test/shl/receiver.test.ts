@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, systemClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { REMAINING_ATTEMPTS_URL } from '../../src/http/errors.js';
+import type { HttpError } from '../../src/http/http-error.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { parseShlink } from '../../src/shl/link.js';
 import { shlMetrics } from '../../src/shl/metrics.js';
-import { FHIR_TYPE, REMAINING_ATTEMPTS_URL, SHC_TYPE, retrieveShl, type ShlReceiverDeps, type ShlRetrieval } from '../../src/shl/receiver.js';
+import { FHIR_TYPE, SHC_TYPE, retrieveShl, type ShlReceiverDeps, type ShlRetrieval } from '../../src/shl/receiver.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { SHC_VECTORS, SHL_VECTORS, readVector } from '../helpers/fixtures.js';
 import { startShlWalletHost, type ShlWalletHost } from '../helpers/shl-wallet-host.js';
 
@@ -22,11 +24,12 @@ const retrieve = (shlink: string, opts: { passcode?: string; embeddedLengthMax?:
   retrieveShl(parseShlink(shlink, LOOPBACK), { recipient, ...opts }, d);
 
 async function fails(p: Promise<unknown>, status: number, code?: string): Promise<HttpError> {
-  const e = await p.then(
+  const err = await p.then(
     () => assert.fail(`expected HTTP ${status}`),
-    (err: unknown) => err,
+    (x: unknown) => x,
   );
-  assert.ok(e instanceof HttpError, String(e));
+  const e = httpAnswer(err);
+  assert.ok(e, String(err));
   assert.equal(e.status, status, e.message);
   if (code) assert.equal(e.outcome.issue?.[0]?.code, code);
   return e;
@@ -164,7 +167,7 @@ describe('retrieveShl against a wallet SHL host', () => {
     wallet.revoke(shlink);
     await fails(retrieve(shlink, {}, { ...deps, metrics }), 410);
     const values = (await metrics.retrievals.get()).values.map((v) => [v.labels.outcome, v.value]);
-    assert.deepEqual(values.sort(), [['410', 1], ['ok', 1]]);
+    assert.deepEqual(values.sort(), [['ERR_SHL_INACTIVE', 1], ['ok', 1]]);
   });
 });
 
