@@ -1,4 +1,4 @@
-import type { Module } from '../app.js';
+import type { Module } from '../module.js';
 import { emitEncounterEvent } from '../notifications/outbox.js';
 import type { Services } from '../services.js';
 import { createShcVerifier } from '../shc/verify.js';

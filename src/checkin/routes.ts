@@ -5,7 +5,7 @@ import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { clientOf, patientOf, requireClientOrPatient, requireOwner, requirePatient, requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
-import { renderQr } from '../qr.js';
+import { renderLinkQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
@@ -38,7 +38,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const client = clientOf(res);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
-    const qr = await renderQr(url, 'M');
+    const qr = await renderLinkQr(url);
     await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'checkin.session.open', entity: { type: 'CheckinSession', id: session.id.slice(0, 8) } });
     res.status(201).json({ ...sessionView(session), url, qr });
   });

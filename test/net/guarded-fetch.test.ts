@@ -184,7 +184,7 @@ describe('guarded fetch against loopback servers', () => {
       `https://[::1]:${canary.port}/`,
       `https://localhost:${canary.port}/`,
     ]) {
-      await rejectsWith(fetch(url), 'blocked-address');
+      await rejectsWith(fetch(url), url.startsWith('http:') ? 'insecure-scheme' : 'blocked-address');
     }
     assert.equal(canaryConnections, 0);
   });
@@ -193,7 +193,7 @@ describe('guarded fetch against loopback servers', () => {
     const fetch = guarded();
     for (const target of [`${canary.origin}/`, `https://127.0.0.2:${canary.port}/`, `http://2130706434:${canary.port}/`]) {
       const before = seen.length;
-      await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent(target)}`), 'blocked-address');
+      await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent(target)}`), target.startsWith('http:') ? 'insecure-scheme' : 'blocked-address');
       assert.equal(seen.length, before + 1, 'the allowlisted hop was made');
     }
     await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent('file:///etc/passwd')}`), 'bad-url');

@@ -11,7 +11,7 @@ import { cardsFromInput } from '../../src/shc/card-input.js';
 import { issueCard } from '../../src/shc/issue.js';
 import { minifyBundle } from '../../src/shc/minify.js';
 import { jwsToNumeric, parseQrText, SINGLE_QR_MAX_JWS } from '../../src/shc/numeric-qr.js';
-import { renderQr } from '../../src/shc/render-qr.js';
+import { renderCardQr } from '../../src/shc/render-qr.js';
 import { createShcVerifier } from '../../src/shc/verify.js';
 import { testDatabases } from '../helpers/db.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -104,7 +104,7 @@ for (const tdb of testDatabases()) {
       assert.ok(issued.jws.length <= SINGLE_QR_MAX_JWS);
       assert.deepEqual(parseQrText(issued.qrNumeric!), { kind: 'whole', jws: issued.jws });
       assert.equal((await verifier().verifyInput([issued.qrNumeric!]))[0]!.jws, issued.jws);
-      const { svg, png } = await renderQr(issued.qrNumeric!);
+      const { svg, png } = await renderCardQr(issued.qrNumeric!);
       assert.match(svg, /^<svg /);
       assert.match(png, /^data:image\/png;base64,/);
     });
@@ -118,7 +118,7 @@ for (const tdb of testDatabases()) {
       const shuffled = [...chunks.slice(1), chunks[0]!].reverse();
       assert.deepEqual(cardsFromInput(shuffled), [issued.jws]);
       assert.equal((await verifier().verifyInput(shuffled))[0]!.verified, true);
-      await renderQr(chunks[0]!);
+      await renderCardQr(chunks[0]!);
 
       assert.equal(await status(() => cardsFromInput(chunks.slice(1))), 400, 'a missing chunk');
       assert.equal(await status(() => cardsFromInput([...chunks, chunks[0]!])), 400, 'a chunk twice');

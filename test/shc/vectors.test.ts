@@ -8,7 +8,7 @@ import { httpAnswer } from '../helpers/http-answer.js';
 import type { GuardedFetch } from '../../src/net/types.js';
 import { cardsFromInput } from '../../src/shc/card-input.js';
 import { encodeNumericQr, parseQrText } from '../../src/shc/numeric-qr.js';
-import { renderQr } from '../../src/shc/render-qr.js';
+import { renderCardQr } from '../../src/shc/render-qr.js';
 import { createShcVerifier } from '../../src/shc/verify.js';
 import { SHC_EXAMPLE_TIME, SHC_VECTORS, readVector } from '../helpers/fixtures.js';
 
@@ -109,7 +109,7 @@ describe('SMART Health Card spec example 00', () => {
   });
 
   test('the QR drawn from the numeric text is the published one, byte mode then numeric mode, level L', async () => {
-    const { svg, png } = await renderQr(qr);
+    const { svg, png } = await renderCardQr(qr);
     assert.equal(svg.trim(), readVector(SHC_VECTORS, 'example-00-g-qr-code-0.svg').trim());
     assert.match(png, /^data:image\/png;base64,/);
     const code = QRCode.create([{ mode: 'byte', data: Buffer.from('shc:/') }, { mode: 'numeric', data: qr.slice(5) }], { errorCorrectionLevel: 'L' });
