@@ -9,7 +9,9 @@ import { renderLinkQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
-import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
+import { SessionEvents } from './session-events.js';
+import { sessionView, streamSession } from './session-stream.js';
+import { assertOpen, getSession, openSession } from './sessions.js';
 import { parseKioskSubmission, parsePatientSubmission } from './submission.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -21,13 +23,10 @@ export interface CheckinRouteDeps {
   resolve: PayloadResolver;
 }
 
-function sessionView(s: CheckinSession) {
-  return { id: s.id, status: s.status, expiresAt: s.expiresAt.toISOString(), ...(s.checkinId ? { checkinId: s.checkinId } : {}) };
-}
-
 export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDeps): Router {
   const r = Router();
   const kiosk = requireScope(s.auth, 'system/checkin.write');
+  const events = new SessionEvents(s.db);
 
   const created = (res: Response, result: { id: string; bundle: unknown }) => {
     res.setHeader('Location', `${s.config.publicBaseUrl}/checkin/${result.id}`);
@@ -53,35 +52,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     };
     const first = await load();
     if (!first) throw notFound('No such check-in session');
-    if (!req.get('accept')?.includes('text/event-stream')) {
-      res.json(sessionView(first));
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    let last = '';
-    const push = (session: CheckinSession) => {
-      const data = JSON.stringify(sessionView(session));
-      if (data !== last) res.write(`event: status\ndata: ${data}\n\n`);
-      last = data;
-      return session.status !== 'waiting';
-    };
-    if (push(first)) {
-      res.end();
-      return;
-    }
-    // Polls the database, not process memory, so the stream works whichever replica took the submission.
-    const timer = setInterval(() => {
-      load()
-        .then((session) => {
-          if (!session || push(session)) stop();
-        })
-        .catch(stop);
-    }, 500);
-    const stop = () => {
-      clearInterval(timer);
-      res.end();
-    };
-    req.on('close', () => clearInterval(timer));
+    if (req.get('accept')?.includes('text/event-stream')) await streamSession(req, res, first, { events, clock: s.clock, load });
+    else res.json(sessionView(first));
   });
 
   r.post('/checkin/sessions/:id/submit', requirePatient(s.auth), async (req, res) => {
