@@ -12,7 +12,7 @@ import type { Services } from '../services.js';
 import { PAYLOAD_CONTENTS, type PayloadContent } from './backport.js';
 import { handshake } from './handshake.js';
 import { notificationBundle, statusParameters, statusSearchset } from './notification-bundle.js';
-import { eventsInRange, subscriptionStats } from './outbox.js';
+import { eventsInRange, subscriptionStats, subscriptionsStats, type SubscriptionDeliveryStats } from './outbox.js';
 import { checkBody, isFhirId, writeTopicResource, type TopicResourceType } from './resource-changes.js';
 import { parseSubscriptionRequest } from './subscription-request.js';
 import { deleteSubscription, getSubscription, insertSubscription, listSubscriptions, type StoredSubscription } from './subscription-store.js';
@@ -75,9 +75,8 @@ export function notificationRoutes(s: Services): Router {
     return sub;
   };
 
-  const statusOf = async (sub: StoredSubscription): Promise<Parameters> => {
-    const now = new Date(s.clock.now());
-    const st = await subscriptionStats(s.db, sub.id, now);
+  const statusOf = async (sub: StoredSubscription, stats?: SubscriptionDeliveryStats): Promise<Parameters> => {
+    const st = stats ?? (await subscriptionStats(s.db, sub.id, new Date(s.clock.now())));
     const count = (name: string, n: number): ParametersParameter => ({ name, valueInteger: n });
     const delivery: ParametersParameter = {
       name: 'ktc-delivery',
@@ -188,7 +187,8 @@ export function notificationRoutes(s: Services): Router {
     if (statuses?.some((x) => !STATUSES.includes(x))) throw badRequest(`status must be one or more of ${STATUSES.join(', ')}`, ['status']);
     const ids = inputs.get('id');
     const subs = (await listSubscriptions(s.db, clientOf(res).organization, statuses)).filter((x) => !ids || ids.includes(x.id));
-    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map(statusOf)), new Date(s.clock.now())));
+    const stats = await subscriptionsStats(s.db, subs.map((x) => x.id), new Date(s.clock.now()));
+    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map((x) => statusOf(x, stats.get(x.id)))), new Date(s.clock.now())));
   };
   r.get('/fhir/Subscription/$status', readSubs, typeStatus);
   r.post('/fhir/Subscription/$status', readSubs, typeStatus);
