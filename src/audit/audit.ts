@@ -86,7 +86,7 @@ export class AuditService {
     );
   }
 
-  /** The newest records of one organization, as a FHIR searchset Bundle of AuditEvents. */
+  /** The newest `count` records of one organization, as a FHIR searchset Bundle whose `total` counts all that match. */
   async search(organization: string, opts: { count: number; entity?: { type: string; id: string } }): Promise<Bundle<AuditEvent>> {
     const params: unknown[] = [organization, opts.count];
     let where = 'organization = $1';
@@ -94,14 +94,15 @@ export class AuditService {
       params.push(opts.entity.type, opts.entity.id);
       where += ' AND entity_type = $3 AND entity_id = $4';
     }
-    const { rows } = await this.db.query<AuditRow>(
-      `SELECT * FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
+    // The window count sees every matching row, not only the page LIMIT keeps.
+    const { rows } = await this.db.query<AuditRow & { total: number }>(
+      `SELECT *, count(*) OVER ()::int AS total FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
       params,
     );
     return {
       resourceType: 'Bundle',
       type: 'searchset',
-      total: rows.length,
+      total: rows[0]?.total ?? 0,
       entry: rows.map((r) => ({ resource: toAuditEvent(r) })),
     };
   }
