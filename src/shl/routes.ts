@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../fhir/outcome.js';
 import { principal, requireClientOrPatient } from '../http/guards.js';
 import type { Services } from '../services.js';
 import type { FileResult, LinkRef } from './host.js';
-import { shlMetrics } from './metrics.js';
+import { shlMetrics, type ShlMetrics } from './metrics.js';
 
 /**
  * The SHL protocol endpoints for links the gateway hosts. Where the SHL spec defines an error body
@@ -47,6 +47,45 @@ function sendJwe(res: Response, jwe: string) {
   res.send(Buffer.from(jwe, 'utf8'));
 }
 
+type Audit = (req: Request, res: Response, link: LinkRef, subtype: string, outcome: AuditOutcome, detail: Record<string, unknown>) => Promise<unknown>;
+
+/** POST /shl/:id: the manifest, the SHL spec's 401 `{remainingAttempts}` for a passcode, or the one 404. */
+function manifestRoute(s: Services, metrics: ShlMetrics, audit: Audit) {
+  return async (req: Request, res: Response) => {
+  const id = manifestId(req);
+  const body = manifestBody.safeParse(req.body);
+  if (!body.success) {
+    metrics.manifestRequests.inc({ outcome: 'invalid' });
+    const where = body.error.issues[0]?.path.join('.') || 'body';
+    throw badRequest(`The manifest request needs {recipient, passcode?, embeddedLengthMax?}; ${where} is not valid`, [where]);
+  }
+  const { recipient, passcode, embeddedLengthMax } = body.data;
+  const result = await s.shl.manifest(id, { recipient, ...(passcode !== undefined ? { passcode } : {}), ...(embeddedLengthMax !== undefined ? { embeddedLengthMax } : {}) });
+  metrics.manifestRequests.inc({ outcome: result.kind });
+  switch (result.kind) {
+    case 'ok':
+      await audit(req, res, result.link, 'shl.manifest', '0', {
+        recipient,
+        files: result.files.length,
+        embedded: result.files.filter((f) => f.embedded !== undefined).length,
+      });
+      res.status(200).json({ files: result.files });
+      return;
+    case 'passcode':
+      await audit(req, res, result.link, 'shl.manifest', '4', {
+        recipient,
+        reason: passcode === undefined ? 'passcode-missing' : 'passcode-wrong',
+        remainingAttempts: result.remainingAttempts,
+      });
+      res.status(401).json({ remainingAttempts: result.remainingAttempts });
+      return;
+    case 'inactive':
+      if (result.link) await audit(req, res, result.link, 'shl.manifest', '4', { recipient, reason: 'inactive' });
+      throw notFound(INACTIVE);
+  }
+  };
+}
+
 export function shlRoutes(s: Services): Router {
   const r = Router();
   const metrics = shlMetrics(s.metrics.registry);
@@ -77,39 +116,7 @@ export function shlRoutes(s: Services): Router {
     res.status(204).end();
   });
 
-  r.post('/shl/:id', async (req, res) => {
-    const id = manifestId(req);
-    const body = manifestBody.safeParse(req.body);
-    if (!body.success) {
-      metrics.manifestRequests.inc({ outcome: 'invalid' });
-      const where = body.error.issues[0]?.path.join('.') || 'body';
-      throw badRequest(`The manifest request needs {recipient, passcode?, embeddedLengthMax?}; ${where} is not valid`, [where]);
-    }
-    const { recipient, passcode, embeddedLengthMax } = body.data;
-    const result = await s.shl.manifest(id, { recipient, ...(passcode !== undefined ? { passcode } : {}), ...(embeddedLengthMax !== undefined ? { embeddedLengthMax } : {}) });
-    metrics.manifestRequests.inc({ outcome: result.kind });
-    switch (result.kind) {
-      case 'ok':
-        await audit(req, res, result.link, 'shl.manifest', '0', {
-          recipient,
-          files: result.files.length,
-          embedded: result.files.filter((f) => f.embedded !== undefined).length,
-        });
-        res.status(200).json({ files: result.files });
-        return;
-      case 'passcode':
-        await audit(req, res, result.link, 'shl.manifest', '4', {
-          recipient,
-          reason: passcode === undefined ? 'passcode-missing' : 'passcode-wrong',
-          remainingAttempts: result.remainingAttempts,
-        });
-        res.status(401).json({ remainingAttempts: result.remainingAttempts });
-        return;
-      case 'inactive':
-        if (result.link) await audit(req, res, result.link, 'shl.manifest', '4', { recipient, reason: 'inactive' });
-        throw notFound(INACTIVE);
-    }
-  });
+  r.post('/shl/:id', manifestRoute(s, metrics, audit));
 
   r.get('/shl/:id/file/:fileId', async (req, res) => {
     const id = manifestId(req);

@@ -12,7 +12,8 @@ import { startSubscriber, type Subscriber } from '../helpers/subscriber.js';
 
 const SCOPES = ['system/Subscription.read', 'system/Subscription.write', 'system/Encounter.write'];
 
-const subscription = (endpoint: string, patient: string): Subscription => ({
+const subscription = (endpoint: string, patient: string): Subscription =>
+  ({
   resourceType: 'Subscription',
   meta: { profile: [BP.subscriptionProfile] },
   status: 'requested',
@@ -20,7 +21,7 @@ const subscription = (endpoint: string, patient: string): Subscription => ({
   criteria: TOPICS[0]!.url,
   _criteria: { extension: [{ url: BP.filterCriteria, valueString: `Encounter?patient=Patient/${patient}` }] },
   channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
-});
+  }) as Subscription;
 
 /** The delivery counts of each subscription in a $status searchset, by subscription reference. */
 function counts(body: Bundle): Map<string, Record<string, number | undefined>> {
