@@ -29,8 +29,7 @@ export function issue(code: IssueCode, diagnostics: string, expression?: string[
 }
 
 function fail(status: number, code: IssueCode) {
-  return (diagnostics: string, expression?: string[], headers?: Record<string, string>) =>
-    new HttpError(status, outcome([issue(code, diagnostics, expression)]), headers);
+  return (diagnostics: string, expression?: string[], headers?: Record<string, string>) => new HttpError(status, outcome([issue(code, diagnostics, expression)]), headers);
 }
 
 export const badRequest = fail(400, 'invalid');

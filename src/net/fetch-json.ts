@@ -12,7 +12,10 @@ export interface FetchedJson {
 
 function maxAgeOf(cacheControl: string | undefined): number | undefined {
   if (!cacheControl) return undefined;
-  const directives = cacheControl.toLowerCase().split(',').map((d) => d.trim());
+  const directives = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
   if (directives.some((d) => d === 'no-store' || d === 'no-cache')) return 0;
   for (const d of directives) {
     const m = /^max-age=(\d+)$/.exec(d);

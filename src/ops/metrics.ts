@@ -36,8 +36,8 @@ const registered = new WeakMap<Registry, Map<string, unknown>>();
  * twice, which prom-client refuses).
  */
 export function metricsOnce<T>(registry: Registry, area: string, make: () => T): T {
-  let areas = registered.get(registry);
-  if (!areas) registered.set(registry, (areas = new Map()));
+  const areas = registered.get(registry) ?? new Map<string, unknown>();
+  registered.set(registry, areas);
   if (!areas.has(area)) areas.set(area, make());
   return areas.get(area) as T;
 }

@@ -18,7 +18,10 @@ const payloadSchema = z.looseObject({
       fhirVersion: z.string().min(1),
       fhirBundle: z.looseObject({ resourceType: z.literal('Bundle'), entry: z.array(z.looseObject({})).optional() }),
     }),
-    rid: z.string().regex(/^[A-Za-z0-9_-]{1,24}$/).optional(),
+    rid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,24}$/)
+      .optional(),
   }),
 });
 
@@ -42,7 +45,8 @@ export function parseCardPayload(inflated: Buffer): ShcPayload {
 /** nbf not ahead of now (beyond the skew), exp not passed, and exp after nbf. */
 export function checkCardTimes(payload: ShcPayload, nowMs: number): void {
   const now = nowMs / 1000;
-  if (payload.nbf > now + NBF_SKEW_SECONDS) throw new DomainError('ERR_SHC_NOT_YET_VALID', 'The SMART Health Card is not valid yet (nbf is in the future)', { expression: ['nbf'] });
+  if (payload.nbf > now + NBF_SKEW_SECONDS)
+    throw new DomainError('ERR_SHC_NOT_YET_VALID', 'The SMART Health Card is not valid yet (nbf is in the future)', { expression: ['nbf'] });
   if (payload.exp === undefined) return;
   if (payload.exp <= payload.nbf) throw new DomainError('ERR_SHC_PAYLOAD', 'The SMART Health Card expires before it becomes valid (exp <= nbf)', { expression: ['exp'] });
   if (payload.exp < now) throw new DomainError('ERR_SHC_EXPIRED', 'The SMART Health Card has expired', { expression: ['exp'] });

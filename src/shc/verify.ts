@@ -71,7 +71,8 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     // The issuer (and so the key) is only known from inside the payload: inflate, capped, first.
     const payload = parseCardPayload(inflateCardPayload(card.payload, maxInflatedBytes));
     const issuer = issuers.get(payload.iss);
-    if (!issuer && !opts.trust.acceptUnknownShcIssuers) throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${payload.iss}` });
+    if (!issuer && !opts.trust.acceptUnknownShcIssuers)
+      throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${payload.iss}` });
     const jwk = issuer ? await checkSignature(jws, issuer, kid) : undefined;
     checkCardTimes(payload, opts.clock.now());
     if (issuer && jwk) await checkRevocation(issuer, kid, jwk, payload);

@@ -115,7 +115,11 @@ function hostStatus(res: OutboundResponse, what: string): DomainError {
   if (res.status === 404) return new DomainError('ERR_SHL_INACTIVE', 'The SMART Health Link is no longer active (the host answered 404)', { expression: ['shlink'] });
   if (res.status === 429) {
     const retryAfter = res.headers['retry-after'];
-    return new DomainError('ERR_SHL_HOST_THROTTLED', 'The SHL host asks to retry later', retryAfter && /^\d{1,6}$/.test(retryAfter) ? { data: { retryAfterSeconds: retryAfter } } : {});
+    return new DomainError(
+      'ERR_SHL_HOST_THROTTLED',
+      'The SHL host asks to retry later',
+      retryAfter && /^\d{1,6}$/.test(retryAfter) ? { data: { retryAfterSeconds: retryAfter } } : {},
+    );
   }
   return new DomainError('ERR_SHL_HOST_ANSWER', `${what} answered HTTP ${res.status}`);
 }
@@ -242,7 +246,8 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   for (const file of encrypted) {
     const plain = await decryptFile(file.jwe, key, limits.plaintextMaxBytes);
     plaintextBytes += Buffer.byteLength(plain.content, 'utf8');
-    if (plaintextBytes > limits.plaintextMaxBytes) throw new DomainError('ERR_SHL_FILE_LIMIT', `The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
+    if (plaintextBytes > limits.plaintextMaxBytes)
+      throw new DomainError('ERR_SHL_FILE_LIMIT', `The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
     if (plain.contentType && file.contentType && plain.contentType !== file.contentType) {
       throw new DomainError('ERR_SHL_FILE', `An SHL file is encrypted as ${plain.contentType} but listed as ${file.contentType}`);
     }

@@ -52,37 +52,37 @@ type Audit = (req: Request, res: Response, link: LinkRef, subtype: string, outco
 /** POST /shl/:id: the manifest, the SHL spec's 401 `{remainingAttempts}` for a passcode, or the one 404. */
 function manifestRoute(s: Services, metrics: ShlMetrics, audit: Audit) {
   return async (req: Request, res: Response) => {
-  const id = manifestId(req);
-  const body = manifestBody.safeParse(req.body);
-  if (!body.success) {
-    metrics.manifestRequests.inc({ outcome: 'invalid' });
-    const where = body.error.issues[0]?.path.join('.') || 'body';
-    throw badRequest(`The manifest request needs {recipient, passcode?, embeddedLengthMax?}; ${where} is not valid`, [where]);
-  }
-  const { recipient, passcode, embeddedLengthMax } = body.data;
-  const result = await s.shl.manifest(id, { recipient, ...(passcode !== undefined ? { passcode } : {}), ...(embeddedLengthMax !== undefined ? { embeddedLengthMax } : {}) });
-  metrics.manifestRequests.inc({ outcome: result.kind });
-  switch (result.kind) {
-    case 'ok':
-      await audit(req, res, result.link, 'shl.manifest', '0', {
-        recipient,
-        files: result.files.length,
-        embedded: result.files.filter((f) => f.embedded !== undefined).length,
-      });
-      res.status(200).json({ files: result.files });
-      return;
-    case 'passcode':
-      await audit(req, res, result.link, 'shl.manifest', '4', {
-        recipient,
-        reason: passcode === undefined ? 'passcode-missing' : 'passcode-wrong',
-        remainingAttempts: result.remainingAttempts,
-      });
-      res.status(401).json({ remainingAttempts: result.remainingAttempts });
-      return;
-    case 'inactive':
-      if (result.link) await audit(req, res, result.link, 'shl.manifest', '4', { recipient, reason: 'inactive' });
-      throw notFound(INACTIVE);
-  }
+    const id = manifestId(req);
+    const body = manifestBody.safeParse(req.body);
+    if (!body.success) {
+      metrics.manifestRequests.inc({ outcome: 'invalid' });
+      const where = body.error.issues[0]?.path.join('.') || 'body';
+      throw badRequest(`The manifest request needs {recipient, passcode?, embeddedLengthMax?}; ${where} is not valid`, [where]);
+    }
+    const { recipient, passcode, embeddedLengthMax } = body.data;
+    const result = await s.shl.manifest(id, { recipient, ...(passcode !== undefined ? { passcode } : {}), ...(embeddedLengthMax !== undefined ? { embeddedLengthMax } : {}) });
+    metrics.manifestRequests.inc({ outcome: result.kind });
+    switch (result.kind) {
+      case 'ok':
+        await audit(req, res, result.link, 'shl.manifest', '0', {
+          recipient,
+          files: result.files.length,
+          embedded: result.files.filter((f) => f.embedded !== undefined).length,
+        });
+        res.status(200).json({ files: result.files });
+        return;
+      case 'passcode':
+        await audit(req, res, result.link, 'shl.manifest', '4', {
+          recipient,
+          reason: passcode === undefined ? 'passcode-missing' : 'passcode-wrong',
+          remainingAttempts: result.remainingAttempts,
+        });
+        res.status(401).json({ remainingAttempts: result.remainingAttempts });
+        return;
+      case 'inactive':
+        if (result.link) await audit(req, res, result.link, 'shl.manifest', '4', { recipient, reason: 'inactive' });
+        throw notFound(INACTIVE);
+    }
   };
 }
 
@@ -106,7 +106,11 @@ export function shlRoutes(s: Services): Router {
     const subtype = route === 'location' ? 'shl.file' : 'shl.direct';
     // A location fetch is audited under the recipient its manifest request named.
     const who = result.kind === 'ok' ? (result.recipient ?? recipient) : recipient;
-    if (result.link) await audit(req, res, result.link, subtype, result.kind === 'ok' ? '0' : '4', { ...(who ? { recipient: who } : {}), ...(route === 'location' ? { file: req.params.fileId } : {}) });
+    if (result.link)
+      await audit(req, res, result.link, subtype, result.kind === 'ok' ? '0' : '4', {
+        ...(who ? { recipient: who } : {}),
+        ...(route === 'location' ? { file: req.params.fileId } : {}),
+      });
     if (result.kind !== 'ok') throw notFound(INACTIVE);
     sendJwe(res, result.jwe);
   };

@@ -9,10 +9,11 @@ import { testDatabases } from '../helpers/db.js';
 function wakes(events: SessionEvents, id: string) {
   let count = 0;
   let notify = () => {};
-  const reached = (n: number) => new Promise<void>((resolve) => {
-    notify = () => count >= n && resolve();
-    notify();
-  });
+  const reached = (n: number) =>
+    new Promise<void>((resolve) => {
+      notify = () => count >= n && resolve();
+      notify();
+    });
   const started = events.watch(id, () => {
     count++;
     notify();

@@ -14,13 +14,13 @@ const SCOPES = ['system/Subscription.read', 'system/Subscription.write', 'system
 
 const subscription = (endpoint: string, patient: string): Subscription =>
   ({
-  resourceType: 'Subscription',
-  meta: { profile: [BP.subscriptionProfile] },
-  status: 'requested',
-  reason: 'status batch test',
-  criteria: TOPICS[0]!.url,
-  _criteria: { extension: [{ url: BP.filterCriteria, valueString: `Encounter?patient=Patient/${patient}` }] },
-  channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
+    resourceType: 'Subscription',
+    meta: { profile: [BP.subscriptionProfile] },
+    status: 'requested',
+    reason: 'status batch test',
+    criteria: TOPICS[0]!.url,
+    _criteria: { extension: [{ url: BP.filterCriteria, valueString: `Encounter?patient=Patient/${patient}` }] },
+    channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
   }) as Subscription;
 
 /** The delivery counts of each subscription in a $status searchset, by subscription reference. */
@@ -59,7 +59,12 @@ for (const tdb of testDatabases()) {
         ids.push(r.body.id as string);
       }
       for (const patient of ['a', 'a', 'b']) {
-        const enc = { resourceType: 'Encounter', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: `Patient/${patient}` } };
+        const enc = {
+          resourceType: 'Encounter',
+          status: 'in-progress',
+          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+          subject: { reference: `Patient/${patient}` },
+        };
         assert.equal((await request(gw.app).post('/fhir/Encounter').auth(token, { type: 'bearer' }).send(enc)).status, 201);
       }
       await createDeliveryWorker(gw.services).runOnce();
