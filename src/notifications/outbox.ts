@@ -247,12 +247,13 @@ type StatsRow = DeliveryCounts & {
 const NO_STATS: SubscriptionDeliveryStats = { pending: 0, delivered: 0, late: 0, failed: 0, overdue: 0, lastDelivered: undefined, timeToDelivery: undefined, lastError: undefined };
 
 function statsOf(r: StatsRow): SubscriptionDeliveryStats {
+  const { pending, delivered, late, failed, overdue } = r;
   return {
-    pending: r.pending,
-    delivered: r.delivered,
-    late: r.late,
-    failed: r.failed,
-    overdue: r.overdue,
+    pending,
+    delivered,
+    late,
+    failed,
+    overdue,
     lastDelivered: r.last_number != null && r.last_at ? { eventNumber: Number(r.last_number), at: r.last_at } : undefined,
     timeToDelivery: r.p50 != null ? { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max) } : undefined,
     lastError: r.last_error ?? undefined,
