@@ -15,8 +15,13 @@ test('every folder docs/architecture.md names exists', () => {
 });
 
 test('every folder of src/ is named in docs/architecture.md', () => {
-  const folders = readdirSync(path.join(root, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `src/${d.name}/`);
-  assert.deepEqual(folders.filter((f) => !named.has(f)), []);
+  const folders = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => `src/${d.name}/`);
+  assert.deepEqual(
+    folders.filter((f) => !named.has(f)),
+    [],
+  );
 });
 
 test('every top-level source file it names exists', () => {
