@@ -52,7 +52,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     };
     const first = await load();
     if (!first) throw notFound('No such check-in session');
-    if (req.get('accept')?.includes('text/event-stream')) await streamSession(req, res, first, { events, clock: s.clock, load });
+    if (req.get('accept')?.includes('text/event-stream')) await streamSession(res, first, { events, clock: s.clock, load });
     else res.json(sessionView(first));
   });
 

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { Clock } from '../clock.js';
 import type { SessionEvents } from './session-events.js';
 import type { CheckinSession } from './sessions.js';
@@ -19,7 +19,7 @@ export function sessionView(s: CheckinSession) {
  * completed or expired. Woken by the check-in (on whichever replica it happened) and by a timer at
  * the expiry; the database is read only then.
  */
-export async function streamSession(req: Request, res: Response, first: CheckinSession, d: SessionStreamDeps): Promise<void> {
+export async function streamSession(res: Response, first: CheckinSession, d: SessionStreamDeps): Promise<void> {
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
   let last = '';
   let done = false;
@@ -42,7 +42,7 @@ export async function streamSession(req: Request, res: Response, first: CheckinS
   const reload = () => {
     if (!done) d.load().then(push, stop);
   };
-  req.on('close', () => {
+  res.on('close', () => {
     if (!done) stop();
   });
   push(first);
