@@ -17,7 +17,7 @@ const invalidToken = (message: string) => new DomainError('ERR_IDENTITY_TOKEN', 
 function describe(e: unknown): string {
   if (e instanceof errors.JWTExpired) return 'The identity token has expired';
   if (e instanceof errors.JOSEAlgNotAllowed) return `The identity token's algorithm is not accepted (use one of ${PATIENT_TOKEN_ALGORITHMS.join(', ')})`;
-  if (e instanceof errors.JWKSNoMatchingKey) return "The identity token is not signed with a key its issuer publishes";
+  if (e instanceof errors.JWKSNoMatchingKey) return 'The identity token is not signed with a key its issuer publishes';
   if (e instanceof errors.JWKSMultipleMatchingKeys) return 'The identity token has no kid and its issuer publishes several keys';
   if (e instanceof errors.JWSSignatureVerificationFailed) return "The identity token's signature is not valid";
   if (e instanceof errors.JWTClaimValidationFailed) {

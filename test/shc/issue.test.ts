@@ -28,20 +28,23 @@ function summaryBundle(immunizations = 1): Bundle {
         fullUrl: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001',
         resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Anyperson', given: ['John', 'B.'] }], birthDate: '1951-01-20' },
       },
-      ...Array.from({ length: immunizations }, (_, i): BundleEntry => ({
-        fullUrl: `urn:uuid:7f0d4b7e-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`,
-        resource: {
-          resourceType: 'Immunization',
-          id: `i${i}`,
-          status: 'completed',
-          vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208', display: 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose' }] },
-          patient: { reference: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001' },
-          occurrenceDateTime: `2024-0${(i % 9) + 1}-1${i % 10}`,
-          // Random lot numbers keep large cards from compressing below one QR.
-          lotNumber: randomBytes(12).toString('hex'),
-          performer: [{ actor: { display: `Example Clinic ${i}` } }],
-        },
-      })),
+      ...Array.from(
+        { length: immunizations },
+        (_, i): BundleEntry => ({
+          fullUrl: `urn:uuid:7f0d4b7e-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`,
+          resource: {
+            resourceType: 'Immunization',
+            id: `i${i}`,
+            status: 'completed',
+            vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208', display: 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose' }] },
+            patient: { reference: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001' },
+            occurrenceDateTime: `2024-0${(i % 9) + 1}-1${i % 10}`,
+            // Random lot numbers keep large cards from compressing below one QR.
+            lotNumber: randomBytes(12).toString('hex'),
+            performer: [{ actor: { display: `Example Clinic ${i}` } }],
+          },
+        }),
+      ),
     ],
   };
 }
@@ -70,7 +73,11 @@ for (const tdb of testDatabases()) {
     const clock = new ManualClock(NOW);
     // The gateway serves its own /.well-known/jwks.json on loopback; its public base URL is the card's iss.
     const verifier = () =>
-      createShcVerifier({ trust: { shcIssuers: [{ iss: gw.baseUrl, fetchJwks: true, name: 'this gateway' }], acceptUnknownShcIssuers: false }, fetch: createGuardedFetch({ allowlist: ['127.0.0.1'] }), clock });
+      createShcVerifier({
+        trust: { shcIssuers: [{ iss: gw.baseUrl, fetchJwks: true, name: 'this gateway' }], acceptUnknownShcIssuers: false },
+        fetch: createGuardedFetch({ allowlist: ['127.0.0.1'] }),
+        clock,
+      });
     const issue = (bundle: Bundle) => issueCard(bundle, { key: gw.services.keys.signingKey(), publicBaseUrl: gw.services.config.publicBaseUrl, clock });
 
     before(async () => {

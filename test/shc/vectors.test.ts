@@ -24,7 +24,11 @@ const bundle = JSON.parse(readVector(SHC_VECTORS, 'example-00-a-fhirBundle.json'
 const noNetwork: GuardedFetch = async (url) => assert.fail(`unexpected fetch of ${url}`);
 
 function verifier() {
-  return createShcVerifier({ trust: { shcIssuers: [{ iss: ISS, jwks, name: 'SMART example issuer' }], acceptUnknownShcIssuers: false }, fetch: noNetwork, clock: new ManualClock(SHC_EXAMPLE_TIME) });
+  return createShcVerifier({
+    trust: { shcIssuers: [{ iss: ISS, jwks, name: 'SMART example issuer' }], acceptUnknownShcIssuers: false },
+    fetch: noNetwork,
+    clock: new ManualClock(SHC_EXAMPLE_TIME),
+  });
 }
 
 async function status(p: Promise<unknown>): Promise<number> {
@@ -62,7 +66,10 @@ describe('SMART Health Card spec example 00', () => {
     assert.equal(card.kid, '3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s');
     assert.equal(card.nbf, 1687450764.656);
     assert.deepEqual(card.bundle, bundle);
-    assert.deepEqual(card.bundle.entry!.map((e) => e.fullUrl), ['resource:0', 'resource:1', 'resource:2', 'resource:3']);
+    assert.deepEqual(
+      card.bundle.entry!.map((e) => e.fullUrl),
+      ['resource:0', 'resource:1', 'resource:2', 'resource:3'],
+    );
     assert.deepEqual(card.payload, JSON.parse(minified));
   });
 
@@ -112,8 +119,17 @@ describe('SMART Health Card spec example 00', () => {
     const { svg, png } = await renderCardQr(qr);
     assert.equal(svg.trim(), readVector(SHC_VECTORS, 'example-00-g-qr-code-0.svg').trim());
     assert.match(png, /^data:image\/png;base64,/);
-    const code = QRCode.create([{ mode: 'byte', data: Buffer.from('shc:/') }, { mode: 'numeric', data: qr.slice(5) }], { errorCorrectionLevel: 'L' });
+    const code = QRCode.create(
+      [
+        { mode: 'byte', data: Buffer.from('shc:/') },
+        { mode: 'numeric', data: qr.slice(5) },
+      ],
+      { errorCorrectionLevel: 'L' },
+    );
     assert.ok(code.version <= 22);
-    assert.deepEqual(code.segments.map((s) => s.mode.id), ['Byte', 'Numeric']);
+    assert.deepEqual(
+      code.segments.map((s) => s.mode.id),
+      ['Byte', 'Numeric'],
+    );
   });
 });

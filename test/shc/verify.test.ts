@@ -102,7 +102,11 @@ describe('SHC verification with an inline issuer', () => {
     const jws = await signCard(key, cardPayload(ISS, nowS));
     const [, p, s] = jws.split('.') as [string, string, string];
     const withHeader = (h: object, sig = s) => `${Buffer.from(JSON.stringify(h)).toString('base64url')}.${p}.${sig}`;
-    for (const h of [{ alg: 'ES384', zip: 'DEF', kid: key.kid }, { alg: 'ES256', kid: key.kid }, { alg: 'ES256', zip: 'DEF' }]) {
+    for (const h of [
+      { alg: 'ES384', zip: 'DEF', kid: key.kid },
+      { alg: 'ES256', kid: key.kid },
+      { alg: 'ES256', zip: 'DEF' },
+    ]) {
       assert.equal((await refusal(make().verify(withHeader(h)))).status, 422, JSON.stringify(h));
     }
     const der = Buffer.alloc(71, 1).toString('base64url');

@@ -37,7 +37,10 @@ describe('IG example link', () => {
   test('building from its fields gives the IG link byte for byte', () => {
     const built = buildShlink({ url: payload.url!, key: payload.key!, flag: 'PL', label: payload.label! });
     assert.equal(built, readVector(SHL_VECTORS, 'ig-link.txt').trim());
-    assert.equal(buildShlink({ url: payload.url!, key: payload.key!, flag: 'LP', label: payload.label! }, 'https://viewer.example.org'), readVector(SHL_VECTORS, 'ig-link-with-viewer.txt').trim());
+    assert.equal(
+      buildShlink({ url: payload.url!, key: payload.key!, flag: 'LP', label: payload.label! }, 'https://viewer.example.org'),
+      readVector(SHL_VECTORS, 'ig-link-with-viewer.txt').trim(),
+    );
   });
 });
 
@@ -57,12 +60,18 @@ describe('SDK links (http://localhost, exp in the past)', () => {
 
     test(`${name}: its exp is refused with the real clock and accepted at 2023-06-01`, () => {
       const l = parseShlink(text, { allowlist: ['localhost'] });
-      assert.throws(() => assertNotExpired(l, Date.now()), (e) => httpAnswer(e)?.status === 410);
+      assert.throws(
+        () => assertNotExpired(l, Date.now()),
+        (e) => httpAnswer(e)?.status === 410,
+      );
       assert.doesNotThrow(() => assertNotExpired(l, Date.UTC(2023, 5, 1)));
     });
   }
   test('the sdk-p viewer form parses like the bare link', () => {
-    assert.deepEqual(parseShlink(readVector(SHL_VECTORS, 'sdk-p-link-with-viewer.txt'), { allowlist: ['localhost'] }), parseShlink(readVector(SHL_VECTORS, 'sdk-p-link.txt'), { allowlist: ['localhost'] }));
+    assert.deepEqual(
+      parseShlink(readVector(SHL_VECTORS, 'sdk-p-link-with-viewer.txt'), { allowlist: ['localhost'] }),
+      parseShlink(readVector(SHL_VECTORS, 'sdk-p-link.txt'), { allowlist: ['localhost'] }),
+    );
   });
 });
 
@@ -105,7 +114,15 @@ describe('our rules', () => {
     assert.equal(l.flag, 'LPZ');
   });
   test('malformed text is a 422, never a crash', () => {
-    for (const text of ['', 'shlink:/', 'shlink:/!!!', 'https://viewer.example/#nothing', `shlink:/${Buffer.from('[1]').toString('base64url')}`, `shlink:/${Buffer.from('{').toString('base64url')}`, 'shlink:/'.padEnd(5000, 'A')]) {
+    for (const text of [
+      '',
+      'shlink:/',
+      'shlink:/!!!',
+      'https://viewer.example/#nothing',
+      `shlink:/${Buffer.from('[1]').toString('base64url')}`,
+      `shlink:/${Buffer.from('{').toString('base64url')}`,
+      'shlink:/'.padEnd(5000, 'A'),
+    ]) {
       refused(text, 422, 'processing');
     }
     refused(link({ ...valid, exp: '2030' }), 422, 'processing');

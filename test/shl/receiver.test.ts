@@ -55,7 +55,13 @@ describe('retrieveShl against a wallet SHL host', () => {
   const requestsFrom = (n: number) => wallet.requests.slice(n);
 
   test('L link, files by location: manifest POST with recipient, then one GET per file', async () => {
-    const shlink = await wallet.createLink({ flags: 'L', files: [{ contentType: FHIR_TYPE, content: BUNDLE }, { contentType: SHC_TYPE, content: SHC_FILE }] });
+    const shlink = await wallet.createLink({
+      flags: 'L',
+      files: [
+        { contentType: FHIR_TYPE, content: BUNDLE },
+        { contentType: SHC_TYPE, content: SHC_FILE },
+      ],
+    });
     const start = wallet.requests.length;
     const r = await retrieve(shlink);
     assert.equal(r.files.length, 2);
@@ -68,7 +74,10 @@ describe('retrieveShl against a wallet SHL host', () => {
     assert.equal(shc.verifiableCredential.length, 1);
     assert.equal(r.host, wallet.baseUrl);
     const log = requestsFrom(start);
-    assert.deepEqual(log.map((q) => `${q.method} ${q.path.split('/')[1]}`), ['POST m', 'GET f', 'GET f']);
+    assert.deepEqual(
+      log.map((q) => `${q.method} ${q.path.split('/')[1]}`),
+      ['POST m', 'GET f', 'GET f'],
+    );
     assert.equal(log[0]?.recipient, recipient);
     assert.equal(log[0]?.passcode, undefined, 'no passcode is sent for a link without P');
   });
@@ -145,7 +154,12 @@ describe('retrieveShl against a wallet SHL host', () => {
 
   test('other content types are reported as unsupported, not processed', async () => {
     const api = JSON.stringify({ access_token: 'x', aud: 'https://fhir.example' });
-    const shlink = await wallet.createLink({ files: [{ contentType: 'application/smart-api-access', content: api }, { contentType: FHIR_TYPE, content: BUNDLE }] });
+    const shlink = await wallet.createLink({
+      files: [
+        { contentType: 'application/smart-api-access', content: api },
+        { contentType: FHIR_TYPE, content: BUNDLE },
+      ],
+    });
     const r: ShlRetrieval = await retrieve(shlink);
     assert.deepEqual(r.unsupported, [{ contentType: 'application/smart-api-access' }]);
     assert.equal(r.files.length, 1);
@@ -167,7 +181,10 @@ describe('retrieveShl against a wallet SHL host', () => {
     wallet.revoke(shlink);
     await fails(retrieve(shlink, {}, { ...deps, metrics }), 410);
     const values = (await metrics.retrievals.get()).values.map((v) => [v.labels.outcome, v.value]);
-    assert.deepEqual(values.sort(), [['ERR_SHL_INACTIVE', 1], ['ok', 1]]);
+    assert.deepEqual(values.sort(), [
+      ['ERR_SHL_INACTIVE', 1],
+      ['ok', 1],
+    ]);
   });
 });
 
@@ -198,7 +215,7 @@ describe('spec vectors served from loopback', () => {
   }
   const shlink = (payload: object) => `shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
 
-  test('IG link + ig-file-0 embedded: the receiver ends up holding example 00\'s card', async () => {
+  test("IG link + ig-file-0 embedded: the receiver ends up holding example 00's card", async () => {
     const ig = JSON.parse(readVector(SHL_VECTORS, 'ig-link-payload.json')) as Record<string, string>;
     const jwe = readVector(SHL_VECTORS, 'ig-file-0.jwe').trim();
     const host = await vectorHost(() => ({ files: [{ contentType: SHC_TYPE, embedded: jwe }] }), {}, 'ig-pass');
