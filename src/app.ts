@@ -1,9 +1,9 @@
-import express, { type Express, Router } from 'express';
+import express, { type Express } from 'express';
 import { auditCapability, auditRoutes } from './audit/routes.js';
 import { checkinModule } from './checkin/module.js';
 import { consentModule } from './consent/module.js';
 import { ehrModule } from './ehr/module.js';
-import { buildCapabilityStatement, type CapabilityContribution } from './fhir/capability.js';
+import { buildCapabilityStatement } from './fhir/capability.js';
 import { fhirRoutes } from './fhir/route-table.js';
 import { bodyParsers, sendFhir } from './http/body.js';
 import { errorHandler, notFoundRoute } from './http/errors.js';
@@ -12,6 +12,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { mdlModule } from './identity/mdl/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { jwksRoutes } from './keys/routes.js';
+import type { Module } from './module.js';
 import { notificationsModule } from './notifications/module.js';
 import { opsRoutes } from './ops/routes.js';
 import type { Services } from './services.js';
@@ -19,12 +20,6 @@ import { shlRoutes } from './shl/routes.js';
 import { summariesModule } from './summaries/module.js';
 import { visitsModule } from './visits/module.js';
 import { webRoutes } from './web/routes.js';
-
-/** One mounted capability: its routes and what it adds to the CapabilityStatement. */
-export interface Module {
-  router: Router;
-  capability?: CapabilityContribution;
-}
 
 /** The capability modules, in mount order. Each owns its routes; app.ts only wires them. */
 export function modules(s: Services): Module[] {

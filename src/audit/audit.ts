@@ -106,7 +106,7 @@ export class AuditService {
     );
   }
 
-  /** The newest records of one organization, as a FHIR searchset Bundle of AuditEvents. */
+  /** The newest `count` records of one organization, as a FHIR searchset Bundle whose `total` counts all that match. */
   async search(organization: string, opts: { count: number; entity?: { type: string; id: string } }): Promise<Bundle<AuditEvent>> {
     const params: unknown[] = [organization, opts.count];
     let where = 'organization = $1';
@@ -114,8 +114,9 @@ export class AuditService {
       params.push(opts.entity.type, opts.entity.id);
       where += ' AND entity_type = $3 AND entity_id = $4';
     }
-    const { rows } = await this.db.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
+    // The window count sees every matching row, not only the page LIMIT keeps.
+    const { rows } = await this.db.query<AuditRow & { total: number }>(
+      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM audit_event WHERE ${where} ORDER BY id DESC LIMIT $2`,
       params,
     );
     return searchset(rows);
@@ -123,16 +124,16 @@ export class AuditService {
 
   /** The newest records about one verified patient (the disclosures of their data), for that patient. */
   async searchByPatient(issuer: string, subject: string, count: number): Promise<Bundle<AuditEvent>> {
-    const { rows } = await this.db.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_event WHERE patient_issuer = $1 AND patient_subject = $2 ORDER BY id DESC LIMIT $3`,
+    const { rows } = await this.db.query<AuditRow & { total: number }>(
+      `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM audit_event WHERE patient_issuer = $1 AND patient_subject = $2 ORDER BY id DESC LIMIT $3`,
       [issuer, subject, count],
     );
     return searchset(rows);
   }
 }
 
-function searchset(rows: AuditRow[]): Bundle<AuditEvent> {
-  return { resourceType: 'Bundle', type: 'searchset', total: rows.length, entry: rows.map((r) => ({ resource: toAuditEvent(r) })) };
+function searchset(rows: (AuditRow & { total: number })[]): Bundle<AuditEvent> {
+  return { resourceType: 'Bundle', type: 'searchset', total: rows[0]?.total ?? 0, entry: rows.map((r) => ({ resource: toAuditEvent(r) })) };
 }
 
 /** A disclosure's FHIR shape: DICOM 110106 Export, its purpose of use, the recipient as a second agent, the patient as an entity. */

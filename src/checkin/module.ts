@@ -1,5 +1,5 @@
-import type { Module } from '../app.js';
 import { checkinProfilesCapability } from '../fhir/supported-profiles.js';
+import type { Module } from '../module.js';
 import { createNotifier } from '../notifications/notifier.js';
 import type { Services } from '../services.js';
 import { createShcVerifier } from '../shc/verify.js';

@@ -7,12 +7,14 @@ import { bearer, clientOf, requireClientOrPatient, requireOwner, requireScope } 
 import { identityPresentationSchema } from '../identity/mdl/presentation.js';
 import type { Principal, VerifiedIdentity } from '../identity/types.js';
 import type { Services } from '../services.js';
-import { renderQr } from '../qr.js';
+import { renderLinkQr } from '../qr.js';
 import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
-import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
+import { SessionEvents } from './session-events.js';
 import { attachSessionIdentity, sessionIdentity } from './session-identity.js';
+import { sessionView, streamSession } from './session-stream.js';
+import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
 import { parseKioskSubmission, parsePatientSubmission, type IdentityEvidence } from './submission.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -24,13 +26,10 @@ export interface CheckinRouteDeps {
   resolve: PayloadResolver;
 }
 
-function sessionView(s: CheckinSession) {
-  return { id: s.id, status: s.status, expiresAt: s.expiresAt.toISOString(), ...(s.checkinId ? { checkinId: s.checkinId } : {}) };
-}
-
 export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDeps): Router {
   const r = Router();
   const kiosk = requireScope(s.auth, 'system/checkin.write');
+  const events = new SessionEvents(s.db);
 
   const created = (res: Response, result: { id: string; bundle: unknown }) => {
     res.setHeader('Location', `${s.config.publicBaseUrl}/checkin/${result.id}`);
@@ -45,7 +44,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const client = clientOf(res);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
-    const qr = await renderQr(url, 'M');
+    const qr = await renderLinkQr(url);
     // Where mDLs are accepted the kiosk page may also ask for one with the Digital Credentials API.
     const identityRequest = s.config.trust.mdl
       ? await s.auth.identityRequest({ purpose: 'checkin', organization: client.organization, clientId: client.clientId, sessionId: session.id })
@@ -86,35 +85,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     };
     const first = await load();
     if (!first) throw notFound('No such check-in session');
-    if (!req.get('accept')?.includes('text/event-stream')) {
-      res.json(sessionView(first));
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    let last = '';
-    const push = (session: CheckinSession) => {
-      const data = JSON.stringify(sessionView(session));
-      if (data !== last) res.write(`event: status\ndata: ${data}\n\n`);
-      last = data;
-      return session.status !== 'waiting';
-    };
-    if (push(first)) {
-      res.end();
-      return;
-    }
-    // Polls the database, not process memory, so the stream works whichever replica took the submission.
-    const timer = setInterval(() => {
-      load()
-        .then((session) => {
-          if (!session || push(session)) stop();
-        })
-        .catch(stop);
-    }, 500);
-    const stop = () => {
-      clearInterval(timer);
-      res.end();
-    };
-    req.on('close', () => clearInterval(timer));
+    if (req.get('accept')?.includes('text/event-stream')) await streamSession(res, first, { events, clock: s.clock, load });
+    else res.json(sessionView(first));
   });
 
   /**

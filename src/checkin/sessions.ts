@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 import { conflict, gone, notFound } from '../fhir/outcome.js';
+import { announceSessionChange } from './session-events.js';
 
 export interface CheckinSession {
   id: string;
@@ -69,6 +70,7 @@ export function assertOpen(s: CheckinSession | undefined): CheckinSession {
 
 export async function completeSession(q: Queryable, id: string, checkinId: string): Promise<void> {
   await q.query("UPDATE checkin_session SET status = 'completed', checkin_id = $2, identity = NULL WHERE id = $1", [id, checkinId]);
+  await announceSessionChange(q, id);
 }
 
 /** The newest session of a kiosk still waiting for a wallet: the code its screen shows now. */

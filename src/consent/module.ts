@@ -1,4 +1,4 @@
-import type { Module } from '../app.js';
+import type { Module } from '../module.js';
 import type { CapabilityContribution } from '../fhir/capability.js';
 import { cancelConsentedEvents } from '../notifications/outbox.js';
 import type { Services } from '../services.js';

@@ -17,5 +17,16 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn inside BEGIN/COMMIT on one connection; rolls back if fn throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` from now on, whichever connection
+   * or replica sent it (PostgreSQL LISTEN/NOTIFY); also with `undefined` after the listening
+   * connection was lost and restored, when notifications may have been missed. The returned function stops.
+   */
+  listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** Queues a NOTIFY on `channel`; inside a transaction it is sent at COMMIT, and not at all on rollback. */
+export async function notify(q: Queryable, channel: string, payload: string): Promise<void> {
+  await q.query('SELECT pg_notify($1, $2)', [channel, payload]);
 }

@@ -27,6 +27,8 @@ export async function openPglite(dataDir: string): Promise<Db> {
     kind: 'pglite',
     ...base,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    // One embedded connection: notifications never go missing, so `undefined` is never passed.
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
     async close() {
       await db.close();
     },

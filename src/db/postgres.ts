@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { PgListener } from './pg-listener.js';
 
 // int8 (COUNT, bigserial) as JS numbers, as PGlite returns them, so queries behave the same on both.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -21,6 +22,7 @@ export function openPostgres(connectionString: string, max = 10): Db {
   // An idle client losing its connection (e.g. PostgreSQL restarting) must not crash the process.
   pool.on('error', () => undefined);
   const base = wrap(pool);
+  const listener = new PgListener(connectionString);
   return {
     kind: 'postgres',
     ...base,
@@ -38,7 +40,9 @@ export function openPostgres(connectionString: string, max = 10): Db {
         client.release();
       }
     },
+    listen: (channel, onNotify) => listener.listen(channel, onNotify),
     async close() {
+      await listener.close();
       await pool.end();
     },
   };

@@ -4,7 +4,7 @@ import type { Bundle, Coverage, Encounter, Extension, Provenance, Resource } fro
 import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
-import { renderQr } from '../qr.js';
+import { renderLinkQr } from '../qr.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { decryptFile, keyBytes } from '../shl/jwe.js';
 import type { Demo } from './demo.js';
@@ -164,7 +164,7 @@ const kioskSessionOpened: WalkStep = {
     const kiosk = await w.demo.token('kiosk');
     const session = expectStatus<SessionCreated>(await call(w, 'POST', '/checkin/sessions', { token: kiosk }), 201, 'POST /checkin/sessions');
     check(session.url === `${w.demo.baseUrl}/checkin/sessions/${session.id}/submit`, 'the session’s URL is not its submit URL');
-    check(session.qr.png.startsWith('data:image/png;base64,') && session.qr.svg === (await renderQr(session.url, 'M')).svg, 'the QR does not encode the session’s URL');
+    check(session.qr.png.startsWith('data:image/png;base64,') && session.qr.svg === (await renderLinkQr(session.url)).svg, 'the QR does not encode the session’s URL');
     const status = expectStatus<SessionView>(await call(w, 'GET', `/checkin/sessions/${session.id}`, { token: kiosk }), 200, 'GET the session');
     check(status.status === 'waiting', `the new session is ${status.status}`);
     w.session = { id: session.id, url: session.url };
@@ -262,7 +262,7 @@ const visitSummaryPosted: WalkStep = {
     const ehr = await w.demo.token('ehr');
     const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
     check(result.shlink.startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
-    check(result.qr.svg === (await renderQr(result.shlink, 'M')).svg, 'the visit QR does not encode the link');
+    check(result.qr.svg === (await renderLinkQr(result.shlink)).svg, 'the visit QR does not encode the link');
     const stored = expectStatus<Bundle>(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
     check(isDeepStrictEqual(stored, document), 'the stored visit document differs from the one posted');
     w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document, healthCardInLink: result.healthCard.fitsSingleQr };

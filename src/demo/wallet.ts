@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { FHIR_TYPE } from '../shl/receiver.js';
-import { renderQr } from '../shc/render-qr.js';
+import { renderCardQr } from '../shc/render-qr.js';
 import type { Idp } from './idp.js';
 import { identityClaims, walletCardBundle, walletHistoryBundle, type DemoPatient } from './patients.js';
 import type { DemoShcIssuer } from './shc-issuer.js';
@@ -44,7 +44,7 @@ export function createDemoWallet(d: { idp: Idp; host: ShlWalletHost; issuer: Dem
     async healthCard(p) {
       const card = await d.issuer.sign(walletCardBundle(p));
       if (!card.qrNumeric) throw new Error(`the demo health card of ${p.id} does not fit one QR`);
-      return { qrText: card.qrNumeric, png: (await renderQr(card.qrNumeric)).png };
+      return { qrText: card.qrNumeric, png: (await renderCardQr(card.qrNumeric)).png };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Module } from '../app.js';
+import type { Module } from '../module.js';
 import type { CapabilityContribution } from '../fhir/capability.js';
 import { createNotifier } from '../notifications/notifier.js';
 import { createRetrieveGrants } from '../notifications/retrieve-grant.js';

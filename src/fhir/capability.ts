@@ -1,5 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource, CodeableConcept } from '@medplum/fhirtypes';
 import type { FhirRoute } from './route-table.js';
+import { FHIR_VERSION } from './version.js';
 
 /**
  * What one capability module adds to the CapabilityStatement about the resources it serves:
@@ -13,7 +14,6 @@ export interface CapabilityContribution {
   securityServices?: CodeableConcept[];
 }
 
-export const FHIR_VERSION = '4.0.1';
 export const GATEWAY_VERSION = '0.1.0';
 
 /** The interactions each served type has, from the routes, in the order FHIR lists them. */

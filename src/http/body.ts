@@ -1,10 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { tooLarge, unsupportedMediaType } from '../fhir/outcome.js';
+import { MAX_JSON_DEPTH } from '../json-limits.js';
+import { tooLarge, unsupportedMediaType } from './http-error.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
-
-/** FHIR resources nest a few dozen levels at most; deeper JSON only serves to exhaust recursive code. */
-export const MAX_JSON_DEPTH = 100;
 
 /** Nesting depth of JSON text, counted without parsing (brackets inside strings ignored). */
 export function jsonDepthExceeds(buf: Buffer, max: number): boolean {

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { forbidden, notFound, unauthorized } from '../fhir/outcome.js';
+import { forbidden, notFound, unauthorized } from './http-error.js';
 import { scopeSatisfies } from '../identity/scopes.js';
 import type { Authenticator, ClientPrincipal, Principal, VerifiedIdentity } from '../identity/types.js';
 
@@ -82,10 +82,7 @@ export interface PatientDataOwner {
 export function requireOwner<T extends PatientDataOwner>(res: Response, record: T | undefined, what: string): T {
   const p = principal(res);
   const allowed =
-    record &&
-    (p.kind === 'client'
-      ? p.client.organization === record.organization
-      : p.identity.issuer === record.patientIssuer && p.identity.subject === record.patientSubject);
+    record && (p.kind === 'client' ? p.client.organization === record.organization : p.identity.issuer === record.patientIssuer && p.identity.subject === record.patientSubject);
   if (!record || !allowed) throw notFound(`No such ${what}`);
   return record;
 }

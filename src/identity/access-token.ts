@@ -1,6 +1,6 @@
 import { SignJWT, createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import type { Clock } from '../clock.js';
-import { unauthorized } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { isPurposeOfUse } from './purpose-of-use.js';
 import type { ClientPrincipal } from './types.js';
@@ -55,9 +55,7 @@ export function accessTokens(keys: KeyStore, issuer: string, clock: Clock): Acce
         return { clientId: payload.sub, organization: payload.org, scopes: payload.scope.split(' ').filter(Boolean), ...(purposes?.length ? { purposes } : {}) };
       } catch (e) {
         const expired = e instanceof joseErrors.JWTExpired;
-        throw unauthorized(expired ? 'The access token has expired; request a new one' : 'The access token is not valid', undefined, {
-          'WWW-Authenticate': `Bearer realm="ktc-gateway", error="invalid_token"`,
-        });
+        throw new DomainError('ERR_ACCESS_TOKEN', expired ? 'The access token has expired; request a new one' : 'The access token is not valid');
       }
     },
     looksLikeOurs(token) {

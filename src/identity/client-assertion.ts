@@ -2,7 +2,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
 import type { Clock } from '../clock.js';
 import type { ClientConfig, Config } from '../config.js';
 import type { Db } from '../db/db.js';
-import type { JwksCache } from './jwks-cache.js';
+import type { JwksCache } from '../net/jwks-cache.js';
 import { B2bExtensionError, readB2bExtension, type B2bAuthorization } from './purpose-of-use.js';
 
 /** SMART asks servers to verify RS384 or ES384; ES256/RS256 are common enough to accept too. */

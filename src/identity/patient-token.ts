@@ -1,24 +1,23 @@
 import { decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { IdentityProviderConfig } from '../config.js';
-import { HttpError, badGateway, forbidden, unauthorized } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import { assessAssurance, verifiedClaimsOf } from './assurance.js';
 import type { AuthenticatorDeps } from './authenticator.js';
-import { fetchJson } from './fetch-json.js';
-import { JWKS_MAX_AGE_MS, JwksCache } from './jwks-cache.js';
+import { fetchJson } from '../net/fetch-json.js';
+import { JWKS_MAX_AGE_MS, JwksCache } from '../net/jwks-cache.js';
 import type { VerifiedIdentity } from './types.js';
 
 /** Asymmetric algorithms only; a key's own `alg` (when its JWK declares one) must also match the header. */
 export const PATIENT_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256'];
 export const PATIENT_TOKEN_SKEW_SECONDS = 60;
 
-const invalidToken = (diagnostics: string) =>
-  unauthorized(diagnostics, undefined, { 'WWW-Authenticate': 'Bearer realm="ktc-gateway", error="invalid_token"' });
+const invalidToken = (message: string) => new DomainError('ERR_IDENTITY_TOKEN', message);
 
 /** Why jose refused a token, in words for the integrator; never the token or its claims. */
 function describe(e: unknown): string {
   if (e instanceof errors.JWTExpired) return 'The identity token has expired';
   if (e instanceof errors.JOSEAlgNotAllowed) return `The identity token's algorithm is not accepted (use one of ${PATIENT_TOKEN_ALGORITHMS.join(', ')})`;
-  if (e instanceof errors.JWKSNoMatchingKey) return "The identity token is not signed with a key its issuer publishes";
+  if (e instanceof errors.JWKSNoMatchingKey) return 'The identity token is not signed with a key its issuer publishes';
   if (e instanceof errors.JWKSMultipleMatchingKeys) return 'The identity token has no kid and its issuer publishes several keys';
   if (e instanceof errors.JWSSignatureVerificationFailed) return "The identity token's signature is not valid";
   if (e instanceof errors.JWTClaimValidationFailed) {
@@ -67,8 +66,8 @@ export function createPatientVerifier(d: AuthenticatorDeps): { verify(token: str
     const url = `${p.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     const { json, maxAgeMs } = await fetchJson(d.fetch, url, "The identity provider's discovery document");
     const doc = (typeof json === 'object' && json !== null ? json : {}) as { issuer?: unknown; jwks_uri?: unknown };
-    if (doc.issuer !== p.issuer) throw badGateway("The identity provider's discovery document names a different issuer");
-    if (typeof doc.jwks_uri !== 'string') throw badGateway("The identity provider's discovery document has no jwks_uri");
+    if (doc.issuer !== p.issuer) throw new DomainError('ERR_IDP_METADATA', "The identity provider's discovery document names a different issuer");
+    if (typeof doc.jwks_uri !== 'string') throw new DomainError('ERR_IDP_METADATA', "The identity provider's discovery document has no jwks_uri");
     discovered.set(p.issuer, { jwksUri: doc.jwks_uri, fetchedAt: d.clock.now(), maxAgeMs: Math.min(maxAgeMs ?? JWKS_MAX_AGE_MS, JWKS_MAX_AGE_MS) });
     return doc.jwks_uri;
   }
@@ -85,7 +84,7 @@ export function createPatientVerifier(d: AuthenticatorDeps): { verify(token: str
       });
       return payload;
     } catch (e) {
-      if (e instanceof HttpError) throw e;
+      if (e instanceof DomainError) throw e;
       throw invalidToken(describe(e));
     }
   }
@@ -109,7 +108,7 @@ export function createPatientVerifier(d: AuthenticatorDeps): { verify(token: str
 
       const a = assessAssurance(claims, p.assurance, now);
       const short = [a.ial < 2 ? `IAL2 (it proves IAL${a.ial})` : '', a.aal < 2 ? `AAL2 (it proves AAL${a.aal})` : ''].filter(Boolean);
-      if (short.length) throw forbidden(`The identity token falls short of ${short.join(' and ')} under the policy for its issuer`);
+      if (short.length) throw new DomainError('ERR_IDENTITY_ASSURANCE', `The identity token falls short of ${short.join(' and ')} under the policy for its issuer`);
 
       const vc = a.proofed ?? verifiedClaimsOf(claims).find((v) => typeof v.claims === 'object' && v.claims !== null);
       const source = (vc?.claims as Record<string, unknown> | undefined) ?? claims;

@@ -3,7 +3,7 @@ import type { Services } from '../services.js';
 import { requestAudit } from '../audit/audit.js';
 import { accessTokens } from './access-token.js';
 import { CLIENT_ASSERTION_ALGORITHMS, OAuthError, createClientAssertionVerifier } from './client-assertion.js';
-import { JwksCache } from './jwks-cache.js';
+import { JwksCache } from '../net/jwks-cache.js';
 import { mdlDiscovery } from './mdl/routes.js';
 import { grantScopes } from './scopes.js';
 import { Agreements, grantablePurposes } from '../sharing/agreements.js';

@@ -46,7 +46,7 @@ export interface ClientPrincipal {
 export type Principal = { kind: 'client'; client: ClientPrincipal } | { kind: 'patient'; identity: VerifiedIdentity };
 
 export interface Authenticator {
-  /** Verifies a gateway-issued client access token; throws HttpError 401 when it is not one. */
+  /** Verifies a gateway-issued client access token; throws ERR_ACCESS_TOKEN when it is not one. */
   client(token: string): Promise<ClientPrincipal>;
   /** Verifies a patient identity token; throws 401 (bad token), 403 (assurance too low) or 502 (JWKS unreachable). */
   patient(token: string): Promise<VerifiedIdentity>;

@@ -56,8 +56,8 @@ function sixToFourPrefix(ipv4: string): string {
 function rules(entries: Iterable<readonly [reason: string, network: string, prefix: number, type: 'ipv4' | 'ipv6']>) {
   const lists = new Map<string, BlockList>();
   for (const [reason, network, prefix, type] of entries) {
-    let list = lists.get(reason);
-    if (!list) lists.set(reason, (list = new BlockList()));
+    const list = lists.get(reason) ?? new BlockList();
+    lists.set(reason, list);
     list.addSubnet(network, prefix, type);
   }
   return lists;

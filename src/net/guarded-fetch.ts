@@ -38,9 +38,9 @@ async function resolveHost(host: string, resolve: Resolver): Promise<ResolvedAdd
   try {
     addresses = await resolve(host);
   } catch (e) {
-    throw new OutboundError('unreachable', `DNS lookup of ${host} failed (${(e as { code?: string }).code ?? 'error'})`);
+    throw new OutboundError('dns', `DNS lookup of ${host} failed (${(e as { code?: string }).code ?? 'error'})`);
   }
-  if (addresses.length === 0) throw new OutboundError('unreachable', `DNS lookup of ${host} found no address`);
+  if (addresses.length === 0) throw new OutboundError('dns', `DNS lookup of ${host} found no address`);
   return addresses;
 }
 
@@ -62,12 +62,12 @@ export async function checkTarget(input: string | URL, allowlist: readonly strin
   if (url.username || url.password) throw new OutboundError('bad-url', 'credentials in the URL are not sent');
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const trusted = allowlisted(host, Number(url.port || (url.protocol === 'https:' ? 443 : 80)), allowlist);
-  if (!trusted && url.protocol === 'http:') throw new OutboundError('blocked', `plain http to ${url.host} is not allowed`);
+  if (!trusted && url.protocol === 'http:') throw new OutboundError('insecure-scheme', `plain http to ${url.host} is not allowed`);
   const addresses = await resolveHost(host, resolve);
   if (!trusted) {
     for (const { address } of addresses) {
       const reason = isForbiddenAddress(address);
-      if (reason) throw new OutboundError('blocked', `${url.host} leads to a forbidden address (${reason})`);
+      if (reason) throw new OutboundError('blocked-address', `${url.host} leads to a forbidden address (${reason})`);
     }
   }
   const [first] = addresses as [ResolvedAddress];

@@ -1,27 +1,37 @@
-import { HttpError, badGateway, gatewayTimeout, issue, outcome, unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import type { OutboundError } from './types.js';
 
 /**
- * The OperationOutcome for a failed outbound fetch of `what` (e.g. "SHL manifest"). Refusals are
- * the caller's doing (they supplied the URL), upstream failures are not. Refusal diagnostics stay
- * generic: telling which address class a name resolved to would make the gateway a probe of
- * internal DNS.
+ * Who chose the URL: the caller (an SHL in a check-in: a refusal is their fault) or the gateway's
+ * configuration (an issuer's keys: a refusal is an upstream failure like any other).
  */
-export function toHttpError(e: OutboundError, what: string): HttpError {
+export type UrlSource = 'caller' | 'config';
+
+/**
+ * The domain error for a failed outbound fetch of `what` (e.g. "SHL manifest"). Public text stays
+ * generic: telling which address class a name resolved to would make the gateway a probe of
+ * internal DNS, so the guard's reason goes to `detail` only.
+ */
+export function outboundFailure(e: OutboundError, what: string, source: UrlSource): DomainError {
+  const detail = `${e.kind}: ${e.message}`;
+  if (e.refused && source === 'config') return new DomainError('ERR_OUTBOUND_FAILED', `${what} is not an allowed destination`, { detail });
   switch (e.kind) {
     case 'bad-url':
-      return unprocessable(`${what} URL cannot be fetched: ${e.message}`);
-    case 'blocked':
-      return new HttpError(422, outcome([issue('security', `${what} URL is not an allowed destination`)]));
+      return new DomainError('ERR_OUTBOUND_URL', `${what} URL cannot be fetched: ${e.message}`, { detail });
+    case 'insecure-scheme':
+    case 'blocked-address':
+      return new DomainError('ERR_OUTBOUND_REFUSED', `${what} URL is not an allowed destination`, { detail });
     case 'timeout':
-      return gatewayTimeout(`${what} did not answer in time`);
+      return new DomainError('ERR_OUTBOUND_TIMEOUT', `${what} did not answer in time`, { detail });
     case 'too-large':
-      // 502, not 413: 413 would tell the client its own request is too big, while it is the
-      // upstream's answer that broke the gateway's limit.
-      return badGateway(`${what} response is larger than allowed`);
+      return new DomainError('ERR_OUTBOUND_FAILED', `${what} response is larger than allowed`, { detail });
+    case 'dns':
     case 'unreachable':
-      return badGateway(`${what} could not be reached`);
+      return new DomainError('ERR_OUTBOUND_FAILED', `${what} could not be reached`, { detail });
     case 'too-many-redirects':
-      return badGateway(`${what} redirected too many times`);
+      return new DomainError('ERR_OUTBOUND_FAILED', `${what} redirected too many times`, { detail });
+    case 'status':
+    case 'bad-body':
+      return new DomainError('ERR_OUTBOUND_FAILED', `${what} ${e.message}`, { detail });
   }
 }

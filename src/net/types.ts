@@ -20,9 +20,30 @@ export interface OutboundResponse {
   url: string;
 }
 
-export type OutboundErrorKind = 'bad-url' | 'blocked' | 'unreachable' | 'timeout' | 'too-large' | 'too-many-redirects';
+/**
+ * Why an outbound request failed. The first three are refusals of the URL itself (decided before
+ * any connection); the rest are the upstream's failures. `status` and `bad-body` come from helpers
+ * that expect a particular answer (fetchJson), never from GuardedFetch itself.
+ */
+export type OutboundErrorKind =
+  | 'bad-url' // not an absolute http(s) URL, credentials in it, or an invalid redirect
+  | 'insecure-scheme' // plain http to a host that is not allowlisted
+  | 'blocked-address' // the host resolves to an address the policy forbids
+  | 'dns' // the name did not resolve
+  | 'unreachable' // no connection
+  | 'timeout'
+  | 'too-large'
+  | 'too-many-redirects'
+  | 'status' // an answer with a status the helper does not accept
+  | 'bad-body'; // an answer whose body is not what the helper expects
 
-/** Thrown by GuardedFetch; callers turn it into the right OperationOutcome (4xx for blocked/bad-url, 502/504 otherwise). */
+/** The kinds that refuse the URL itself: the fault of whoever chose it. */
+const REFUSALS: ReadonlySet<OutboundErrorKind> = new Set(['bad-url', 'insecure-scheme', 'blocked-address']);
+
+/**
+ * Thrown by GuardedFetch. `message` names the host at most (paths of SHL URLs are secrets); it is
+ * detail for logs and for callers' internal decisions, which use `kind`, never the text.
+ */
 export class OutboundError extends Error {
   constructor(
     readonly kind: OutboundErrorKind,
@@ -30,6 +51,10 @@ export class OutboundError extends Error {
   ) {
     super(message);
     this.name = 'OutboundError';
+  }
+
+  get refused(): boolean {
+    return REFUSALS.has(this.kind);
   }
 }
 

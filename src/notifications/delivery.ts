@@ -67,20 +67,20 @@ export function retryDelayMs(attempt: number, retryAfterMs: number | undefined, 
 
 function fromOutboundError(e: OutboundError, timeoutSeconds: number): Attempt {
   switch (e.kind) {
-    case 'blocked':
+    case 'insecure-scheme':
+    case 'blocked-address':
     case 'bad-url':
-      // Generic, as in toHttpError: the guard's reason would tell the subscriber what an internal
+      // Generic, as in outboundFailure: the guard's reason would tell the subscriber what an internal
       // name now resolves to (a DNS rebinding probe read back through $status).
       return { kind: 'blocked', error: { code: 'no-response', text: 'the endpoint is not an allowed destination' } };
     case 'timeout':
       return { kind: 'retry', error: { code: 'no-response', text: `no answer within ${timeoutSeconds} s` }, retryAfterMs: undefined };
+    case 'dns':
     case 'unreachable':
-      return {
-        kind: 'retry',
-        error: { code: e.message.startsWith('DNS') ? 'dns-resolution-error' : 'no-response', text: e.message },
-        retryAfterMs: undefined,
-      };
+      return { kind: 'retry', error: { code: e.kind === 'dns' ? 'dns-resolution-error' : 'no-response', text: e.message }, retryAfterMs: undefined };
     case 'too-large':
+    case 'status':
+    case 'bad-body':
       return { kind: 'retry', error: { code: 'error-response', text: 'the endpoint answered with an oversized body' }, retryAfterMs: undefined };
     case 'too-many-redirects':
       return { kind: 'rejected', error: { code: 'error-response', text: 'the endpoint answered with a redirect; notifications are not redirected' } };

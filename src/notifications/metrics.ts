@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Queryable } from '../db/db.js';
+import { metricsOnce } from '../ops/metrics.js';
 import { deliveryCounts } from './outbox.js';
 
 export interface NotificationMetrics {
@@ -9,16 +10,19 @@ export interface NotificationMetrics {
   timeToDelivery: Histogram;
 }
 
-const byRegistry = new WeakMap<Registry, NotificationMetrics>();
-
 /**
- * The notification metrics of one registry, created on first use (routes and the worker share
- * them). Event counts by state come from the outbox at scrape time, so every replica reports the
- * same totals whichever of them did the work.
+ * The notification metrics of one gateway instance (routes and the worker share them). Event counts
+ * by state come from the outbox at scrape time, so every replica reports the same totals whichever
+ * of them did the work. A registry belongs to one instance, so to one database: asking with another
+ * is a wiring fault, refused rather than answered from the first database.
  */
 export function notificationMetrics(registry: Registry, db: Queryable): NotificationMetrics {
-  const known = byRegistry.get(registry);
-  if (known) return known;
+  const entry = metricsOnce(registry, 'notifications', () => ({ db, metrics: create(registry, db) }));
+  if (entry.db !== db) throw new Error('This metrics registry already reports the notifications of another database');
+  return entry.metrics;
+}
+
+function create(registry: Registry, db: Queryable): NotificationMetrics {
   new Gauge({
     name: 'notifications_events',
     help: 'Notification events in the outbox by state: pending, delivered (on time), late (delivered after the 24 h deadline), failed',
@@ -33,7 +37,7 @@ export function notificationMetrics(registry: Registry, db: Queryable): Notifica
       }
     },
   });
-  const metrics: NotificationMetrics = {
+  return {
     attempts: new Counter({
       name: 'notifications_delivery_attempts_total',
       help: 'POSTs to subscriber endpoints by notification kind and result (delivered, retry, rejected, blocked)',
@@ -47,6 +51,4 @@ export function notificationMetrics(registry: Registry, db: Queryable): Notifica
       registers: [registry],
     }),
   };
-  byRegistry.set(registry, metrics);
-  return metrics;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Module } from '../app.js';
+import type { Module } from '../module.js';
 import type { CapabilityContribution } from '../fhir/capability.js';
 import type { Services } from '../services.js';
 import { BP } from './backport.js';

@@ -8,7 +8,7 @@ import type { Services } from '../services.js';
 import { PAYLOAD_CONTENTS, type PayloadContent } from './backport.js';
 import { notificationBundle, statusParameters, statusSearchset } from './notification-bundle.js';
 import { disclosureAudit, isDisclosure } from './disclosure-audit.js';
-import { eventsInRange, subscriptionStats } from './outbox.js';
+import { eventsInRange, subscriptionStats, subscriptionsStats, type SubscriptionDeliveryStats } from './outbox.js';
 import { ownSubscription } from './own-subscription.js';
 import { SUBSCRIPTION_STATUSES } from './subscription-routes.js';
 import { listSubscriptions, type StoredSubscription } from './subscription-store.js';
@@ -44,9 +44,8 @@ function eventNumberInput(inputs: Map<string, string[]>, name: string): number |
 }
 
 /** A subscription's status for $status: the IG's SubscriptionStatus plus the gateway's delivery figures. */
-async function subscriptionStatus(s: Pick<Services, 'db' | 'clock' | 'config'>, sub: StoredSubscription): Promise<Parameters> {
-  const now = new Date(s.clock.now());
-  const st = await subscriptionStats(s.db, sub.id, now);
+async function subscriptionStatus(s: Pick<Services, 'db' | 'clock' | 'config'>, sub: StoredSubscription, stats?: SubscriptionDeliveryStats): Promise<Parameters> {
+  const st = stats ?? (await subscriptionStats(s.db, sub.id, new Date(s.clock.now())));
   const count = (name: string, n: number): ParametersParameter => ({ name, valueInteger: n });
   const delivery: ParametersParameter = {
     name: 'ktc-delivery',
@@ -99,7 +98,9 @@ export function operationRoutes(s: Services): Router {
     if (statuses?.some((x) => !SUBSCRIPTION_STATUSES.includes(x))) throw badRequest(`status must be one or more of ${SUBSCRIPTION_STATUSES.join(', ')}`, ['status']);
     const ids = inputs.get('id');
     const subs = (await listSubscriptions(s.db, clientOf(res).organization, statuses)).filter((x) => !ids || ids.includes(x.id));
-    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map((sub) => subscriptionStatus(s, sub))), new Date(s.clock.now())));
+    // One statistics query for all of them, not one per subscription.
+    const stats = await subscriptionsStats(s.db, subs.map((x) => x.id), new Date(s.clock.now()));
+    sendFhir(res, 200, statusSearchset(await Promise.all(subs.map((sub) => subscriptionStatus(s, sub, stats.get(sub.id)))), new Date(s.clock.now())));
   };
   r.get('/fhir/Subscription/$status', readSubs, typeStatus);
   r.post('/fhir/Subscription/$status', readSubs, typeStatus);

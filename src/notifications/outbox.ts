@@ -310,33 +310,56 @@ export async function deliveryCounts(q: Queryable): Promise<DeliveryCounts> {
   return rows[0] ?? { pending: 0, delivered: 0, late: 0, failed: 0 };
 }
 
-export async function subscriptionStats(q: Queryable, subscriptionId: string, now: Date): Promise<SubscriptionDeliveryStats> {
-  const { rows } = await q.query<
-    DeliveryCounts & { overdue: number; last_number: number | null; last_at: Date | null; p50: number | null; p99: number | null; max: number | null; last_error: string | null }
-  >(
-    `SELECT ${COUNT_COLUMNS},
+type StatsRow = DeliveryCounts & {
+  subscription_id: string;
+  overdue: number;
+  last_number: number | null;
+  last_at: Date | null;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+  last_error: string | null;
+};
+
+const NO_STATS: SubscriptionDeliveryStats = { pending: 0, delivered: 0, late: 0, failed: 0, overdue: 0, lastDelivered: undefined, timeToDelivery: undefined, lastError: undefined };
+
+function statsOf(r: StatsRow): SubscriptionDeliveryStats {
+  const { pending, delivered, late, failed, overdue } = r;
+  return {
+    pending,
+    delivered,
+    late,
+    failed,
+    overdue,
+    lastDelivered: r.last_number != null && r.last_at ? { eventNumber: Number(r.last_number), at: r.last_at } : undefined,
+    timeToDelivery: r.p50 != null ? { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max) } : undefined,
+    lastError: r.last_error ?? undefined,
+  };
+}
+
+/** Delivery statistics of several subscriptions in one query (the type-level $status lists many). */
+export async function subscriptionsStats(q: Queryable, subscriptionIds: string[], now: Date): Promise<Map<string, SubscriptionDeliveryStats>> {
+  if (subscriptionIds.length === 0) return new Map();
+  const { rows } = await q.query<StatsRow>(
+    `SELECT o.subscription_id, ${COUNT_COLUMNS},
        count(*) FILTER (WHERE o.state = 'pending' AND o.deadline_at <= $2)::int AS overdue,
        max(o.event_number) FILTER (WHERE o.state = 'delivered') AS last_number,
        max(o.delivered_at) AS last_at,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS p50,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS p99,
        max(extract(epoch FROM o.delivered_at - e.occurred_at)) FILTER (WHERE o.state = 'delivered') AS max,
-       (SELECT last_error FROM outbox x WHERE x.subscription_id = $1 AND x.last_error IS NOT NULL ORDER BY x.event_number DESC LIMIT 1) AS last_error
+       (SELECT last_error FROM outbox x WHERE x.subscription_id = o.subscription_id AND x.last_error IS NOT NULL ORDER BY x.event_number DESC LIMIT 1) AS last_error
      FROM outbox o JOIN notification_event e ON e.id = o.event_id
-     WHERE o.subscription_id = $1`,
-    [subscriptionId, now],
+     WHERE o.subscription_id = ANY($1::text[])
+     GROUP BY o.subscription_id`,
+    [subscriptionIds, now],
   );
-  const r = rows[0];
-  return {
-    pending: r?.pending ?? 0,
-    delivered: r?.delivered ?? 0,
-    late: r?.late ?? 0,
-    failed: r?.failed ?? 0,
-    overdue: r?.overdue ?? 0,
-    lastDelivered: r?.last_number != null && r.last_at ? { eventNumber: Number(r.last_number), at: r.last_at } : undefined,
-    timeToDelivery: r?.p50 != null ? { p50: Number(r.p50), p99: Number(r.p99), max: Number(r.max) } : undefined,
-    lastError: r?.last_error ?? undefined,
-  };
+  const byId = new Map(rows.map((r) => [r.subscription_id, statsOf(r)]));
+  return new Map(subscriptionIds.map((id) => [id, byId.get(id) ?? NO_STATS]));
+}
+
+export async function subscriptionStats(q: Queryable, subscriptionId: string, now: Date): Promise<SubscriptionDeliveryStats> {
+  return (await subscriptionsStats(q, [subscriptionId], now)).get(subscriptionId) ?? NO_STATS;
 }
 
 /**

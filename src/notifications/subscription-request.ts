@@ -1,6 +1,7 @@
 import type { Extension, OperationOutcomeIssue, Subscription } from '@medplum/fhirtypes';
 import { HttpError, badRequest, issue, outcome } from '../fhir/outcome.js';
 import type { FhirValidator } from '../fhir/validator.js';
+import { FHIR_VERSION_PARAMETERS } from '../fhir/version.js';
 import { BP, PAYLOAD_CONTENTS, type PayloadContent } from './backport.js';
 import { FilterError, PATIENT_IDENTIFIER, parseFilterCriteria, type Filter } from './filters.js';
 import { TOPICS, topicByUrl, type Topic } from './topics.js';
@@ -90,7 +91,7 @@ function parseContentType(payload: unknown): string | undefined {
   if (type !== 'application/fhir+json' && type !== 'application/json') return undefined;
   for (const p of params) {
     const [k, v] = p.split('=').map((x) => x.trim());
-    if (k === 'fhirVersion' && v !== '4.0' && v !== '4.0.1') return undefined;
+    if (k === 'fhirVersion' && !FHIR_VERSION_PARAMETERS.includes(v ?? '')) return undefined;
   }
   return payload.trim();
 }

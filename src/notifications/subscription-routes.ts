@@ -33,8 +33,8 @@ async function checkEndpointAllowed(s: Pick<Services, 'config'>, request: Subscr
     await checkTarget(request.endpoint, s.config.trust.outboundAllowlist);
   } catch (e) {
     if (!(e instanceof OutboundError)) throw e;
-    if (e.kind === 'blocked' || e.kind === 'bad-url') {
-      const diagnostics = e.message.startsWith('plain http') ? 'channel.endpoint must be an https URL' : 'channel.endpoint is not an allowed destination';
+    if (e.refused) {
+      const diagnostics = e.kind === 'insecure-scheme' ? 'channel.endpoint must be an https URL' : 'channel.endpoint is not an allowed destination';
       throw new HttpError(422, outcome([issue('security', diagnostics, ['Subscription.channel.endpoint'])]));
     }
   }

@@ -27,3 +27,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     }),
   };
 }
+
+const registered = new WeakMap<Registry, Map<string, unknown>>();
+
+/**
+ * An area's metrics on `registry`, made on first use and shared afterwards (routes and workers of
+ * one instance ask separately; building the app twice over the same services must not register
+ * twice, which prom-client refuses).
+ */
+export function metricsOnce<T>(registry: Registry, area: string, make: () => T): T {
+  const areas = registered.get(registry) ?? new Map<string, unknown>();
+  registered.set(registry, areas);
+  if (!areas.has(area)) areas.set(area, make());
+  return areas.get(area) as T;
+}

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { pendingMigrations } from '../db/migrate.js';
-import { issue, outcome } from '../fhir/outcome.js';
+import { issue, outcome } from '../http/http-error.js';
 import { sendFhir } from '../http/body.js';
 import type { Services } from '../services.js';
 

@@ -1,4 +1,6 @@
-import { badRequest } from '../fhir/outcome.js';
+import { failWith } from '../errors.js';
+
+const badInput = failWith('ERR_SHC_INPUT');
 import { assembleChunks, parseQrText, QR_PREFIX, type QrPart } from './numeric-qr.js';
 
 /** The `.smart-health-card` file form (MIME application/smart-health-card). */
@@ -14,9 +16,9 @@ export type ShcInput = string | readonly string[] | SmartHealthCardFile;
 
 // Whitespace around a pasted or scanned value is noise; anything else (a BOM, say) is left to fail.
 function trimmed(value: unknown, where: string): string {
-  if (typeof value !== 'string') throw badRequest(`${where} must be a string`, [where]);
+  if (typeof value !== 'string') throw badInput(`${where} must be a string`, [where]);
   const s = value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
-  if (!s) throw badRequest(`${where} is empty`, [where]);
+  if (!s) throw badInput(`${where} is empty`, [where]);
   return s;
 }
 
@@ -24,15 +26,15 @@ function trimmed(value: unknown, where: string): string {
 export function cardsFromInput(input: ShcInput): string[] {
   if (typeof input === 'string') return assemble([toPart(trimmed(input, 'shc'))]);
   if (Array.isArray(input)) {
-    if (input.length === 0) throw badRequest('shc holds no card', ['shc']);
+    if (input.length === 0) throw badInput('shc holds no card', ['shc']);
     return assemble(input.map((v, i) => toPart(trimmed(v, `shc[${i}]`))));
   }
   if (typeof input === 'object' && input !== null && 'verifiableCredential' in input) {
     const vcs: unknown = input.verifiableCredential;
-    if (!Array.isArray(vcs) || vcs.length === 0) throw badRequest('verifiableCredential must be a non-empty array', ['verifiableCredential']);
+    if (!Array.isArray(vcs) || vcs.length === 0) throw badInput('verifiableCredential must be a non-empty array', ['verifiableCredential']);
     return vcs.map((v, i) => trimmed(v, `verifiableCredential[${i}]`));
   }
-  throw badRequest('shc must be a list of QR texts, a .smart-health-card file object or a JWS', ['shc']);
+  throw badInput('shc must be a list of QR texts, a .smart-health-card file object or a JWS', ['shc']);
 }
 
 function toPart(s: string): QrPart {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import { HEALTH_CARD_TYPE, type ShcPayload } from './types.js';
 
 /** Tolerated clock difference between issuer and gateway for nbf. */
@@ -18,7 +18,10 @@ const payloadSchema = z.looseObject({
       fhirVersion: z.string().min(1),
       fhirBundle: z.looseObject({ resourceType: z.literal('Bundle'), entry: z.array(z.looseObject({})).optional() }),
     }),
-    rid: z.string().regex(/^[A-Za-z0-9_-]{1,24}$/).optional(),
+    rid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,24}$/)
+      .optional(),
   }),
 });
 
@@ -28,13 +31,13 @@ export function parseCardPayload(inflated: Buffer): ShcPayload {
   try {
     json = JSON.parse(inflated.toString('utf8'));
   } catch {
-    throw unprocessable('The SMART Health Card payload is not JSON');
+    throw new DomainError('ERR_SHC_PAYLOAD', 'The SMART Health Card payload is not JSON');
   }
   const r = payloadSchema.safeParse(json);
   if (!r.success) {
     const first = r.error.issues[0];
     const where = first?.path.length ? first.path.join('.') : 'payload';
-    throw unprocessable(`The SMART Health Card payload is invalid at ${where}: ${first?.message ?? 'invalid'}`, [where]);
+    throw new DomainError('ERR_SHC_PAYLOAD', `The SMART Health Card payload is invalid at ${where}: ${first?.message ?? 'invalid'}`, { expression: [where] });
   }
   return json as ShcPayload;
 }
@@ -42,8 +45,9 @@ export function parseCardPayload(inflated: Buffer): ShcPayload {
 /** nbf not ahead of now (beyond the skew), exp not passed, and exp after nbf. */
 export function checkCardTimes(payload: ShcPayload, nowMs: number): void {
   const now = nowMs / 1000;
-  if (payload.nbf > now + NBF_SKEW_SECONDS) throw unprocessable('The SMART Health Card is not valid yet (nbf is in the future)', ['nbf']);
+  if (payload.nbf > now + NBF_SKEW_SECONDS)
+    throw new DomainError('ERR_SHC_NOT_YET_VALID', 'The SMART Health Card is not valid yet (nbf is in the future)', { expression: ['nbf'] });
   if (payload.exp === undefined) return;
-  if (payload.exp <= payload.nbf) throw unprocessable('The SMART Health Card expires before it becomes valid (exp <= nbf)', ['exp']);
-  if (payload.exp < now) throw unprocessable('The SMART Health Card has expired', ['exp']);
+  if (payload.exp <= payload.nbf) throw new DomainError('ERR_SHC_PAYLOAD', 'The SMART Health Card expires before it becomes valid (exp <= nbf)', { expression: ['exp'] });
+  if (payload.exp < now) throw new DomainError('ERR_SHC_EXPIRED', 'The SMART Health Card has expired', { expression: ['exp'] });
 }

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { tooLarge, unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 
 /** Default ceiling on an inflated card payload; real cards are a few kB, so 1 MB only stops bombs. */
 export const DEFAULT_MAX_INFLATED_BYTES = 1024 * 1024;
@@ -14,9 +14,9 @@ export function inflateCardPayload(data: Uint8Array, maxBytes: number = DEFAULT_
     return inflateRawSync(data, { maxOutputLength: maxBytes });
   } catch (e) {
     if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw tooLarge(`The SMART Health Card payload inflates to more than ${maxBytes} bytes`);
+      throw new DomainError('ERR_SHC_INFLATE_LIMIT', `The SMART Health Card payload inflates to more than ${maxBytes} bytes`);
     }
-    throw unprocessable('The SMART Health Card payload is not raw DEFLATE data');
+    throw new DomainError('ERR_SHC_DEFLATE', 'The SMART Health Card payload is not raw DEFLATE data');
   }
 }
 

@@ -6,7 +6,8 @@ import type { SmartHealthCardFile } from './card-input.js';
 import { deflateCardPayload } from './deflate.js';
 import { minifyBundle } from './minify.js';
 import { encodeNumericQr, SINGLE_QR_MAX_JWS } from './numeric-qr.js';
-import { FHIR_VERSION, HEALTH_CARD_TYPE, type ShcPayload } from './types.js';
+import { FHIR_VERSION } from '../fhir/version.js';
+import { HEALTH_CARD_TYPE, type ShcPayload } from './types.js';
 
 export interface IssuedCard {
   jws: string;

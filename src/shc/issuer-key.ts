@@ -1,6 +1,6 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 
 /** A JWK as published in an issuer's key set (crlVersion is SHC's addition). */
 export type IssuerJwk = JWK & { crlVersion?: unknown };
@@ -8,7 +8,7 @@ export type IssuerJwk = JWK & { crlVersion?: unknown };
 const imported = new WeakMap<object, Promise<KeyObject>>();
 
 function refuse(kid: string, why: string): never {
-  throw unprocessable(`The issuer key ${kid} breaks the SMART Health Card key rules: ${why}`);
+  throw new DomainError('ERR_SHC_ISSUER_KEY', `The issuer key ${kid} breaks the SMART Health Card key rules: ${why}`);
 }
 
 /** The first certificate of x5c must carry this very key. */

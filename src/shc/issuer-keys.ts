@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ShcIssuerConfig } from '../config.js';
-import { JwksCache } from '../identity/jwks-cache.js';
+import { JwksCache } from '../net/jwks-cache.js';
 import type { GuardedFetch } from '../net/types.js';
 import type { IssuerJwk } from './issuer-key.js';
 

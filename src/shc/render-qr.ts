@@ -1,5 +1,8 @@
 import QRCode, { type QRCodeSegment } from 'qrcode';
-import { badRequest } from '../fhir/outcome.js';
+import { failWith } from '../errors.js';
+import { QR_ERROR_CORRECTION } from '../qr.js';
+
+const badQr = failWith('ERR_SHC_QR');
 
 export interface RenderedQr {
   svg: string;
@@ -13,16 +16,16 @@ export interface RenderedQr {
  * 1195-character single-QR limit assumes), and the standard 4-module quiet zone. For the spec's
  * example card this gives the published SVG byte for byte.
  */
-export async function renderQr(numeric: string): Promise<RenderedQr> {
+export async function renderCardQr(numeric: string): Promise<RenderedQr> {
   const m = /^(shc:\/(?:\d+\/\d+\/)?)(\d+)$/.exec(numeric);
-  if (!m) throw badRequest('Not a numeric SMART Health Card QR text');
+  if (!m) throw badQr('Not a numeric SMART Health Card QR text');
   const segments: QRCodeSegment[] = [
     { mode: 'byte', data: Buffer.from(m[1] as string, 'ascii') },
     { mode: 'numeric', data: m[2] as string },
   ];
   const [svg, png] = await Promise.all([
-    QRCode.toString(segments, { type: 'svg', errorCorrectionLevel: 'L' }),
-    QRCode.toDataURL(segments, { errorCorrectionLevel: 'L' }),
+    QRCode.toString(segments, { type: 'svg', errorCorrectionLevel: QR_ERROR_CORRECTION.card }),
+    QRCode.toDataURL(segments, { errorCorrectionLevel: QR_ERROR_CORRECTION.card }),
   ]);
   return { svg, png };
 }

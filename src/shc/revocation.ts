@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { badGateway } from '../fhir/outcome.js';
-import { fetchJson } from '../identity/fetch-json.js';
+import { DomainError } from '../errors.js';
+import { fetchJson } from '../net/fetch-json.js';
 import type { GuardedFetch } from '../net/types.js';
 
 /** A list older than the key's crlVersion (an issuer's CDN lagging) is refetched at most this often. */
@@ -69,9 +69,9 @@ export class RevocationLists {
   private async load(url: string, kid: string): Promise<RevocationList> {
     const what = "The SMART Health Card issuer's revocation list";
     const parsed = crlSchema.safeParse((await fetchJson(this.fetch, url, what)).json);
-    if (!parsed.success) throw badGateway(`${what} is malformed`);
-    if (parsed.data.kid !== kid) throw badGateway(`${what} is for another key`);
-    if (parsed.data.method !== 'rid') throw badGateway(`${what} uses a method other than rid`);
+    if (!parsed.success) throw new DomainError('ERR_SHC_REVOCATION_LIST', `${what} is malformed`);
+    if (parsed.data.kid !== kid) throw new DomainError('ERR_SHC_REVOCATION_LIST', `${what} is for another key`);
+    if (parsed.data.method !== 'rid') throw new DomainError('ERR_SHC_REVOCATION_LIST', `${what} uses a method other than rid`);
     const list = { ctr: parsed.data.ctr, fetchedAt: this.clock.now(), revokedBefore: index(parsed.data.rids) };
     this.lists.set(url, list);
     return list;

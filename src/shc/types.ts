@@ -2,7 +2,6 @@ import type { Bundle } from '@medplum/fhirtypes';
 
 /** The credential type every SMART Health Card carries; other (legacy) types are ignored. */
 export const HEALTH_CARD_TYPE = 'https://smarthealth.cards#health-card';
-export const FHIR_VERSION = '4.0.1';
 
 /** The JWS payload of a card (spec §2), after inflation. */
 export interface ShcPayload {

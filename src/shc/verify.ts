@@ -1,7 +1,7 @@
 import { verify as verifySignature } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { ShcIssuerConfig, TrustConfig } from '../config.js';
-import { unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import type { GuardedFetch } from '../net/types.js';
 import { cardsFromInput, type ShcInput } from './card-input.js';
 import { checkCardTimes, parseCardPayload } from './claims.js';
@@ -21,7 +21,7 @@ export interface ShcVerifierOptions {
 }
 
 export interface ShcVerifier {
-  /** One compact JWS → the verified card, or an HttpError (400 malformed, 413 bomb, 422 refused, 502/504 issuer unreachable). */
+  /** One compact JWS → the verified card, or a DomainError (ERR_SHC_*, or ERR_OUTBOUND_* when the issuer cannot be reached). */
   verify(jws: string): Promise<VerifiedCard>;
   /** Every card of a check-in `shc` payload (QR texts, file object or JWS); all must pass. */
   verifyInput(input: ShcInput): Promise<VerifiedCard[]>;
@@ -43,12 +43,12 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
    */
   async function checkSignature(jws: string, issuer: ShcIssuerConfig, kid: string): Promise<IssuerJwk> {
     const jwk = await keys.find(issuer, kid);
-    if (!jwk) throw unprocessable('The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
+    if (!jwk) throw new DomainError('ERR_SHC_UNKNOWN_KID', 'The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
     const key = await issuerVerificationKey(jwk);
     // ES256 over the exact ASCII of `header.payload`; JOSE signatures are r||s (IEEE P1363), not DER.
     const dot = jws.lastIndexOf('.');
     const valid = verifySignature('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
-    if (!valid) throw unprocessable('The SMART Health Card signature does not verify');
+    if (!valid) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
     return jwk;
   }
 
@@ -61,7 +61,7 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     const rid = payload.vc.rid;
     if (!issuer.fetchJwks || typeof jwk.crlVersion !== 'number' || rid === undefined) return;
     if (await revocation.isRevoked({ iss: issuer.iss, kid, crlVersion: jwk.crlVersion, rid, nbf: payload.nbf })) {
-      throw unprocessable('The SMART Health Card has been revoked by its issuer');
+      throw new DomainError('ERR_SHC_REVOKED', 'The SMART Health Card has been revoked by its issuer');
     }
   }
 
@@ -71,7 +71,8 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     // The issuer (and so the key) is only known from inside the payload: inflate, capped, first.
     const payload = parseCardPayload(inflateCardPayload(card.payload, maxInflatedBytes));
     const issuer = issuers.get(payload.iss);
-    if (!issuer && !opts.trust.acceptUnknownShcIssuers) throw unprocessable('The SMART Health Card issuer is not trusted', ['iss']);
+    if (!issuer && !opts.trust.acceptUnknownShcIssuers)
+      throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${payload.iss}` });
     const jwk = issuer ? await checkSignature(jws, issuer, kid) : undefined;
     checkCardTimes(payload, opts.clock.now());
     if (issuer && jwk) await checkRevocation(issuer, kid, jwk, payload);

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
-import { badRequest } from '../fhir/outcome.js';
+import { failWith } from '../errors.js';
+import { FHIR_VERSION } from '../fhir/version.js';
 import type { Principal } from '../identity/types.js';
 import { decryptFile, encryptFile } from './jwe.js';
 import { LABEL_MAX, URL_MAX, buildShlink } from './link.js';
@@ -14,12 +15,12 @@ import { hashPasscode, verifyPasscode } from './passcode.js';
  * (unknown, expired, revoked, locked) looks the same to callers: `{ kind: 'inactive' }`.
  */
 
-export const FHIR_VERSION = '4.0.1';
 export const DEFAULT_MAX_ATTEMPTS = 10;
 /** `location` tickets are single-use and live this long (the spec's ceiling is one hour). */
 export const DEFAULT_LOCATION_TTL_MS = 15 * 60_000;
 const PASSCODE_MAX = 256;
 const FILES_MAX = 20;
+const badLinkRequest = failWith('ERR_SHL_LINK_REQUEST');
 
 export interface ShlOwner {
   organization: string;
@@ -135,17 +136,17 @@ export class ShlHost {
   /** Encrypts the files under a new key and stores the link; pass `q` to join a caller's transaction. */
   async create(input: CreateShlInput, q?: Queryable): Promise<CreatedShl> {
     const { files, passcode, singleFile, label } = input;
-    if (files.length === 0 || files.length > FILES_MAX) throw badRequest(`A health link holds 1 to ${FILES_MAX} files`);
-    if (singleFile && files.length !== 1) throw badRequest('A single-file (U) health link holds exactly one file');
-    if (singleFile && passcode !== undefined) throw badRequest('A single-file (U) health link cannot have a passcode', ['passcode']);
+    if (files.length === 0 || files.length > FILES_MAX) throw badLinkRequest(`A health link holds 1 to ${FILES_MAX} files`);
+    if (singleFile && files.length !== 1) throw badLinkRequest('A single-file (U) health link holds exactly one file');
+    if (singleFile && passcode !== undefined) throw badLinkRequest('A single-file (U) health link cannot have a passcode', ['passcode']);
     if (passcode !== undefined && (passcode.length === 0 || passcode.length > PASSCODE_MAX)) {
-      throw badRequest(`A passcode has 1 to ${PASSCODE_MAX} characters`, ['passcode']);
+      throw badLinkRequest(`A passcode has 1 to ${PASSCODE_MAX} characters`, ['passcode']);
     }
-    if (label !== undefined && label.length > LABEL_MAX) throw badRequest(`A health link label has at most ${LABEL_MAX} characters`, ['label']);
+    if (label !== undefined && label.length > LABEL_MAX) throw badLinkRequest(`A health link label has at most ${LABEL_MAX} characters`, ['label']);
     const now = this.clock.now();
-    if (!(input.expiresAt.getTime() > now)) throw badRequest('A health link must expire in the future', ['expiresAt']);
+    if (!(input.expiresAt.getTime() > now)) throw badLinkRequest('A health link must expire in the future', ['expiresAt']);
     const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw badRequest('maxAttempts must be a positive integer');
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw badLinkRequest('maxAttempts must be a positive integer');
 
     const id = random43();
     const url = this.manifestUrl(id);

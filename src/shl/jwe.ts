@@ -1,12 +1,12 @@
 import { CompactEncrypt, compactDecrypt, errors } from 'jose';
-import { tooLarge, unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 
 /**
  * SHL file encryption: compact JWE, `alg` "dir", `enc` "A256GCM", the link's key for every file.
  * jose draws a fresh 96-bit IV for every encryption, which the shared key makes mandatory.
  */
 
-/** Inflated plaintext above this is refused (413): a visit summary or health history is far smaller. */
+/** Inflated plaintext above this is refused (ERR_SHL_FILE_LIMIT): a visit summary or health history is far smaller. */
 export const DEFAULT_MAX_PLAINTEXT_BYTES = 5 * 1024 * 1024;
 
 export function keyBytes(key: string): Uint8Array {
@@ -29,7 +29,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Decrypts (and inflates, for `zip` "DEF", within `maxBytes`) one file. Anything that is not a
- * well-formed dir/A256GCM JWE under this key is 422; an inflated size over the cap is 413.
+ * well-formed dir/A256GCM JWE under this key is ERR_SHL_FILE; an inflated size over the cap ERR_SHL_FILE_LIMIT.
  */
 export async function decryptFile(jwe: string, key: Uint8Array, maxBytes = DEFAULT_MAX_PLAINTEXT_BYTES): Promise<DecryptedFile> {
   let result: Awaited<ReturnType<typeof compactDecrypt>>;
@@ -42,17 +42,17 @@ export async function decryptFile(jwe: string, key: Uint8Array, maxBytes = DEFAU
   } catch (e) {
     // jose reports the inflate cap only through this message; test/shl/jwe.test.ts pins it.
     if (e instanceof errors.JWEInvalid && /Decompressed plaintext exceeded/.test(e.message)) {
-      throw tooLarge(`An SHL file inflates to more than ${maxBytes} bytes`);
+      throw new DomainError('ERR_SHL_FILE_LIMIT', `An SHL file inflates to more than ${maxBytes} bytes`);
     }
-    if (e instanceof errors.JOSEError) throw unprocessable(`An SHL file could not be decrypted with the link's key (${e.code})`);
+    if (e instanceof errors.JOSEError) throw new DomainError('ERR_SHL_FILE', `An SHL file could not be decrypted with the link's key (${e.code})`);
     throw e;
   }
-  if (result.plaintext.length > maxBytes) throw tooLarge(`An SHL file is larger than ${maxBytes} bytes`);
+  if (result.plaintext.length > maxBytes) throw new DomainError('ERR_SHL_FILE_LIMIT', `An SHL file is larger than ${maxBytes} bytes`);
   let content: string;
   try {
     content = utf8.decode(result.plaintext);
   } catch {
-    throw unprocessable('An SHL file is not UTF-8 text');
+    throw new DomainError('ERR_SHL_FILE', 'An SHL file is not UTF-8 text');
   }
   const cty = result.protectedHeader.cty;
   return { contentType: typeof cty === 'string' ? cty : undefined, content };

@@ -1,4 +1,4 @@
-import { HttpError, gone, issue, outcome, unprocessable } from '../fhir/outcome.js';
+import { DomainError } from '../errors.js';
 import { allowlisted } from '../net/address-policy.js';
 import { LABEL_MAX, SHLINK_PREFIX, URL_MAX } from './constants.js';
 
@@ -36,7 +36,7 @@ export interface LinkPolicy {
   allowlist: readonly string[];
 }
 
-const invalidLink = (why: string) => unprocessable(`The SMART Health Link is not valid: ${why}`, ['shlink']);
+const invalidLink = (why: string) => new DomainError('ERR_SHL_INVALID', `The SMART Health Link is not valid: ${why}`, { expression: ['shlink'] });
 
 function payloadText(text: string): string {
   const trimmed = text.trim();
@@ -64,18 +64,18 @@ function manifestUrl(value: unknown, policy: LinkPolicy): string {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const trusted = url.protocol === 'http:' && allowlisted(url.hostname.replace(/^\[(.*)\]$/, '$1'), port, policy.allowlist);
   if (url.protocol !== 'https:' && !trusted) {
-    throw new HttpError(422, outcome([issue('security', `The SMART Health Link's url must use https (host ${url.host})`, ['shlink'])]));
+    throw new DomainError('ERR_SHL_INSECURE_URL', `The SMART Health Link's url must use https (host ${url.host})`, { expression: ['shlink'] });
   }
   return value;
 }
 
-/** Parses a bare `shlink:/…` or a viewer URL ending in `#shlink:/…`. Throws 422 for anything invalid. */
+/** Parses a bare `shlink:/…` or a viewer URL ending in `#shlink:/…`. Throws ERR_SHL_* for anything invalid. */
 export function parseShlink(text: string, policy: LinkPolicy): ShLink {
   let payload: unknown;
   try {
     payload = JSON.parse(payloadText(text));
   } catch (e) {
-    if (e instanceof HttpError) throw e;
+    if (e instanceof DomainError) throw e;
     throw invalidLink('the payload is not JSON');
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalidLink('the payload is not a JSON object');
@@ -84,7 +84,7 @@ export function parseShlink(text: string, policy: LinkPolicy): ShLink {
   const v = p.v ?? 1;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidLink('v is not a positive integer');
   if (v > 1) {
-    throw new HttpError(422, outcome([issue('not-supported', `SMART Health Link version ${v} is newer than this gateway supports (1)`, ['shlink'])]));
+    throw new DomainError('ERR_SHL_VERSION', `SMART Health Link version ${v} is newer than this gateway supports (1)`, { expression: ['shlink'] });
   }
   const flag = p.flag ?? '';
   if (typeof flag !== 'string') throw invalidLink('flag is not a string');
@@ -106,9 +106,9 @@ export function parseShlink(text: string, policy: LinkPolicy): ShLink {
   };
 }
 
-/** Refuses a link whose `exp` has passed (410), so no request is made for a stale link. */
+/** Refuses a link whose `exp` has passed (ERR_SHL_EXPIRED), so no request is made for a stale link. */
 export function assertNotExpired(link: ShLink, nowMs: number): void {
-  if (link.exp !== undefined && link.exp * 1000 <= nowMs) throw gone('The SMART Health Link has expired', ['shlink']);
+  if (link.exp !== undefined && link.exp * 1000 <= nowMs) throw new DomainError('ERR_SHL_EXPIRED', 'The SMART Health Link has expired', { expression: ['shlink'] });
 }
 
 export interface LinkFields {

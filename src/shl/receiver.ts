@@ -1,8 +1,9 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { HttpError, badGateway, issue, outcome, throttled, tooLarge, unprocessable } from '../fhir/outcome.js';
-import { toHttpError } from '../net/outbound-errors.js';
+import { DomainError } from '../errors.js';
+import { FHIR_VERSION } from '../fhir/version.js';
+import { outboundFailure } from '../net/outbound-errors.js';
 import { OutboundError, type GuardedFetch, type OutboundRequest, type OutboundResponse } from '../net/types.js';
 import { DEFAULT_MAX_PLAINTEXT_BYTES, decryptFile, keyBytes } from './jwe.js';
 import { FHIR_TYPE, SHC_TYPE } from './constants.js';
@@ -12,17 +13,16 @@ import type { ShlMetrics } from './metrics.js';
 /**
  * The receiving side of SMART Health Links (check-in): fetch the manifest (or the single U-flag
  * file) through the SSRF-guarded fetch, fetch or take each file, decrypt with the link's key and
- * hand back the SHC and FHIR files. Error mapping (a choice, documented here):
- * - link expired (`exp`) → 410, before any request; P flag without a passcode → 422 security, before any request
- * - host 401 → 422 security with `remainingAttempts` (extension and diagnostics)
- * - host 404 on the manifest or U-flag URL → 410 gone (the link is no longer active)
- * - host 429 → 429 with its Retry-After; other host statuses, bad manifests, a listed file not served → 502
- * - outbound refusals and failures → toHttpError (422 security, 502, 504)
- * - a file that does not decrypt, or whose `cty` contradicts the manifest → 422; inflated too large (one file, or all of them together) → 413
+ * hand back the SHC and FHIR files. Failures (src/http/errors.ts gives each its HTTP answer):
+ * - link expired (`exp`) → ERR_SHL_EXPIRED, P flag without a passcode → ERR_SHL_PASSCODE_REQUIRED, both before any request
+ * - host 401 → ERR_SHL_PASSCODE with `remainingAttempts`
+ * - host 404 on the manifest or U-flag URL → ERR_SHL_INACTIVE (the link is no longer active)
+ * - host 429 → ERR_SHL_HOST_THROTTLED with its Retry-After; other host statuses, bad manifests, a listed file not served → ERR_SHL_HOST_ANSWER
+ * - outbound refusals and failures → outboundFailure (ERR_OUTBOUND_*)
+ * - a file that does not decrypt, or whose `cty` contradicts the manifest → ERR_SHL_FILE; inflated too large (one file, or all of them together) → ERR_SHL_FILE_LIMIT
  */
 
 export { FHIR_TYPE, SHC_TYPE };
-export const REMAINING_ATTEMPTS_URL = 'https://ktc-gateway.example/fhir/StructureDefinition/shl-remaining-attempts';
 
 export interface RetrieveOptions {
   /** Who is asking, shown to the sharer (required by the protocol). */
@@ -95,34 +95,33 @@ interface EncryptedFile extends FileMeta {
   fhirVersion?: string;
 }
 
-function passcodeRefused(remaining: number | undefined): HttpError {
+function passcodeRefused(remaining: number | undefined): DomainError {
   const known = remaining !== undefined;
-  return new HttpError(
-    422,
-    outcome([
-      {
-        ...issue('security', `The SHL host refused the passcode${known ? `; ${remaining} attempt${remaining === 1 ? '' : 's'} remain` : ''}`, ['passcode']),
-        ...(known ? { extension: [{ url: REMAINING_ATTEMPTS_URL, valueInteger: remaining }] } : {}),
-      },
-    ]),
-  );
+  return new DomainError('ERR_SHL_PASSCODE', `The SHL host refused the passcode${known ? `; ${remaining} attempt${remaining === 1 ? '' : 's'} remain` : ''}`, {
+    expression: ['passcode'],
+    ...(known ? { data: { remainingAttempts: remaining } } : {}),
+  });
 }
 
 async function send(deps: ShlReceiverDeps, url: string, req: OutboundRequest, what: string): Promise<OutboundResponse> {
   try {
     return await deps.fetch(url, req);
   } catch (e) {
-    throw e instanceof OutboundError ? toHttpError(e, what) : e;
+    throw e instanceof OutboundError ? outboundFailure(e, what, 'caller') : e;
   }
 }
 
-function hostStatus(res: OutboundResponse, what: string): HttpError {
-  if (res.status === 404) return new HttpError(410, outcome([issue('deleted', 'The SMART Health Link is no longer active (the host answered 404)', ['shlink'])]));
+function hostStatus(res: OutboundResponse, what: string): DomainError {
+  if (res.status === 404) return new DomainError('ERR_SHL_INACTIVE', 'The SMART Health Link is no longer active (the host answered 404)', { expression: ['shlink'] });
   if (res.status === 429) {
     const retryAfter = res.headers['retry-after'];
-    return throttled('The SHL host asks to retry later', undefined, retryAfter && /^\d{1,6}$/.test(retryAfter) ? { 'Retry-After': retryAfter } : {});
+    return new DomainError(
+      'ERR_SHL_HOST_THROTTLED',
+      'The SHL host asks to retry later',
+      retryAfter && /^\d{1,6}$/.test(retryAfter) ? { data: { retryAfterSeconds: retryAfter } } : {},
+    );
   }
-  return badGateway(`${what} answered HTTP ${res.status}`);
+  return new DomainError('ERR_SHL_HOST_ANSWER', `${what} answered HTTP ${res.status}`);
 }
 
 function parseJson(text: string): unknown {
@@ -157,8 +156,8 @@ async function manifestFiles(link: ShLink, opts: RetrieveOptions, deps: ShlRecei
   }
   if (res.status !== 200) throw hostStatus(res, 'SHL manifest');
   const parsed = manifestSchema.safeParse(parseJson(res.body.toString('utf8')));
-  if (!parsed.success) throw badGateway('The SHL host sent a manifest that is not valid');
-  if (parsed.data.files.length > limits.maxFiles) throw badGateway(`The SHL manifest lists more than ${limits.maxFiles} files`);
+  if (!parsed.success) throw new DomainError('ERR_SHL_HOST_ANSWER', 'The SHL host sent a manifest that is not valid');
+  if (parsed.data.files.length > limits.maxFiles) throw new DomainError('ERR_SHL_HOST_ANSWER', `The SHL manifest lists more than ${limits.maxFiles} files`);
   return Promise.all(parsed.data.files.map((f) => fileOf(f, res.url, deps, limits)));
 }
 
@@ -175,11 +174,11 @@ async function fileOf(f: ManifestFile, manifestUrl: string, deps: ShlReceiverDep
   try {
     location = new URL(f.location ?? '', manifestUrl).href;
   } catch {
-    throw badGateway('The SHL manifest lists a file location that is not a URL');
+    throw new DomainError('ERR_SHL_HOST_ANSWER', 'The SHL manifest lists a file location that is not a URL');
   }
   const res = await getJwe(location, deps, limits, 'SHL file');
   // The manifest just listed it: a host that will not serve it now is failing, not revoking.
-  if (res.status !== 200) throw badGateway(`SHL file answered HTTP ${res.status}`);
+  if (res.status !== 200) throw new DomainError('ERR_SHL_HOST_ANSWER', `SHL file answered HTTP ${res.status}`);
   return { ...meta, jwe: res.body.toString('utf8') };
 }
 
@@ -209,13 +208,13 @@ function classify(file: EncryptedFile, contentType: string, content: string, jso
   if (contentType === SHC_TYPE) {
     const vc = json?.verifiableCredential;
     if (!Array.isArray(vc) || vc.length === 0 || !vc.every((x) => typeof x === 'string')) {
-      throw unprocessable('An SHL file of type application/smart-health-card is not a SMART Health Card file');
+      throw new DomainError('ERR_SHL_FILE', 'An SHL file of type application/smart-health-card is not a SMART Health Card file');
     }
     return { contentType, content, verifiableCredential: vc as string[], ...meta };
   }
   if (contentType === FHIR_TYPE) {
-    if (typeof json?.resourceType !== 'string') throw unprocessable('An SHL file of type application/fhir+json is not a FHIR resource');
-    return { contentType, content, resource: json as unknown as Resource, fhirVersion: file.fhirVersion ?? '4.0.1', ...meta };
+    if (typeof json?.resourceType !== 'string') throw new DomainError('ERR_SHL_FILE', 'An SHL file of type application/fhir+json is not a FHIR resource');
+    return { contentType, content, resource: json as unknown as Resource, fhirVersion: file.fhirVersion ?? FHIR_VERSION, ...meta };
   }
   return { unsupported: contentType };
 }
@@ -227,7 +226,7 @@ export async function retrieveShl(link: ShLink, opts: RetrieveOptions, deps: Shl
     deps.metrics?.retrievals.inc({ outcome: 'ok' });
     return result;
   } catch (e) {
-    deps.metrics?.retrievals.inc({ outcome: e instanceof HttpError ? String(e.status) : 'error' });
+    deps.metrics?.retrievals.inc({ outcome: e instanceof DomainError ? e.code : 'error' });
     throw e;
   }
 }
@@ -236,7 +235,7 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   const limits = { ...DEFAULT_RECEIVER_LIMITS, ...deps.limits };
   assertNotExpired(link, deps.clock.now());
   // Asking without one would only burn one of the link's lifetime attempts.
-  if (hasFlag(link, 'P') && !opts.passcode) throw new HttpError(422, outcome([issue('security', 'This SMART Health Link needs a passcode', ['passcode'])]));
+  if (hasFlag(link, 'P') && !opts.passcode) throw new DomainError('ERR_SHL_PASSCODE_REQUIRED', 'This SMART Health Link needs a passcode', { expression: ['passcode'] });
   const encrypted = hasFlag(link, 'U') ? [await directFile(link, opts, deps, limits)] : await manifestFiles(link, opts, deps, limits);
   const key = keyBytes(link.key);
   const files: ShlFile[] = [];
@@ -247,13 +246,14 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   for (const file of encrypted) {
     const plain = await decryptFile(file.jwe, key, limits.plaintextMaxBytes);
     plaintextBytes += Buffer.byteLength(plain.content, 'utf8');
-    if (plaintextBytes > limits.plaintextMaxBytes) throw tooLarge(`The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
+    if (plaintextBytes > limits.plaintextMaxBytes)
+      throw new DomainError('ERR_SHL_FILE_LIMIT', `The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
     if (plain.contentType && file.contentType && plain.contentType !== file.contentType) {
-      throw unprocessable(`An SHL file is encrypted as ${plain.contentType} but listed as ${file.contentType}`);
+      throw new DomainError('ERR_SHL_FILE', `An SHL file is encrypted as ${plain.contentType} but listed as ${file.contentType}`);
     }
     const json = parseJson(plain.content) as JsonObject;
     const contentType = file.contentType ?? plain.contentType ?? inferType(json);
-    if (!contentType) throw unprocessable('An SHL file has no content type');
+    if (!contentType) throw new DomainError('ERR_SHL_FILE', 'An SHL file has no content type');
     const c = classify(file, contentType, plain.content, json);
     if ('unsupported' in c) unsupported.push({ contentType: c.unsupported });
     else files.push(c);

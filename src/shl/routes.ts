@@ -5,7 +5,7 @@ import { badRequest, notFound } from '../fhir/outcome.js';
 import { principal, requireClientOrPatient } from '../http/guards.js';
 import type { Services } from '../services.js';
 import type { FileResult, LinkRef } from './host.js';
-import { shlMetrics } from './metrics.js';
+import { shlMetrics, type ShlMetrics } from './metrics.js';
 
 /**
  * The SHL protocol endpoints for links the gateway hosts. Where the SHL spec defines an error body
@@ -47,37 +47,11 @@ function sendJwe(res: Response, jwe: string) {
   res.send(Buffer.from(jwe, 'utf8'));
 }
 
-export function shlRoutes(s: Services): Router {
-  const r = Router();
-  const metrics = shlMetrics(s.metrics.registry);
+type Audit = (req: Request, res: Response, link: LinkRef, subtype: string, outcome: AuditOutcome, detail: Record<string, unknown>) => Promise<unknown>;
 
-  const audit = (req: Request, res: Response, link: LinkRef, subtype: string, outcome: AuditOutcome, detail: Record<string, unknown>) =>
-    s.audit.record({
-      ...requestAudit(req, res),
-      action: 'R',
-      subtype,
-      outcome,
-      organization: link.organization,
-      entity: { type: 'SmartHealthLink', id: link.auditId },
-      detail,
-    });
-
-  const served = async (req: Request, res: Response, route: 'location' | 'direct', result: FileResult, recipient: string | undefined) => {
-    metrics.fileRequests.inc({ route, outcome: result.kind });
-    const subtype = route === 'location' ? 'shl.file' : 'shl.direct';
-    // A location fetch is audited under the recipient its manifest request named.
-    const who = result.kind === 'ok' ? (result.recipient ?? recipient) : recipient;
-    if (result.link) await audit(req, res, result.link, subtype, result.kind === 'ok' ? '0' : '4', { ...(who ? { recipient: who } : {}), ...(route === 'location' ? { file: req.params.fileId } : {}) });
-    if (result.kind !== 'ok') throw notFound(INACTIVE);
-    sendJwe(res, result.jwe);
-  };
-
-  r.use('/shl', cors);
-  r.options(['/shl/:id', '/shl/:id/file/:fileId'], (_req, res) => {
-    res.status(204).end();
-  });
-
-  r.post('/shl/:id', async (req, res) => {
+/** POST /shl/:id: the manifest, the SHL spec's 401 `{remainingAttempts}` for a passcode, or the one 404. */
+function manifestRoute(s: Services, metrics: ShlMetrics, audit: Audit) {
+  return async (req: Request, res: Response) => {
     const id = manifestId(req);
     const body = manifestBody.safeParse(req.body);
     if (!body.success) {
@@ -109,7 +83,44 @@ export function shlRoutes(s: Services): Router {
         if (result.link) await audit(req, res, result.link, 'shl.manifest', '4', { recipient, reason: 'inactive' });
         throw notFound(INACTIVE);
     }
+  };
+}
+
+export function shlRoutes(s: Services): Router {
+  const r = Router();
+  const metrics = shlMetrics(s.metrics.registry);
+
+  const audit = (req: Request, res: Response, link: LinkRef, subtype: string, outcome: AuditOutcome, detail: Record<string, unknown>) =>
+    s.audit.record({
+      ...requestAudit(req, res),
+      action: 'R',
+      subtype,
+      outcome,
+      organization: link.organization,
+      entity: { type: 'SmartHealthLink', id: link.auditId },
+      detail,
+    });
+
+  const served = async (req: Request, res: Response, route: 'location' | 'direct', result: FileResult, recipient: string | undefined) => {
+    metrics.fileRequests.inc({ route, outcome: result.kind });
+    const subtype = route === 'location' ? 'shl.file' : 'shl.direct';
+    // A location fetch is audited under the recipient its manifest request named.
+    const who = result.kind === 'ok' ? (result.recipient ?? recipient) : recipient;
+    if (result.link)
+      await audit(req, res, result.link, subtype, result.kind === 'ok' ? '0' : '4', {
+        ...(who ? { recipient: who } : {}),
+        ...(route === 'location' ? { file: req.params.fileId } : {}),
+      });
+    if (result.kind !== 'ok') throw notFound(INACTIVE);
+    sendJwe(res, result.jwe);
+  };
+
+  r.use('/shl', cors);
+  r.options(['/shl/:id', '/shl/:id/file/:fileId'], (_req, res) => {
+    res.status(204).end();
   });
+
+  r.post('/shl/:id', manifestRoute(s, metrics, audit));
 
   r.get('/shl/:id/file/:fileId', async (req, res) => {
     const id = manifestId(req);

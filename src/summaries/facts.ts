@@ -174,6 +174,11 @@ function notes(l: { text?: string }[] | undefined): string[] {
 
 /** What one entry says, as drafts (a Composition gives one per section); [] for entries the summary does not use. */
 function draftsOf(resource: Resource, lookup: (ref: Reference | undefined) => Resource | undefined): Draft[] {
+  return visitDrafts(resource, lookup) ?? resultAndPlanDrafts(resource) ?? [];
+}
+
+/** The visit itself, diagnoses, medications and allergies; undefined for other resource types. */
+function visitDrafts(resource: Resource, lookup: (ref: Reference | undefined) => Resource | undefined): Draft[] | undefined {
   const medicationName = (cc: CodeableConcept | undefined, ref: Reference | undefined) => {
     const med = lookup(ref);
     return codeText(cc) ?? (med?.resourceType === 'Medication' ? codeText(med.code) : undefined) ?? ref?.display;
@@ -230,6 +235,14 @@ function draftsOf(resource: Resource, lookup: (ref: Reference | undefined) => Re
           ...list(resource.reaction).flatMap((r) => codeTexts(r?.manifestation)).map((m) => `reaction: ${m}`),
         ],
       });
+    default:
+      return undefined;
+  }
+}
+
+/** Procedures, results, immunizations and what comes next; undefined for other resource types. */
+function resultAndPlanDrafts(resource: Resource): Draft[] | undefined {
+  switch (resource.resourceType) {
     case 'Procedure':
       return draft('procedure', codeText(resource.code), {
         status: resource.status,
@@ -280,7 +293,7 @@ function draftsOf(resource: Resource, lookup: (ref: Reference | undefined) => Re
     case 'Goal':
       return draft('goal', codeText(resource.description), { status: resource.lifecycleStatus });
     default:
-      return [];
+      return undefined;
   }
 }
 

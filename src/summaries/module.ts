@@ -1,4 +1,4 @@
-import type { Module } from '../app.js';
+import type { Module } from '../module.js';
 import type { Services } from '../services.js';
 import { createClaudeModel } from './claude.js';
 import { summaryMetrics } from './metrics.js';

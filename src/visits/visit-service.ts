@@ -7,12 +7,12 @@ import type { FhirValidator } from '../fhir/validator.js';
 import type { ClientPrincipal } from '../identity/types.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
-import { renderQr as renderCardQr } from '../shc/render-qr.js';
+import { renderCardQr } from '../shc/render-qr.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/constants.js';
 import type { HostedFile, ShlHost } from '../shl/host.js';
 import { checkedSummaryComposition } from '../summaries/fhir-form.js';
 import { plainLanguageSummary, type SummaryDeps } from '../summaries/summary-service.js';
-import { renderQr } from '../qr.js';
+import { renderLinkQr } from '../qr.js';
 import type { VisitRequest } from './visit-request.js';
 import { insertVisit, type VisitRecord } from './visit-store.js';
 import { validateVisitBundle } from './validate-visit.js';
@@ -126,7 +126,7 @@ export async function createVisitSummary(
     shlink: link.shlink,
     viewerUrl: `${d.publicBaseUrl}/view#${link.shlink}`,
     // SMART Health Links recommends error correction M for link QRs.
-    qr: await renderQr(link.shlink, 'M'),
+    qr: await renderLinkQr(link.shlink),
     expiresAt: link.expiresAt.toISOString(),
     healthCard: {
       inLink: true,

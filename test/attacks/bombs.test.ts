@@ -6,7 +6,7 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:
 import type { JWK } from 'jose';
 import request from 'supertest';
 import type { Db } from '../../src/db/db.js';
-import { MAX_JSON_DEPTH } from '../../src/http/body.js';
+import { MAX_JSON_DEPTH } from '../../src/json-limits.js';
 import { encodeNumericQr, jwsToNumeric } from '../../src/shc/numeric-qr.js';
 import { buildShlink } from '../../src/shl/link.js';
 import { testDatabases } from '../helpers/db.js';

@@ -107,18 +107,28 @@ for (const tdb of testDatabases()) {
       assert.ok(!logged.includes('guess-') && !logged.includes(PASSCODE), 'guesses and the passcode never reach logs or audit');
     });
 
-    test('parallel guesses mixed with the right one: never more evaluated than allowed', async () => {
-      const link = await create({ passcode: PASSCODE, maxAttempts: 4 });
+    test('parallel guesses mixed with the right one: exactly the allowance of wrong guesses is evaluated over the link\'s life', async () => {
+      const allowance = 4;
+      const link = await create({ passcode: PASSCODE, maxAttempts: allowance });
       const guesses = Array.from({ length: 24 }, (_, i) => (i % 6 === 3 ? PASSCODE : `wrong-${i}`));
       const answers = await Promise.all(guesses.map((passcode) => manifest(pathOf(link), { recipient: RECIPIENT, passcode })));
-      const wrong = answers.filter((a, i) => a.status === 401 && guesses[i] !== PASSCODE).length;
-      assert.ok(wrong <= 4, `${wrong} wrong guesses evaluated`);
       for (const [i, a] of answers.entries()) {
         if (a.status === 404) assertUnknown(a, `guess ${i}`);
-        else assert.ok(a.status === 401 || (a.status === 200 && guesses[i] === PASSCODE), `guess ${i}: ${a.status}`);
+        else assert.ok((a.status === 401 && guesses[i] !== PASSCODE) || (a.status === 200 && guesses[i] === PASSCODE), `guess ${i}: ${a.status}`);
       }
-      const row = await gw.services.db.query<{ failed_attempts: number; max_attempts: number }>('SELECT failed_attempts, max_attempts FROM shl_link WHERE id = $1', [link.id]);
-      assert.ok(row.rows[0]!.failed_attempts <= row.rows[0]!.max_attempts);
+      // A right guess holds an attempt while it is checked (and gives it back), so a burst may
+      // evaluate fewer wrong guesses than the allowance, never more, and each takes its own attempt.
+      const remaining = answers.filter((a) => a.status === 401).map((a) => JSON.parse(a.body).remainingAttempts as number);
+      const wrong = remaining.length;
+      assert.ok(wrong >= 1 && wrong <= allowance, `${wrong} wrong guesses evaluated`);
+      assert.equal(new Set(remaining).size, wrong, 'each wrong guess took its own attempt');
+      assert.ok(remaining.every((n) => n >= 0 && n < allowance), remaining.join(','));
+      const row = await gw.services.db.query<{ failed_attempts: number }>('SELECT failed_attempts FROM shl_link WHERE id = $1', [link.id]);
+      assert.equal(row.rows[0]!.failed_attempts, wrong);
+      // What the burst left of the allowance is evaluated one by one, and then nothing more.
+      for (let i = wrong; i < allowance; i++) assert.equal((await manifest(pathOf(link), { recipient: RECIPIENT, passcode: `late-${i}` })).status, 401);
+      assertUnknown(await manifest(pathOf(link), { recipient: RECIPIENT, passcode: 'one-too-many' }), 'a guess past the allowance');
+      assertUnknown(await manifest(pathOf(link), { recipient: RECIPIENT, passcode: PASSCODE }), 'the right passcode after lockout');
     });
 
     test('locked, expired, revoked, U-only and unknown links answer byte-identical 404s on every SHL route', async () => {

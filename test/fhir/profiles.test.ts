@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { Bundle, Composition, Patient, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { PROFILE } from '../../src/fhir/profile-urls.js';
 import { PROFILES_DIR, baseStructureDefinitions, snapshotFromDifferential } from '../../src/fhir/profiles.js';
 import { createValidator } from '../../src/fhir/validator.js';
@@ -69,7 +69,7 @@ describe('profiles', () => {
       assert.deepEqual(expressions(fhir.check(resource, url)), expected);
       assert.throws(
         () => fhir.validate(resource, url),
-        (e: unknown) => e instanceof HttpError && e.status === 422 && e.outcome.issue?.every((i) => i.severity === 'error' && i.diagnostics) === true,
+        (e: unknown) => httpAnswer(e)?.status === 422 && httpAnswer(e)?.outcome.issue?.every((i) => i.severity === 'error' && i.diagnostics) === true,
       );
     });
   }
@@ -175,7 +175,7 @@ describe('checkBundle', () => {
     assert.deepEqual(expressions(issues), ['Bundle', 'Bundle.entry[0].resource.encounter']);
     assert.throws(
       () => fhir.validateBundle(bundle, { Composition: PROFILE.visitSummaryComposition }, PROFILE.visitSummaryBundle),
-      (e: unknown) => e instanceof HttpError && e.status === 422,
+      (e: unknown) => httpAnswer(e)?.status === 422,
     );
   });
 });

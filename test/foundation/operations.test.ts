@@ -106,4 +106,13 @@ describe('audit trail', () => {
     const bad = await request(gw.app).get('/fhir/AuditEvent?_count=0').auth(token, { type: 'bearer' });
     assert.equal(bad.status, 400);
   });
+
+  test('total counts every matching event, not only the page', async () => {
+    const token = await gw.clientToken({ clientId: 'ehr-a', organization: 'Clinic A', scopes: ['system/AuditEvent.read'] });
+    const page = await request(gw.app).get('/fhir/AuditEvent?_count=1').auth(token, { type: 'bearer' });
+    assert.equal(page.body.entry.length, 1);
+    assert.equal(page.body.total, 2);
+    const none = await request(gw.app).get('/fhir/AuditEvent?entity=Bundle/c9').auth(token, { type: 'bearer' });
+    assert.deepEqual([none.body.total, none.body.entry.length], [0, 0]);
+  });
 });

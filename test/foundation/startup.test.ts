@@ -42,7 +42,7 @@ describe('process start-up', () => {
       const file = path.join(dir, `bad-${what.replace(/\W/g, '')}.json`);
       writeFileSync(file, JSON.stringify(content));
       const { code, stderr } = await runChildGatewayToExit({ CONFIG_FILE: file, DATA_DIR: 'memory:' });
-      assert.notEqual(code, 0);
+      assert.equal(code, 78, 'EX_CONFIG');
       assert.match(stderr, field);
     });
   }
@@ -51,7 +51,7 @@ describe('process start-up', () => {
     const file = path.join(dir, 'broken.json');
     writeFileSync(file, '{ not json');
     const { code, stderr } = await runChildGatewayToExit({ CONFIG_FILE: file, DATA_DIR: 'memory:' });
-    assert.notEqual(code, 0);
+    assert.equal(code, 78, 'EX_CONFIG');
     assert.match(stderr, /not valid JSON/);
   });
 });

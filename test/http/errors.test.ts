@@ -4,9 +4,23 @@ import { Router } from 'express';
 import request from 'supertest';
 import { buildApp, modules } from '../../src/app.js';
 import { openPglite } from '../../src/db/pglite.js';
+import { DomainError } from '../../src/errors.js';
+import { ANSWERS, REMAINING_ATTEMPTS_URL } from '../../src/http/errors.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const SECRET_DETAIL = 'ssn-000-00-0000 token-abc';
+
+const domainErrors: Record<string, DomainError> = {
+  refused: new DomainError('ERR_OUTBOUND_REFUSED', 'SHL manifest URL is not an allowed destination', {
+    detail: 'blocked-address: internal.test leads to a forbidden address (private)',
+  }),
+  throttled: new DomainError('ERR_SHL_HOST_THROTTLED', 'The SHL host asks to retry later', { data: { retryAfterSeconds: '30' } }),
+  passcode: new DomainError('ERR_SHL_PASSCODE', 'The SHL host refused the passcode; 2 attempts remain', { expression: ['passcode'], data: { remainingAttempts: 2 } }),
+  token: new DomainError('ERR_IDENTITY_TOKEN', 'The identity token has expired'),
+  invalid: new DomainError('ERR_FHIR_INVALID', 'The resource is not valid', {
+    issues: [{ severity: 'error', code: 'required', diagnostics: 'Patient.name is required', expression: ['Patient.name'] }],
+  }),
+};
 
 describe('error responses are OperationOutcomes with the right status', () => {
   let gw: TestGateway;
@@ -16,6 +30,9 @@ describe('error responses are OperationOutcomes with the right status', () => {
     const throwingRouter = Router();
     throwingRouter.get('/test/throws', () => {
       throw new Error(`database exploded near ${SECRET_DETAIL}`);
+    });
+    throwingRouter.get('/test/domain/:case', (req) => {
+      throw domainErrors[String(req.params.case)];
     });
     app = buildApp(gw.services, [...modules(gw.services), { router: throwingRouter }]);
   });
@@ -57,5 +74,34 @@ describe('error responses are OperationOutcomes with the right status', () => {
     assert.doesNotMatch(r.text, /at |\.ts:|Error:|exploded|ssn-|token-abc/);
     const logged = gw.logs.find((l) => l.msg === 'unhandled error');
     assert.equal(logged?.requestId, 'req-500-test');
+  });
+
+  test('a library error becomes the status and issue code of its row; public text only in the body, the detail in the log', async () => {
+    const r = await request(app).get('/test/domain/refused').set('X-Request-Id', 'req-domain-test');
+    isOutcome(r, 422, 'security');
+    assert.equal(r.body.issue[0].diagnostics, 'SHL manifest URL is not an allowed destination');
+    assert.doesNotMatch(r.text, /internal\.test|private|blocked-address/);
+    const logged = gw.logs.find((l) => l.requestId === 'req-domain-test' && l.code === 'ERR_OUTBOUND_REFUSED');
+    assert.match(String(logged?.detail), /internal\.test/);
+  });
+
+  test('rows add what HTTP needs: Retry-After, remainingAttempts, WWW-Authenticate; validation issues pass through', async () => {
+    const throttled = await request(app).get('/test/domain/throttled');
+    isOutcome(throttled, 429, 'throttled');
+    assert.equal(throttled.headers['retry-after'], '30');
+    const passcode = await request(app).get('/test/domain/passcode');
+    isOutcome(passcode, 422, 'security');
+    assert.deepEqual(passcode.body.issue[0].extension, [{ url: REMAINING_ATTEMPTS_URL, valueInteger: 2 }]);
+    assert.deepEqual(passcode.body.issue[0].expression, ['passcode']);
+    const token = await request(app).get('/test/domain/token');
+    isOutcome(token, 401, 'login');
+    assert.match(String(token.headers['www-authenticate']), /error="invalid_token"/);
+    const invalid = await request(app).get('/test/domain/invalid');
+    isOutcome(invalid, 422, 'required');
+    assert.deepEqual(invalid.body.issue[0].expression, ['Patient.name']);
+  });
+
+  test('every code has a 4xx or 5xx row', () => {
+    for (const [code, row] of Object.entries(ANSWERS)) assert.ok(row.status >= 400 && row.status < 600, code);
   });
 });

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { checkTarget, createGuardedFetch, type Resolver } from '../../src/net/guarded-fetch.js';
-import { toHttpError } from '../../src/net/outbound-errors.js';
+import { httpErrorOf } from '../../src/http/errors.js';
+import { outboundFailure } from '../../src/net/outbound-errors.js';
 import { OutboundError, type OutboundErrorKind } from '../../src/net/types.js';
 
 /** A resolver that never touches the network: answers from the table, or fails like getaddrinfo. */
@@ -48,15 +49,15 @@ describe('checkTarget decisions (no connections)', () => {
     'https://127.1/',
   ];
   for (const url of refused) {
-    test(`refuses ${url}`, () => rejectsWith(checkTarget(url, [], noDns), 'blocked'));
+    test(`refuses ${url}`, () => rejectsWith(checkTarget(url, [], noDns), 'blocked-address'));
   }
 
-  test('a name resolving to loopback (localhost) is refused', () => rejectsWith(checkTarget('https://localhost/', []), 'blocked'));
+  test('a name resolving to loopback (localhost) is refused', () => rejectsWith(checkTarget('https://localhost/', []), 'blocked-address'));
 
   test('a name is refused when any of its addresses is forbidden', async () => {
     const dns = fakeDns({ 'internal.test': ['10.1.2.3'], 'mixed.test': ['93.184.215.14', '192.168.0.10'] });
-    await rejectsWith(checkTarget('https://internal.test/', [], dns), 'blocked');
-    await rejectsWith(checkTarget('https://mixed.test/', [], dns), 'blocked');
+    await rejectsWith(checkTarget('https://internal.test/', [], dns), 'blocked-address');
+    await rejectsWith(checkTarget('https://mixed.test/', [], dns), 'blocked-address');
   });
 
   test('a public name is accepted and pinned to the address that was checked', async () => {
@@ -67,21 +68,21 @@ describe('checkTarget decisions (no connections)', () => {
   });
 
   test('refuses URLs that are not https, carry credentials or do not parse', async () => {
-    await rejectsWith(checkTarget('http://shl.test/', [], noDns), 'blocked');
+    await rejectsWith(checkTarget('http://shl.test/', [], noDns), 'insecure-scheme');
     await rejectsWith(checkTarget('ftp://shl.test/', [], noDns), 'bad-url');
     await rejectsWith(checkTarget('file:///etc/passwd', [], noDns), 'bad-url');
     await rejectsWith(checkTarget('https://user:secret@shl.test/', [], noDns), 'bad-url');
     await rejectsWith(checkTarget('not a url', [], noDns), 'bad-url');
   });
 
-  test('a DNS failure is unreachable', () => rejectsWith(checkTarget('https://nowhere.test/', [], fakeDns({})), 'unreachable'));
+  test('a DNS failure is kind dns', () => rejectsWith(checkTarget('https://nowhere.test/', [], fakeDns({})), 'dns'));
 
   test('the allowlist relaxes only the named host (and port): private addresses and plain http', async () => {
     const dns = fakeDns({ 'peer.test': ['10.0.0.7'] });
     assert.equal((await checkTarget('http://peer.test/', ['peer.test'], dns)).address, '10.0.0.7');
     assert.equal((await checkTarget('http://2130706433:8080/', ['127.0.0.1:8080'], noDns)).address, '127.0.0.1');
-    await rejectsWith(checkTarget('http://127.0.0.1:8081/', ['127.0.0.1:8080'], noDns), 'blocked');
-    await rejectsWith(checkTarget('https://127.0.0.2/', ['127.0.0.1'], noDns), 'blocked');
+    await rejectsWith(checkTarget('http://127.0.0.1:8081/', ['127.0.0.1:8080'], noDns), 'insecure-scheme');
+    await rejectsWith(checkTarget('https://127.0.0.2/', ['127.0.0.1'], noDns), 'blocked-address');
   });
 
   test('invalid allowlist entries fail at construction', () => {
@@ -183,7 +184,7 @@ describe('guarded fetch against loopback servers', () => {
       `https://[::1]:${canary.port}/`,
       `https://localhost:${canary.port}/`,
     ]) {
-      await rejectsWith(fetch(url), 'blocked');
+      await rejectsWith(fetch(url), url.startsWith('http:') ? 'insecure-scheme' : 'blocked-address');
     }
     assert.equal(canaryConnections, 0);
   });
@@ -192,7 +193,7 @@ describe('guarded fetch against loopback servers', () => {
     const fetch = guarded();
     for (const target of [`${canary.origin}/`, `https://127.0.0.2:${canary.port}/`, `http://2130706434:${canary.port}/`]) {
       const before = seen.length;
-      await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent(target)}`), 'blocked');
+      await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent(target)}`), target.startsWith('http:') ? 'insecure-scheme' : 'blocked-address');
       assert.equal(seen.length, before + 1, 'the allowlisted hop was made');
     }
     await rejectsWith(fetch(`${peer.origin}/to?u=${encodeURIComponent('file:///etc/passwd')}`), 'bad-url');
@@ -258,15 +259,25 @@ describe('guarded fetch against loopback servers', () => {
   test('the canary never saw a connection', () => assert.equal(canaryConnections, 0));
 });
 
-describe('toHttpError', () => {
-  test('refusals are 422, upstream failures 502/504', () => {
-    const status = (kind: OutboundErrorKind) => toHttpError(new OutboundError(kind, 'x'), 'SHL manifest').status;
+describe('outboundFailure and its HTTP answer', () => {
+  const answer = (kind: OutboundErrorKind, source: 'caller' | 'config' = 'caller', message = 'x') =>
+    httpErrorOf(outboundFailure(new OutboundError(kind, message), 'SHL manifest', source));
+  test("refusals of a caller's URL are 422, upstream failures 502/504", () => {
+    const kinds = ['bad-url', 'insecure-scheme', 'blocked-address', 'timeout', 'dns', 'unreachable', 'too-many-redirects', 'too-large', 'status'] as const;
     assert.deepEqual(
-      (['bad-url', 'blocked', 'timeout', 'unreachable', 'too-many-redirects', 'too-large'] as const).map(status),
-      [422, 422, 504, 502, 502, 502],
+      kinds.map((k) => answer(k).status),
+      [422, 422, 422, 504, 502, 502, 502, 502, 502],
     );
-    const blocked = toHttpError(new OutboundError('blocked', 'internal.test leads to a forbidden address (private)'), 'SHL manifest');
+    const blocked = answer('blocked-address', 'caller', 'internal.test leads to a forbidden address (private)');
     assert.equal(blocked.outcome.issue?.[0]?.code, 'security');
     assert.doesNotMatch(blocked.outcome.issue?.[0]?.diagnostics ?? '', /internal\.test|private/);
+  });
+
+  test("a refused configured URL is the upstream's failure (502), its reason kept for the log only", () => {
+    const e = outboundFailure(new OutboundError('blocked-address', 'idp.test leads to a forbidden address (private)'), 'The JWKS', 'config');
+    assert.equal(e.code, 'ERR_OUTBOUND_FAILED');
+    assert.equal(httpErrorOf(e).status, 502);
+    assert.match(e.detail ?? '', /blocked-address: idp\.test/);
+    assert.doesNotMatch(e.message, /idp\.test/);
   });
 });

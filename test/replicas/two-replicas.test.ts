@@ -87,6 +87,26 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
     }
   });
 
+  test("a kiosk's event stream on one replica is woken by a check-in taken by the other", { timeout: 60_000 }, async () => {
+    const [a, b] = replicas as [ChildGateway, ChildGateway];
+    const opened = await fetch(`${a.baseUrl}/checkin/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${kioskToken}` } });
+    assert.equal(opened.status, 201);
+    const { id } = (await opened.json()) as { id: string };
+    const stream = await fetch(`${a.baseUrl}/checkin/sessions/${id}`, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${kioskToken}` } });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('"waiting"')) text += (await reader.read()).value ?? '';
+    const submitted = await fetch(`${b.baseUrl}/checkin/sessions/${id}/submit`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await idp.token({ sub: 'patient-sse', ...patientClaims() })}` },
+      body: JSON.stringify({ bundle: clipboardBundle() }),
+    });
+    assert.equal(submitted.status, 201);
+    // The session lives ten minutes: only the check-in's notification can end the stream within the test's timeout.
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += chunk.value;
+    assert.match(text, /"waiting"[\s\S]*"completed"/);
+  });
+
   test('notifications are delivered once per event per subscriber, in order, whichever replica took the write', async () => {
     const [a, b] = replicas as [ChildGateway, ChildGateway];
     const post = (gw: ChildGateway, path: string, body: unknown) =>

@@ -5,13 +5,13 @@ import { inflateRawSync } from 'node:zlib';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { cardsFromInput } from '../../src/shc/card-input.js';
 import { issueCard } from '../../src/shc/issue.js';
 import { minifyBundle } from '../../src/shc/minify.js';
 import { jwsToNumeric, parseQrText, SINGLE_QR_MAX_JWS } from '../../src/shc/numeric-qr.js';
-import { renderQr } from '../../src/shc/render-qr.js';
+import { renderCardQr } from '../../src/shc/render-qr.js';
 import { createShcVerifier } from '../../src/shc/verify.js';
 import { testDatabases } from '../helpers/db.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -28,20 +28,23 @@ function summaryBundle(immunizations = 1): Bundle {
         fullUrl: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001',
         resource: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Anyperson', given: ['John', 'B.'] }], birthDate: '1951-01-20' },
       },
-      ...Array.from({ length: immunizations }, (_, i): BundleEntry => ({
-        fullUrl: `urn:uuid:7f0d4b7e-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`,
-        resource: {
-          resourceType: 'Immunization',
-          id: `i${i}`,
-          status: 'completed',
-          vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208', display: 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose' }] },
-          patient: { reference: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001' },
-          occurrenceDateTime: `2024-0${(i % 9) + 1}-1${i % 10}`,
-          // Random lot numbers keep large cards from compressing below one QR.
-          lotNumber: randomBytes(12).toString('hex'),
-          performer: [{ actor: { display: `Example Clinic ${i}` } }],
-        },
-      })),
+      ...Array.from(
+        { length: immunizations },
+        (_, i): BundleEntry => ({
+          fullUrl: `urn:uuid:7f0d4b7e-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`,
+          resource: {
+            resourceType: 'Immunization',
+            id: `i${i}`,
+            status: 'completed',
+            vaccineCode: { coding: [{ system: 'http://hl7.org/fhir/sid/cvx', code: '208', display: 'COVID-19, mRNA, LNP-S, PF, 30 mcg/0.3 mL dose' }] },
+            patient: { reference: 'urn:uuid:7f0d4b7e-0000-4000-8000-000000000001' },
+            occurrenceDateTime: `2024-0${(i % 9) + 1}-1${i % 10}`,
+            // Random lot numbers keep large cards from compressing below one QR.
+            lotNumber: randomBytes(12).toString('hex'),
+            performer: [{ actor: { display: `Example Clinic ${i}` } }],
+          },
+        }),
+      ),
     ],
   };
 }
@@ -57,7 +60,8 @@ async function status(p: () => unknown): Promise<number> {
   try {
     await p();
   } catch (e) {
-    if (e instanceof HttpError) return e.status;
+    const answer = httpAnswer(e);
+    if (answer) return answer.status;
     throw e;
   }
   return 200;
@@ -69,7 +73,11 @@ for (const tdb of testDatabases()) {
     const clock = new ManualClock(NOW);
     // The gateway serves its own /.well-known/jwks.json on loopback; its public base URL is the card's iss.
     const verifier = () =>
-      createShcVerifier({ trust: { shcIssuers: [{ iss: gw.baseUrl, fetchJwks: true, name: 'this gateway' }], acceptUnknownShcIssuers: false }, fetch: createGuardedFetch({ allowlist: ['127.0.0.1'] }), clock });
+      createShcVerifier({
+        trust: { shcIssuers: [{ iss: gw.baseUrl, fetchJwks: true, name: 'this gateway' }], acceptUnknownShcIssuers: false },
+        fetch: createGuardedFetch({ allowlist: ['127.0.0.1'] }),
+        clock,
+      });
     const issue = (bundle: Bundle) => issueCard(bundle, { key: gw.services.keys.signingKey(), publicBaseUrl: gw.services.config.publicBaseUrl, clock });
 
     before(async () => {
@@ -103,7 +111,7 @@ for (const tdb of testDatabases()) {
       assert.ok(issued.jws.length <= SINGLE_QR_MAX_JWS);
       assert.deepEqual(parseQrText(issued.qrNumeric!), { kind: 'whole', jws: issued.jws });
       assert.equal((await verifier().verifyInput([issued.qrNumeric!]))[0]!.jws, issued.jws);
-      const { svg, png } = await renderQr(issued.qrNumeric!);
+      const { svg, png } = await renderCardQr(issued.qrNumeric!);
       assert.match(svg, /^<svg /);
       assert.match(png, /^data:image\/png;base64,/);
     });
@@ -117,7 +125,7 @@ for (const tdb of testDatabases()) {
       const shuffled = [...chunks.slice(1), chunks[0]!].reverse();
       assert.deepEqual(cardsFromInput(shuffled), [issued.jws]);
       assert.equal((await verifier().verifyInput(shuffled))[0]!.verified, true);
-      await renderQr(chunks[0]!);
+      await renderCardQr(chunks[0]!);
 
       assert.equal(await status(() => cardsFromInput(chunks.slice(1))), 400, 'a missing chunk');
       assert.equal(await status(() => cardsFromInput([...chunks, chunks[0]!])), 400, 'a chunk twice');

@@ -4,11 +4,11 @@ import { inflateRawSync } from 'node:zlib';
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import QRCode from 'qrcode';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import type { GuardedFetch } from '../../src/net/types.js';
 import { cardsFromInput } from '../../src/shc/card-input.js';
 import { encodeNumericQr, parseQrText } from '../../src/shc/numeric-qr.js';
-import { renderQr } from '../../src/shc/render-qr.js';
+import { renderCardQr } from '../../src/shc/render-qr.js';
 import { createShcVerifier } from '../../src/shc/verify.js';
 import { SHC_EXAMPLE_TIME, SHC_VECTORS, readVector } from '../helpers/fixtures.js';
 
@@ -24,14 +24,19 @@ const bundle = JSON.parse(readVector(SHC_VECTORS, 'example-00-a-fhirBundle.json'
 const noNetwork: GuardedFetch = async (url) => assert.fail(`unexpected fetch of ${url}`);
 
 function verifier() {
-  return createShcVerifier({ trust: { shcIssuers: [{ iss: ISS, jwks, name: 'SMART example issuer' }], acceptUnknownShcIssuers: false }, fetch: noNetwork, clock: new ManualClock(SHC_EXAMPLE_TIME) });
+  return createShcVerifier({
+    trust: { shcIssuers: [{ iss: ISS, jwks, name: 'SMART example issuer' }], acceptUnknownShcIssuers: false },
+    fetch: noNetwork,
+    clock: new ManualClock(SHC_EXAMPLE_TIME),
+  });
 }
 
 async function status(p: Promise<unknown>): Promise<number> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof HttpError) return e.status;
+    const answer = httpAnswer(e);
+    if (answer) return answer.status;
     throw e;
   }
   return 200;
@@ -61,7 +66,10 @@ describe('SMART Health Card spec example 00', () => {
     assert.equal(card.kid, '3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s');
     assert.equal(card.nbf, 1687450764.656);
     assert.deepEqual(card.bundle, bundle);
-    assert.deepEqual(card.bundle.entry!.map((e) => e.fullUrl), ['resource:0', 'resource:1', 'resource:2', 'resource:3']);
+    assert.deepEqual(
+      card.bundle.entry!.map((e) => e.fullUrl),
+      ['resource:0', 'resource:1', 'resource:2', 'resource:3'],
+    );
     assert.deepEqual(card.payload, JSON.parse(minified));
   });
 
@@ -108,11 +116,20 @@ describe('SMART Health Card spec example 00', () => {
   });
 
   test('the QR drawn from the numeric text is the published one, byte mode then numeric mode, level L', async () => {
-    const { svg, png } = await renderQr(qr);
+    const { svg, png } = await renderCardQr(qr);
     assert.equal(svg.trim(), readVector(SHC_VECTORS, 'example-00-g-qr-code-0.svg').trim());
     assert.match(png, /^data:image\/png;base64,/);
-    const code = QRCode.create([{ mode: 'byte', data: Buffer.from('shc:/') }, { mode: 'numeric', data: qr.slice(5) }], { errorCorrectionLevel: 'L' });
+    const code = QRCode.create(
+      [
+        { mode: 'byte', data: Buffer.from('shc:/') },
+        { mode: 'numeric', data: qr.slice(5) },
+      ],
+      { errorCorrectionLevel: 'L' },
+    );
     assert.ok(code.version <= 22);
-    assert.deepEqual(code.segments.map((s) => s.mode.id), ['Byte', 'Numeric']);
+    assert.deepEqual(
+      code.segments.map((s) => s.mode.id),
+      ['Byte', 'Numeric'],
+    );
   });
 });

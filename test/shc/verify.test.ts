@@ -4,7 +4,7 @@ import { deflateRawSync, deflateSync } from 'node:zlib';
 import type { JWK } from 'jose';
 import { ManualClock } from '../../src/clock.js';
 import type { ShcIssuerConfig } from '../../src/config.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import type { GuardedFetch } from '../../src/net/types.js';
 import { issuerVerificationKey } from '../../src/shc/issuer-key.js';
@@ -22,7 +22,8 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number; diagnosti
   try {
     await p;
   } catch (e) {
-    if (e instanceof HttpError) return { status: e.status, diagnostics: e.outcome.issue?.[0]?.diagnostics ?? '' };
+    const answer = httpAnswer(e);
+    if (answer) return { status: answer.status, diagnostics: answer.outcome.issue?.[0]?.diagnostics ?? '' };
     throw e;
   }
   return assert.fail('expected a refusal');
@@ -101,7 +102,11 @@ describe('SHC verification with an inline issuer', () => {
     const jws = await signCard(key, cardPayload(ISS, nowS));
     const [, p, s] = jws.split('.') as [string, string, string];
     const withHeader = (h: object, sig = s) => `${Buffer.from(JSON.stringify(h)).toString('base64url')}.${p}.${sig}`;
-    for (const h of [{ alg: 'ES384', zip: 'DEF', kid: key.kid }, { alg: 'ES256', kid: key.kid }, { alg: 'ES256', zip: 'DEF' }]) {
+    for (const h of [
+      { alg: 'ES384', zip: 'DEF', kid: key.kid },
+      { alg: 'ES256', kid: key.kid },
+      { alg: 'ES256', zip: 'DEF' },
+    ]) {
       assert.equal((await refusal(make().verify(withHeader(h)))).status, 422, JSON.stringify(h));
     }
     const der = Buffer.alloc(71, 1).toString('base64url');

@@ -11,6 +11,7 @@ import { testDatabases } from '../helpers/db.js';
 import { SHC_VECTORS, readVector } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 
 const BUNDLE = JSON.stringify({ resourceType: 'Bundle', type: 'document', entry: [{ resource: { resourceType: 'Composition', status: 'final' } }] });
 const SHC_FILE = readVector(SHC_VECTORS, 'example-00-e-file.smart-health-card');
@@ -235,7 +236,7 @@ for (const tdb of testDatabases()) {
         { label: 'x'.repeat(81) },
         { passcode: '' },
       ]) {
-        await assert.rejects(create(bad), (e: { status?: number }) => e.status === 400, JSON.stringify(bad));
+        await assert.rejects(create(bad), (e: unknown) => httpAnswer(e)?.status === 400, JSON.stringify(bad));
       }
     });
 

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CompactEncrypt, decodeProtectedHeader } from 'jose';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { decryptFile, encryptFile, keyBytes } from '../../src/shl/jwe.js';
 import { SHL_VECTORS, readVector } from '../helpers/fixtures.js';
 
 const payloadKey = (name: string) => keyBytes((JSON.parse(readVector(SHL_VECTORS, `${name}-payload.json`)) as { key: string }).key);
 
 async function rejects(p: Promise<unknown>, status: number): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof HttpError && e.status === status);
+  await assert.rejects(p, (e: unknown) => httpAnswer(e)?.status === status);
 }
 
 describe('spec vectors', () => {
@@ -19,7 +19,10 @@ describe('spec vectors', () => {
     assert.equal(file.content, readVector(SHL_VECTORS, 'ig-file-0.plain.smart-health-card'));
   });
 
-  for (const [link, files] of [['sdk-p', ['sdk-p-file-0', 'sdk-p-file-1']], ['sdk-u', ['sdk-u-file-0']]] as const) {
+  for (const [link, files] of [
+    ['sdk-p', ['sdk-p-file-0', 'sdk-p-file-1']],
+    ['sdk-u', ['sdk-u-file-0']],
+  ] as const) {
     for (const name of files) {
       test(`${name}.jwe (kid, no cty) decrypts to its plaintext`, async () => {
         const jwe = readVector(SHL_VECTORS, `${name}.jwe`);
@@ -62,7 +65,7 @@ describe('encrypt', () => {
 describe('decrypt refusals', () => {
   const key = randomBytes(32);
 
-  test('inflating beyond the cap is 413 (pins jose\'s limit message)', async () => {
+  test("inflating beyond the cap is 413 (pins jose's limit message)", async () => {
     const jwe = await encryptFile('a'.repeat(2_000_000), key, 'application/fhir+json', { zip: true });
     await rejects(decryptFile(jwe, key, 1_000_000), 413);
     assert.equal((await decryptFile(jwe, key, 2_000_000)).content.length, 2_000_000);
@@ -72,7 +75,11 @@ describe('decrypt refusals', () => {
     const jwe = await encryptFile('{"a":1}', key, 'application/fhir+json');
     const [h, , iv, ct, tag] = jwe.split('.') as [string, string, string, string, string];
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
-    for (const bad of [[h, '', iv, flip(ct), tag], [h, '', iv, ct, flip(tag)], [Buffer.from('{"alg":"dir","enc":"A256GCM","cty":"x"}').toString('base64url'), '', iv, ct, tag]]) {
+    for (const bad of [
+      [h, '', iv, flip(ct), tag],
+      [h, '', iv, ct, flip(tag)],
+      [Buffer.from('{"alg":"dir","enc":"A256GCM","cty":"x"}').toString('base64url'), '', iv, ct, tag],
+    ]) {
       await rejects(decryptFile(bad.join('.'), key), 422);
     }
   });

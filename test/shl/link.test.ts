@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HttpError } from '../../src/fhir/outcome.js';
+import type { HttpError } from '../../src/http/http-error.js';
 import { assertNotExpired, buildShlink, hasFlag, parseShlink, type ShLink } from '../../src/shl/link.js';
 import { SHL_VECTORS, readVector } from '../helpers/fixtures.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 
 const open = { allowlist: [] as string[] };
 const KEY = 'rxTgYlOaKJPFtcEd0qcceN8wEU4p94SqAwIWQe6uX7Q';
@@ -12,8 +13,9 @@ const valid = { url: 'https://ehr.example.org/qr/abc', key: KEY };
 function refused(text: string, status: number, code: string, policy = open): HttpError {
   try {
     parseShlink(text, policy);
-  } catch (e) {
-    assert.ok(e instanceof HttpError, String(e));
+  } catch (err) {
+    const e = httpAnswer(err);
+    assert.ok(e, String(err));
     assert.equal(e.status, status, e.message);
     assert.equal(e.outcome.issue?.[0]?.code, code);
     return e;
@@ -35,7 +37,10 @@ describe('IG example link', () => {
   test('building from its fields gives the IG link byte for byte', () => {
     const built = buildShlink({ url: payload.url!, key: payload.key!, flag: 'PL', label: payload.label! });
     assert.equal(built, readVector(SHL_VECTORS, 'ig-link.txt').trim());
-    assert.equal(buildShlink({ url: payload.url!, key: payload.key!, flag: 'LP', label: payload.label! }, 'https://viewer.example.org'), readVector(SHL_VECTORS, 'ig-link-with-viewer.txt').trim());
+    assert.equal(
+      buildShlink({ url: payload.url!, key: payload.key!, flag: 'LP', label: payload.label! }, 'https://viewer.example.org'),
+      readVector(SHL_VECTORS, 'ig-link-with-viewer.txt').trim(),
+    );
   });
 });
 
@@ -55,12 +60,18 @@ describe('SDK links (http://localhost, exp in the past)', () => {
 
     test(`${name}: its exp is refused with the real clock and accepted at 2023-06-01`, () => {
       const l = parseShlink(text, { allowlist: ['localhost'] });
-      assert.throws(() => assertNotExpired(l, Date.now()), (e: HttpError) => e.status === 410);
+      assert.throws(
+        () => assertNotExpired(l, Date.now()),
+        (e) => httpAnswer(e)?.status === 410,
+      );
       assert.doesNotThrow(() => assertNotExpired(l, Date.UTC(2023, 5, 1)));
     });
   }
   test('the sdk-p viewer form parses like the bare link', () => {
-    assert.deepEqual(parseShlink(readVector(SHL_VECTORS, 'sdk-p-link-with-viewer.txt'), { allowlist: ['localhost'] }), parseShlink(readVector(SHL_VECTORS, 'sdk-p-link.txt'), { allowlist: ['localhost'] }));
+    assert.deepEqual(
+      parseShlink(readVector(SHL_VECTORS, 'sdk-p-link-with-viewer.txt'), { allowlist: ['localhost'] }),
+      parseShlink(readVector(SHL_VECTORS, 'sdk-p-link.txt'), { allowlist: ['localhost'] }),
+    );
   });
 });
 
@@ -103,7 +114,15 @@ describe('our rules', () => {
     assert.equal(l.flag, 'LPZ');
   });
   test('malformed text is a 422, never a crash', () => {
-    for (const text of ['', 'shlink:/', 'shlink:/!!!', 'https://viewer.example/#nothing', `shlink:/${Buffer.from('[1]').toString('base64url')}`, `shlink:/${Buffer.from('{').toString('base64url')}`, 'shlink:/'.padEnd(5000, 'A')]) {
+    for (const text of [
+      '',
+      'shlink:/',
+      'shlink:/!!!',
+      'https://viewer.example/#nothing',
+      `shlink:/${Buffer.from('[1]').toString('base64url')}`,
+      `shlink:/${Buffer.from('{').toString('base64url')}`,
+      'shlink:/'.padEnd(5000, 'A'),
+    ]) {
       refused(text, 422, 'processing');
     }
     refused(link({ ...valid, exp: '2030' }), 422, 'processing');

@@ -3,12 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock, systemClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { REMAINING_ATTEMPTS_URL } from '../../src/http/errors.js';
+import type { HttpError } from '../../src/http/http-error.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { parseShlink } from '../../src/shl/link.js';
 import { shlMetrics } from '../../src/shl/metrics.js';
-import { FHIR_TYPE, REMAINING_ATTEMPTS_URL, SHC_TYPE, retrieveShl, type ShlReceiverDeps, type ShlRetrieval } from '../../src/shl/receiver.js';
+import { FHIR_TYPE, SHC_TYPE, retrieveShl, type ShlReceiverDeps, type ShlRetrieval } from '../../src/shl/receiver.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 import { SHC_VECTORS, SHL_VECTORS, readVector } from '../helpers/fixtures.js';
 import { startShlWalletHost, type ShlWalletHost } from '../helpers/shl-wallet-host.js';
 
@@ -22,11 +24,12 @@ const retrieve = (shlink: string, opts: { passcode?: string; embeddedLengthMax?:
   retrieveShl(parseShlink(shlink, LOOPBACK), { recipient, ...opts }, d);
 
 async function fails(p: Promise<unknown>, status: number, code?: string): Promise<HttpError> {
-  const e = await p.then(
+  const err = await p.then(
     () => assert.fail(`expected HTTP ${status}`),
-    (err: unknown) => err,
+    (x: unknown) => x,
   );
-  assert.ok(e instanceof HttpError, String(e));
+  const e = httpAnswer(err);
+  assert.ok(e, String(err));
   assert.equal(e.status, status, e.message);
   if (code) assert.equal(e.outcome.issue?.[0]?.code, code);
   return e;
@@ -52,7 +55,13 @@ describe('retrieveShl against a wallet SHL host', () => {
   const requestsFrom = (n: number) => wallet.requests.slice(n);
 
   test('L link, files by location: manifest POST with recipient, then one GET per file', async () => {
-    const shlink = await wallet.createLink({ flags: 'L', files: [{ contentType: FHIR_TYPE, content: BUNDLE }, { contentType: SHC_TYPE, content: SHC_FILE }] });
+    const shlink = await wallet.createLink({
+      flags: 'L',
+      files: [
+        { contentType: FHIR_TYPE, content: BUNDLE },
+        { contentType: SHC_TYPE, content: SHC_FILE },
+      ],
+    });
     const start = wallet.requests.length;
     const r = await retrieve(shlink);
     assert.equal(r.files.length, 2);
@@ -65,7 +74,10 @@ describe('retrieveShl against a wallet SHL host', () => {
     assert.equal(shc.verifiableCredential.length, 1);
     assert.equal(r.host, wallet.baseUrl);
     const log = requestsFrom(start);
-    assert.deepEqual(log.map((q) => `${q.method} ${q.path.split('/')[1]}`), ['POST m', 'GET f', 'GET f']);
+    assert.deepEqual(
+      log.map((q) => `${q.method} ${q.path.split('/')[1]}`),
+      ['POST m', 'GET f', 'GET f'],
+    );
     assert.equal(log[0]?.recipient, recipient);
     assert.equal(log[0]?.passcode, undefined, 'no passcode is sent for a link without P');
   });
@@ -142,7 +154,12 @@ describe('retrieveShl against a wallet SHL host', () => {
 
   test('other content types are reported as unsupported, not processed', async () => {
     const api = JSON.stringify({ access_token: 'x', aud: 'https://fhir.example' });
-    const shlink = await wallet.createLink({ files: [{ contentType: 'application/smart-api-access', content: api }, { contentType: FHIR_TYPE, content: BUNDLE }] });
+    const shlink = await wallet.createLink({
+      files: [
+        { contentType: 'application/smart-api-access', content: api },
+        { contentType: FHIR_TYPE, content: BUNDLE },
+      ],
+    });
     const r: ShlRetrieval = await retrieve(shlink);
     assert.deepEqual(r.unsupported, [{ contentType: 'application/smart-api-access' }]);
     assert.equal(r.files.length, 1);
@@ -164,7 +181,10 @@ describe('retrieveShl against a wallet SHL host', () => {
     wallet.revoke(shlink);
     await fails(retrieve(shlink, {}, { ...deps, metrics }), 410);
     const values = (await metrics.retrievals.get()).values.map((v) => [v.labels.outcome, v.value]);
-    assert.deepEqual(values.sort(), [['410', 1], ['ok', 1]]);
+    assert.deepEqual(values.sort(), [
+      ['ERR_SHL_INACTIVE', 1],
+      ['ok', 1],
+    ]);
   });
 });
 
@@ -195,7 +215,7 @@ describe('spec vectors served from loopback', () => {
   }
   const shlink = (payload: object) => `shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
 
-  test('IG link + ig-file-0 embedded: the receiver ends up holding example 00\'s card', async () => {
+  test("IG link + ig-file-0 embedded: the receiver ends up holding example 00's card", async () => {
     const ig = JSON.parse(readVector(SHL_VECTORS, 'ig-link-payload.json')) as Record<string, string>;
     const jwe = readVector(SHL_VECTORS, 'ig-file-0.jwe').trim();
     const host = await vectorHost(() => ({ files: [{ contentType: SHC_TYPE, embedded: jwe }] }), {}, 'ig-pass');

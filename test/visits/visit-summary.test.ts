@@ -12,6 +12,7 @@ import { testDatabases } from '../helpers/db.js';
 import { clipboardBundle, visitSummaryBundle } from '../helpers/fixtures.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { patientClaims, startIdp, type Idp } from '../helpers/idp.js';
+import { httpAnswer } from '../helpers/http-answer.js';
 
 const EHR_A = { clientId: 'ehr-a', organization: 'Clinic A', scopes: ['system/checkin.write', 'system/checkin.read', 'system/visit.write', 'system/visit.read'] };
 const EHR_B = { ...EHR_A, clientId: 'ehr-b', organization: 'Clinic B' };
@@ -130,9 +131,9 @@ for (const tdb of testDatabases()) {
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const link = parseShlink(r.body.shlink, { allowlist });
       assert.match(link.flag, /P/);
-      const wrong = await retrieveShl(link, { recipient: 'wallet', passcode: 'nope' }, wallet()).catch((e: { status: number; outcome: unknown }) => e);
-      assert.equal((wrong as { status: number }).status, 422);
-      assert.match(JSON.stringify((wrong as { outcome: unknown }).outcome), /remainingAttempts|attempts/i);
+      const wrong = httpAnswer(await retrieveShl(link, { recipient: 'wallet', passcode: 'nope' }, wallet()).catch((e: unknown) => e));
+      assert.equal(wrong?.status, 422);
+      assert.match(JSON.stringify(wrong?.outcome), /remainingAttempts|attempts/i);
       const ok = await retrieveShl(link, { recipient: 'wallet', passcode: 'open sesame' }, wallet());
       assert.ok(ok.files.length >= 1);
       let last = 0;

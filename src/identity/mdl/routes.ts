@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Module } from '../../app.js';
+import type { Module } from '../../module.js';
 import { requestAudit } from '../../audit/audit.js';
 import { badRequest } from '../../fhir/outcome.js';
 import { clientOf, requireScope } from '../../http/guards.js';

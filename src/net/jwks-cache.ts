@@ -1,8 +1,8 @@
 import { createLocalJWKSet, errors, type CompactJWSHeaderParameters, type FlattenedJWSInput, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
-import { badGateway } from '../fhir/outcome.js';
-import type { GuardedFetch } from '../net/types.js';
+import { DomainError } from '../errors.js';
 import { fetchJson } from './fetch-json.js';
+import type { GuardedFetch } from './types.js';
 
 /** An unknown kid triggers at most one refetch per key set in this window, so forged kids cannot make us hammer an issuer. */
 export const UNKNOWN_KID_COOLDOWN_MS = 30_000;
@@ -24,7 +24,7 @@ function isKeySet(v: unknown): v is JSONWebKeySet {
 }
 
 /**
- * Remote JWK Sets (identity providers, clients' jwks_uri) fetched through the guarded fetch,
+ * Remote JWK Sets (identity providers, clients' jwks_uri, SMART Health Card issuers) fetched through the guarded fetch,
  * reused for min(Cache-Control max-age, 10 min), one fetch in flight per URL.
  */
 export class JwksCache {
@@ -75,12 +75,12 @@ export class JwksCache {
 
   private async fetchEntry(url: string): Promise<Entry> {
     const { json, maxAgeMs } = await fetchJson(this.fetch, url, this.what);
-    if (!isKeySet(json)) throw badGateway(`${this.what} is not a JWK Set`);
+    if (!isKeySet(json)) throw new DomainError('ERR_OUTBOUND_FAILED', `${this.what} is not a JWK Set`);
     let getKey: JWTVerifyGetKey;
     try {
       getKey = createLocalJWKSet(json);
     } catch {
-      throw badGateway(`${this.what} is not a valid JWK Set`);
+      throw new DomainError('ERR_OUTBOUND_FAILED', `${this.what} is not a valid JWK Set`);
     }
     const entry: Entry = { set: json, getKey, fetchedAt: this.clock.now(), maxAgeMs: Math.min(maxAgeMs ?? JWKS_MAX_AGE_MS, JWKS_MAX_AGE_MS) };
     this.entries.set(url, entry);
