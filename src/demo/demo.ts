@@ -8,7 +8,7 @@ import { trustFileSchema, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { createServices, type Services } from '../services.js';
 import { startWorkers, type Workers } from '../workers.js';
-import { createDemoClients, requestAccessToken, type DemoClient, type DemoRole } from './clients.js';
+import { DEMO_DATA_SHARING, createDemoClients, requestAccessToken, type DemoClient, type DemoRole } from './clients.js';
 import { startIdp, type Idp } from './idp.js';
 import { loopbackListenHost } from './loopback.js';
 import { subscribeNetwork } from './network.js';
@@ -96,6 +96,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       identityProviders: [idp.providerConfig()],
       clients: clients.map((c) => c.registration),
       shcIssuers: [issuer.trust],
+      dataSharing: DEMO_DATA_SHARING,
       outboundAllowlist: [idp.issuer, walletHost.baseUrl, subscriber.url].map(loopbackPeer),
     });
     const config: Config = { ...opts.config, publicBaseUrl: baseUrl, databaseUrl: undefined, dataDir: path.join(opts.dir, 'db'), workers: true, trust };
@@ -113,7 +114,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     closers.push(() => closeServer(server));
     const workers: Workers = startWorkers(services);
     closers.push(() => workers.stop());
-    const subscriptionId = await subscribeNetwork(baseUrl, await token('network'), subscriber.url);
+    const followed = DEMO_PATIENTS.map((p) => ({ system: idp.issuer, value: p.id }));
+    const subscriptionId = await subscribeNetwork(baseUrl, await token('network'), subscriber.url, followed);
 
     return { baseUrl, services, idp, wallet, walletHost, issuer, network: { subscriber, subscriptionId }, token, close: closeAll };
   } catch (e) {

@@ -34,19 +34,20 @@ export function restHookSubscription(endpoint: string, o: RestHookOptions): Subs
 
 /**
  * The aligned network's Subscription: full-resource payloads, so the network sees the Encounter
- * itself. Across organizations it would also name its patients: a backport-filter-criteria
- * extension on `_criteria` with `Encounter?patient.identifier=system|value`.
+ * itself, for the patients it names only (a network of another organization must name them):
+ * each by the verified identity the gateway binds a check-in to (identity provider issuer | sub).
  */
-export function networkSubscription(endpoint: string): Subscription {
-  return restHookSubscription(endpoint, { reason: 'Demo aligned network: arrivals at the demo clinic', payload: 'full-resource', heartbeatSeconds: 3600 });
+export function networkSubscription(endpoint: string, patients: { system: string; value: string }[]): Subscription {
+  const filter = `Encounter?patient.identifier=${patients.map((p) => `${p.system}|${p.value}`).join(',')}`;
+  return restHookSubscription(endpoint, { reason: 'Demo HIE: arrivals of its patients at the demo clinic', payload: 'full-resource', heartbeatSeconds: 3600, filters: [filter] });
 }
 
 /** Subscribes the network with its access token; returns the Subscription id. */
-export async function subscribeNetwork(gatewayUrl: string, token: string, endpoint: string): Promise<string> {
+export async function subscribeNetwork(gatewayUrl: string, token: string, endpoint: string, patients: { system: string; value: string }[]): Promise<string> {
   const res = await fetch(`${gatewayUrl}/fhir/Subscription`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/fhir+json' },
-    body: JSON.stringify(networkSubscription(endpoint)),
+    body: JSON.stringify(networkSubscription(endpoint, patients)),
   });
   const body = (await res.json()) as Subscription;
   if (res.status !== 201 || !body.id) throw new Error(`the network's Subscription was refused: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);

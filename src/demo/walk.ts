@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import type { Bundle, Coverage, Encounter, Extension, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
 import { renderQr } from '../qr.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { decryptFile, keyBytes } from '../shl/jwe.js';
+import { DEMO_CLINIC, DEMO_NETWORK_ORGANIZATION, DEMO_NETWORK_PURPOSE } from './clients.js';
 import type { Demo } from './demo.js';
 import { DEMO_PATIENTS, visitDocument, type DemoPatient } from './patients.js';
 
@@ -231,24 +232,50 @@ const kioskScannedShc: WalkStep = {
   },
 };
 
+/** The event notifications the network's subscriber was delivered, each as the resources it carries. */
+function networkDeliveries(w: WalkState): Resource[][] {
+  const { subscriber, subscriptionId } = w.demo.network;
+  return subscriber.delivered.filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification').map((n) => resources(n.bundle));
+}
+
 const networkNotified: WalkStep = {
   name: 'network notified',
   async run(w) {
     const { subscriber, subscriptionId } = w.demo.network;
     const arrivals = w.checkins.map((c) => ofType<Encounter>(c.bundle, 'Encounter')[0]);
     check(arrivals.length === 2 && arrivals.every(Boolean), 'the check-ins have no arrival Encounter');
-    const delivered = () =>
-      subscriber.delivered
-        .filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification')
-        .flatMap((n) => ofType<Encounter>(n.bundle, 'Encounter'));
-    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => delivered().some((e) => e.id === a?.id)), 60_000).catch((e: Error) => {
+    const carrying = (a: Encounter | undefined) => networkDeliveries(w).find((rs) => rs.some((r) => r.resourceType === 'Encounter' && r.id === a?.id));
+    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => carrying(a)), 60_000).catch((e: Error) => {
       throw new StepFailed(e.message);
     });
-    for (const a of arrivals) {
-      const seen = delivered().find((e) => e.id === a?.id);
+    // The CMS e-notification minimum for another organization: the encounter, who, and who sends it.
+    for (const [i, a] of arrivals.entries()) {
+      const rs = carrying(a) as Resource[];
+      const seen = rs.find((r): r is Encounter => r.resourceType === 'Encounter');
       check(seen?.status === 'arrived' && seen.subject?.reference === a?.subject?.reference, 'a notification carries another Encounter than the check-in stored');
+      const who = i === 0 ? w.linkHolder : w.cardHolder;
+      const patient = rs.find((r): r is Patient => r.resourceType === 'Patient');
+      check(patient?.name?.[0]?.family === who.family && patient.name[0].given?.[0] === who.given[0], `the notification does not name the patient ${fullName(who)}`);
+      const sender = rs.find((r): r is Organization => r.resourceType === 'Organization');
+      check(sender?.name === DEMO_CLINIC, `the notification does not name the sending organization (${DEMO_CLINIC})`);
     }
-    return `Subscription ${subscriptionId} (rest-hook, encounter-start, full-resource): both arrival Encounters delivered to ${subscriber.url}, event numbers ${subscriber.events(subscriptionId).join(', ')}`;
+    return `${DEMO_NETWORK_ORGANIZATION}'s Subscription ${subscriptionId} (rest-hook, encounter-start, full-resource, by patient identity; ${DEMO_NETWORK_PURPOSE} under the clinic's agreement): both arrivals delivered to ${subscriber.url} with Encounter, Patient name and "${DEMO_CLINIC}", event numbers ${subscriber.events(subscriptionId).join(', ')}`;
+  },
+};
+
+const networkReadEncounter: WalkStep = {
+  name: 'network read the notified Encounter',
+  async run(w) {
+    const [first] = w.checkins;
+    check(first, 'no check-in from the steps before');
+    const arrival = ofType<Encounter>(first.bundle, 'Encounter')[0];
+    check(arrival, 'the check-in has no arrival Encounter');
+    const token = await w.demo.token('network');
+    const read = expectStatus<Encounter>(await call(w, 'GET', `/fhir/Encounter/${arrival.id}`, { token }), 200, 'the network’s GET /fhir/Encounter/{id}');
+    check(read.id === arrival.id && read.subject?.reference === arrival.subject?.reference, 'the network read another Encounter than it was notified of');
+    const unknown = await call(w, 'GET', '/fhir/Encounter/00000000-0000-4000-8000-000000000000', { token });
+    check(unknown.status === 404, `an Encounter it was not told of answered ${unknown.status}, not 404`);
+    return `RetrieveResource GET /fhir/Encounter/${arrival.id} by ${DEMO_NETWORK_ORGANIZATION} (token purpose ${DEMO_NETWORK_PURPOSE}): 200, the notified Encounter; an unknown id: 404`;
   },
 };
 
@@ -338,6 +365,7 @@ export const WALK_STEPS: readonly WalkStep[] = [
   storedWithProvenance,
   kioskScannedShc,
   networkNotified,
+  networkReadEncounter,
   visitSummaryPosted,
   shlOpenedAndDecrypted,
   healthCardVerified,
