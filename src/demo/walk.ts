@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import type { Bundle, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Composition, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
 import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
@@ -10,6 +10,7 @@ import { decryptFile, keyBytes } from '../shl/jwe.js';
 import { DEMO_CLINIC, DEMO_NETWORK_ORGANIZATION, DEMO_NETWORK_PURPOSE } from './clients.js';
 import type { Demo } from './demo.js';
 import { DEMO_PATIENTS, visitDocument, type DemoPatient } from './patients.js';
+import { visitSummaryParameters } from './visit-parameters.js';
 
 /**
  * The demo's flow without a browser: every step does what a kiosk, wallet, EHR, network or patient
@@ -30,7 +31,7 @@ interface WalkState {
   identityToken?: string;
   session?: { id: string; url: string };
   checkins: { id: string; bundle: Bundle }[];
-  visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle; healthCardInLink: boolean };
+  visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle };
   files?: { contentType: string; content: string }[];
 }
 
@@ -89,7 +90,8 @@ interface VisitCreated {
   shlink: string;
   viewerUrl: string;
   qr: { svg: string; png: string };
-  healthCard: { fitsSingleQr: boolean };
+  healthCard: { inLink: boolean };
+  plainLanguageSummary?: { language: string; aiGenerated: boolean; label: string };
 }
 interface Manifest {
   files: { contentType: string; embedded?: string; location?: string }[];
@@ -287,13 +289,16 @@ const visitSummaryPosted: WalkStep = {
     const patientId = ofType(first.bundle, 'Patient')[0]?.id as string;
     const document = visitDocument(w.linkHolder, patientId, new Date(w.demo.services.clock.now()));
     const ehr = await w.demo.token('ehr');
-    const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
+    const request = visitSummaryParameters(document);
+    const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: request, fhir: true }), 201, 'POST visit-summary');
     check(result.shlink.startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
+    const summary = result.plainLanguageSummary;
+    check(result.healthCard.inLink && summary, 'the answer does not say the card and the plain-language summary are in the link');
     check(result.qr.svg === (await renderQr(result.shlink, 'M')).svg, 'the visit QR does not encode the link');
     const stored = expectStatus<Bundle>(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
     check(isDeepStrictEqual(stored, document), 'the stored visit document differs from the one posted');
-    w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document, healthCardInLink: result.healthCard.fitsSingleQr };
-    return `visit ${result.visitId} for check-in ${first.id}; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
+    w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document };
+    return `Parameters with plainLanguageSummary: visit ${result.visitId} for check-in ${first.id}, summary (${summary.language}, ${summary.aiGenerated ? 'AI-written' : 'deterministic'}) and signed card in the link; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
   },
 };
 
@@ -312,9 +317,13 @@ const shlOpenedAndDecrypted: WalkStep = {
       const { content } = await decryptFile(jwe, key);
       w.files.push({ contentType: f.contentType, content });
     }
-    const fhir = w.files.find((f) => f.contentType === FHIR_TYPE);
-    check(fhir && isDeepStrictEqual(JSON.parse(fhir.content), w.visit.document), 'the decrypted FHIR file is not the visit document');
-    return `manifest with ${manifest.files.length} files (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
+    const fhir = w.files.filter((f) => f.contentType === FHIR_TYPE).map((f) => JSON.parse(f.content) as Resource);
+    check(fhir.some((r) => isDeepStrictEqual(r, w.visit?.document)), 'no decrypted FHIR file is the visit document');
+    const summary = fhir.find((r): r is Composition => r.resourceType === 'Composition');
+    const patient = ofType<Composition>(w.visit.document, 'Composition')[0]?.subject?.reference;
+    check(summary && summary.subject?.reference === patient && summary.section?.length, 'the link has no plain-language summary Composition about the patient');
+    check(w.files.some((f) => f.contentType === SHC_TYPE), 'the link has no application/smart-health-card file');
+    return `manifest with the visit document, the plain-language summary Composition and the signed card (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
   },
 };
 
@@ -322,21 +331,16 @@ const healthCardVerified: WalkStep = {
   name: "health card verified against the gateway's JWKS",
   async run(w) {
     check(w.visit, 'no visit from the steps before');
-    // A card that fits one QR travels in the link; a larger one is the patient's download.
     const inLink = w.files?.find((f) => f.contentType === SHC_TYPE)?.content;
-    check(inLink || !w.visit.healthCardInLink, 'the link leaves out the health card that fits one QR');
-    const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
-    const file = inLink
-      ? (JSON.parse(inLink) as HealthCardFile)
-      : expectStatus<HealthCardFile>(await call(w, 'GET', `/visits/${w.visit.visitId}/health-card`, { token: identityToken }), 200, 'the health card download');
-    const [jws] = file.verifiableCredential;
+    check(inLink, 'the link leaves out the health card');
+    const [jws] = (JSON.parse(inLink) as HealthCardFile).verifiableCredential;
     const jwks = (await (await fetch(`${w.demo.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const { payload, protectedHeader } = await compactVerify(jws as string, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
     const card = JSON.parse(inflateRawSync(payload).toString('utf8')) as { iss: string; vc: { credentialSubject: { fhirBundle: Bundle } } };
     check(card.iss === w.demo.baseUrl, `the card's iss is ${card.iss}, not the gateway`);
     const composition = ofType(card.vc.credentialSubject.fhirBundle, 'Composition')[0] as { title?: string } | undefined;
     check(composition?.title === (ofType(w.visit.document, 'Composition')[0] as { title?: string }).title, 'the card holds another document');
-    return `${inLink ? 'card from the link' : 'card downloaded by the patient'}: ES256 signature (kid ${String(protectedHeader.kid).slice(0, 12)}…) verified with ${w.demo.baseUrl}/.well-known/jwks.json; iss is the gateway; it holds the visit document`;
+    return `card from the link: ES256 signature (kid ${String(protectedHeader.kid).slice(0, 12)}…) verified with ${w.demo.baseUrl}/.well-known/jwks.json; iss is the gateway; it holds the visit document`;
   },
 };
 
