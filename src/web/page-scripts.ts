@@ -13,9 +13,14 @@ const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
 const ENTRIES: Record<string, string> = { 'view.js': 'view/main.ts', 'kiosk.js': 'kiosk/main.ts' };
 export const PAGE_SCRIPTS = new Set(Object.keys(ENTRIES));
 
-export async function bundlePageScripts(): Promise<Map<string, string>> {
+export function bundlePageScripts(): Promise<Map<string, string>> {
+  return bundleScripts(Object.fromEntries(Object.entries(ENTRIES).map(([out, src]) => [out, path.join(PAGES_DIR, src)])));
+}
+
+/** Bundles browser entry points (output name → absolute source path) in memory; also used by the demo's pages. */
+export async function bundleScripts(entries: Record<string, string>): Promise<Map<string, string>> {
   const result = await build({
-    entryPoints: Object.entries(ENTRIES).map(([out, src]) => ({ in: path.join(PAGES_DIR, src), out: out.replace(/\.js$/, '') })),
+    entryPoints: Object.entries(entries).map(([out, src]) => ({ in: src, out: out.replace(/\.js$/, '') })),
     bundle: true,
     format: 'esm',
     platform: 'browser',
