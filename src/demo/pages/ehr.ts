@@ -28,7 +28,10 @@ function arrivalItem(i18n: I18n, arrival: Arrival): HTMLLIElement {
   const time = i18n.date(new Date(arrival.arrivedAt), { hour: 'numeric', minute: '2-digit' });
   const button = el('button', { type: 'button' }, i18n.m.demo.ehr.sendButton);
   button.addEventListener('click', () => void sendSummary(arrival));
-  return el('li', { className: 'card' }, el('p', { className: 'arrival-name' }, arrival.name), el('p', { className: 'small' }, i18n.m.demo.ehr.arrived(time, arrival.reason)), button);
+  // The reason is the record's own words (English in the demo's data), so it keeps its language.
+  const [before = '', after = ''] = i18n.m.demo.ehr.arrived(time, '\u0000').split('\u0000');
+  const detail = el('p', { className: 'small' }, before, el('span', { lang: 'en' }, arrival.reason), after);
+  return el('li', { className: 'card' }, el('p', { className: 'arrival-name' }, arrival.name), detail, button);
 }
 
 function draw(i18n: I18n) {
