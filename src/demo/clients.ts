@@ -33,19 +33,22 @@ const REGISTRATIONS: Record<DemoRole, Omit<ClientConfig, 'jwks' | 'jwksUri'>> = 
 };
 
 /** The UDAP B2B extension (`extensions.hl7-b2b`) a client of another organization puts in its assertion. */
-function b2bExtension(role: DemoRole): Record<string, unknown> {
-  if (role !== 'network') return {};
+function b2bExtension(purposes: readonly string[]): Record<string, unknown> {
+  if (purposes.length === 0) return {};
   return {
     extensions: {
       'hl7-b2b': {
         version: '1',
         organization_name: DEMO_NETWORK_ORGANIZATION,
         organization_id: 'urn:example:demo-hie',
-        purpose_of_use: [`urn:oid:2.16.840.1.113883.5.8#${DEMO_NETWORK_PURPOSE}`],
+        purpose_of_use: purposes.map((code) => `urn:oid:2.16.840.1.113883.5.8#${code}`),
       },
     },
   };
 }
+
+/** The purposes a client states by default: the network its agreed one, the clinic's own clients none. */
+export const defaultPurposes = (role: DemoRole): string[] => (role === 'network' ? [DEMO_NETWORK_PURPOSE] : []);
 
 export interface DemoClient {
   role: DemoRole;
@@ -71,10 +74,15 @@ export async function createDemoClients(): Promise<DemoClient[]> {
   );
 }
 
-/** SMART Backend Services: a client assertion for the gateway's token endpoint, then the token. */
-export async function requestAccessToken(gatewayUrl: string, client: DemoClient): Promise<string> {
+export interface TokenAnswer {
+  status: number;
+  body: { access_token?: string; error?: string; error_description?: string };
+}
+
+/** SMART Backend Services: a client assertion (with these purposes of use) for the gateway's token endpoint, and its answer. */
+export async function tokenRequest(gatewayUrl: string, client: DemoClient, purposes: readonly string[] = defaultPurposes(client.role)): Promise<TokenAnswer> {
   const tokenUrl = `${gatewayUrl}/auth/token`;
-  const assertion = await new SignJWT({ jti: randomUUID(), ...b2bExtension(client.role) })
+  const assertion = await new SignJWT({ jti: randomUUID(), ...b2bExtension(purposes) })
     .setProtectedHeader({ alg: 'ES384', kid: client.privateJwk.kid as string, typ: 'JWT' })
     .setIssuer(client.registration.clientId)
     .setSubject(client.registration.clientId)
@@ -92,7 +100,12 @@ export async function requestAccessToken(gatewayUrl: string, client: DemoClient)
       scope: client.registration.scopes.join(' '),
     }),
   });
-  const body = (await res.json()) as { access_token?: string; error_description?: string };
-  if (!res.ok || !body.access_token) throw new Error(`the ${client.role} client got no access token: ${res.status} ${body.error_description ?? ''}`);
+  return { status: res.status, body: (await res.json()) as TokenAnswer['body'] };
+}
+
+/** The access token of tokenRequest's answer, or why there is none. */
+export async function requestAccessToken(gatewayUrl: string, client: DemoClient): Promise<string> {
+  const { status, body } = await tokenRequest(gatewayUrl, client);
+  if (status !== 200 || !body.access_token) throw new Error(`the ${client.role} client got no access token: ${status} ${body.error_description ?? ''}`);
   return body.access_token;
 }

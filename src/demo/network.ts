@@ -1,4 +1,4 @@
-import type { Subscription } from '@medplum/fhirtypes';
+import type { Consent, Subscription } from '@medplum/fhirtypes';
 import { BP, type PayloadContent } from '../notifications/backport.js';
 import { topicById, type Topic } from '../notifications/topics.js';
 
@@ -52,4 +52,25 @@ export async function subscribeNetwork(gatewayUrl: string, token: string, endpoi
   const body = (await res.json()) as Subscription;
   if (res.status !== 201 || !body.id) throw new Error(`the network's Subscription was refused: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
   return body.id;
+}
+
+/** A patient's Consent (API.md shape): `organization` may receive their encounter notifications, purpose PATRQT. */
+export function patientConsent(organization: string): Consent {
+  return {
+    resourceType: 'Consent',
+    status: 'active',
+    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
+    provision: {
+      type: 'permit',
+      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PATRQT' }],
+      actor: [
+        {
+          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
+          reference: { identifier: { system: 'urn:ktc-gateway:organization', value: organization } },
+        },
+      ],
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import type { Bundle, Composition, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
-import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { AuditEvent, Bundle, Composition, Consent, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import { compactVerify, createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
 import { renderQr } from '../qr.js';
@@ -9,6 +9,7 @@ import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { decryptFile, keyBytes } from '../shl/jwe.js';
 import { DEMO_CLINIC, DEMO_NETWORK_ORGANIZATION, DEMO_NETWORK_PURPOSE } from './clients.js';
 import type { Demo } from './demo.js';
+import { patientConsent } from './network.js';
 import { DEMO_PATIENTS, visitDocument, type DemoPatient } from './patients.js';
 import { visitSummaryParameters } from './visit-parameters.js';
 
@@ -281,6 +282,38 @@ const networkReadEncounter: WalkStep = {
   },
 };
 
+/** Whether the network may state PATRQT now: only some patient's active Consent naming it can grant it. */
+async function patientRequestGranted(w: WalkState): Promise<boolean> {
+  const { status, body } = await w.demo.networkTokenRequest(['PATRQT']);
+  if (status === 200 && body.access_token) return (decodeJwt(body.access_token).purpose_of_use as string[] | undefined)?.includes('PATRQT') === true;
+  check(status === 400 && body.error === 'invalid_grant', `the network's PATRQT token request answered ${status} ${body.error ?? ''}, not 200 or 400 invalid_grant`);
+  return false;
+}
+
+const patientConsentAndDisclosures: WalkStep = {
+  name: 'patient consent and disclosures',
+  async run(w) {
+    const p = w.linkHolder;
+    const { identityToken } = await w.demo.wallet.signIn(p);
+    check(!(await patientRequestGranted(w)), 'the network got PATRQT before any patient consented');
+    const consent = expectStatus<Consent>(await call(w, 'POST', '/fhir/Consent', { token: identityToken, json: patientConsent(DEMO_NETWORK_ORGANIZATION), fhir: true }), 201, 'the patient’s POST /fhir/Consent');
+    check(consent.patient?.identifier?.system === w.demo.idp.issuer && consent.patient.identifier.value === p.id, 'the Consent is not bound to the patient’s verified identity');
+    check(await patientRequestGranted(w), 'the patient’s Consent did not let the network state PATRQT');
+
+    const trail = expectStatus<Bundle>(await call(w, 'GET', '/fhir/AuditEvent', { token: identityToken }), 200, 'the patient’s GET /fhir/AuditEvent');
+    const disclosures = ofType<AuditEvent>(trail, 'AuditEvent').filter((a) => a.type?.code === '110106');
+    const toNetwork = disclosures.filter((a) => a.agent.some((x) => x.who?.display === DEMO_NETWORK_ORGANIZATION) && a.purposeOfEvent?.[0]?.coding?.[0]?.code === DEMO_NETWORK_PURPOSE);
+    check(toNetwork.length >= 2 && toNetwork.length === disclosures.length, `the patient sees ${toNetwork.length} disclosures to ${DEMO_NETWORK_ORGANIZATION} (of ${disclosures.length}), not the notification and the read`);
+
+    const revoked = await call(w, 'DELETE', `/fhir/Consent/${consent.id}`, { token: identityToken });
+    check(revoked.status === 204, `revoking the Consent answered ${revoked.status}`);
+    const listed = expectStatus<Bundle>(await call(w, 'GET', '/fhir/Consent', { token: identityToken }), 200, 'the patient’s GET /fhir/Consent');
+    check(ofType<Consent>(listed, 'Consent').find((c) => c.id === consent.id)?.status === 'inactive', 'the revoked Consent is not listed as inactive');
+    check(!(await patientRequestGranted(w)), 'the network still gets PATRQT after the patient revoked');
+    return `${fullName(p)} consented to ${DEMO_NETWORK_ORGANIZATION} (PATRQT, bound to ${p.id} at the identity provider): its token could then state PATRQT; ${disclosures.length} disclosures to it in the patient's AuditEvent trail (purpose ${DEMO_NETWORK_PURPOSE}); revoked: inactive, PATRQT refused again`;
+  },
+};
+
 const visitSummaryPosted: WalkStep = {
   name: 'visit summary posted',
   async run(w) {
@@ -370,6 +403,7 @@ export const WALK_STEPS: readonly WalkStep[] = [
   kioskScannedShc,
   networkNotified,
   networkReadEncounter,
+  patientConsentAndDisclosures,
   visitSummaryPosted,
   shlOpenedAndDecrypted,
   healthCardVerified,
