@@ -8,7 +8,7 @@ import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
-import { bundleScripts } from '../web/page-scripts.js';
+import { bundledOnce } from '../web/page-scripts.js';
 import { en, type Messages } from '../web/pages/i18n/en.js';
 import { DEMO_CLINIC, DEMO_KIOSK_CLIENT_ID, type DemoRole } from './clients.js';
 import { DEMO_PATIENTS, demoPatient, visitDocument, type DemoPatient } from './patients.js';
@@ -81,7 +81,7 @@ const fullName = (p: DemoPatient) => `${p.given.join(' ')} ${p.family}`;
 /** The demo's pages, their assets, and the demo issuer's public keys. */
 function pageRoutes(d: DemoRouteDeps): Router {
   const r = Router();
-  let scripts: Promise<Map<string, string>> | undefined;
+  const scripts = bundledOnce(SCRIPTS);
   for (const [route, p] of Object.entries(PAGES)) {
     const html = page(p);
     r.get(route, (_req, res) => {
@@ -92,12 +92,8 @@ function pageRoutes(d: DemoRouteDeps): Router {
   r.get('/demo/static/:file', async (req, res, next) => {
     const file = String(req.params.file);
     if (STYLES.has(file)) return sendStatic(res, next, file);
-    if (!(file in SCRIPTS)) throw notFound('No such file');
-    scripts ??= bundleScripts(SCRIPTS).catch((e: unknown) => {
-      scripts = undefined; // a later request tries again
-      throw e;
-    });
-    const code = (await scripts).get(file);
+    if (!Object.hasOwn(SCRIPTS, file)) throw notFound('No such file');
+    const code = (await scripts()).get(file);
     res.setHeader('Cache-Control', 'no-cache');
     res.type('text/javascript; charset=utf-8').send(code);
   });
