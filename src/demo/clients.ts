@@ -4,17 +4,19 @@ import type { ClientConfig } from '../config.js';
 
 /**
  * The demo's SMART Backend Services clients: a kiosk and an EHR of the demo clinic, and an aligned
- * network. Each has its own ES384 key pair; the gateway trusts the public halves (inline JWKS) and
- * the demo asks /auth/token for access tokens with signed client assertions, as a real client does.
+ * network of its own organization. Each has its own ES384 key pair; the gateway trusts the public
+ * halves (inline JWKS) and the demo asks /auth/token for access tokens with signed client
+ * assertions, as a real client does. The network's assertion states its purpose of use.
  */
 
 export const DEMO_CLINIC = 'Demo Clinic';
-/**
- * The aligned network subscribes inside the clinic's organization today. For a cross-organization
- * subscription, give it its own organization, a `dataSharing` agreement from the clinic, a
- * purpose of use in its assertion and a patient filter on the Subscription (see network.ts).
- */
-export const DEMO_NETWORK_ORGANIZATION = DEMO_CLINIC;
+/** The aligned network (an HIE): another organization, receiving the clinic's events under an agreement. */
+export const DEMO_NETWORK_ORGANIZATION = 'Demo HIE';
+/** What the network asks for in its assertion and what the clinic's agreement grants it. */
+export const DEMO_NETWORK_PURPOSE = 'TREAT';
+
+/** The clinic shares its patients' encounters with the network for treatment (trust file `dataSharing`). */
+export const DEMO_DATA_SHARING = [{ from: DEMO_CLINIC, to: DEMO_NETWORK_ORGANIZATION, purposes: [DEMO_NETWORK_PURPOSE] }];
 
 export type DemoRole = 'kiosk' | 'ehr' | 'network';
 
@@ -23,8 +25,30 @@ export const DEMO_KIOSK_CLIENT_ID = 'demo-kiosk';
 const REGISTRATIONS: Record<DemoRole, Omit<ClientConfig, 'jwks' | 'jwksUri'>> = {
   kiosk: { clientId: DEMO_KIOSK_CLIENT_ID, organization: DEMO_CLINIC, scopes: ['system/checkin.write', 'system/checkin.read'] },
   ehr: { clientId: 'demo-ehr', organization: DEMO_CLINIC, scopes: ['system/checkin.read', 'system/visit.write', 'system/visit.read'] },
-  network: { clientId: 'demo-network', organization: DEMO_NETWORK_ORGANIZATION, scopes: ['system/Subscription.write', 'system/Subscription.read'] },
+  network: {
+    clientId: 'demo-network',
+    organization: DEMO_NETWORK_ORGANIZATION,
+    scopes: ['system/Subscription.write', 'system/Subscription.read', 'system/Encounter.read', 'system/Patient.read'],
+  },
 };
+
+/** The UDAP B2B extension (`extensions.hl7-b2b`) a client of another organization puts in its assertion. */
+function b2bExtension(purposes: readonly string[]): Record<string, unknown> {
+  if (purposes.length === 0) return {};
+  return {
+    extensions: {
+      'hl7-b2b': {
+        version: '1',
+        organization_name: DEMO_NETWORK_ORGANIZATION,
+        organization_id: 'urn:example:demo-hie',
+        purpose_of_use: purposes.map((code) => `urn:oid:2.16.840.1.113883.5.8#${code}`),
+      },
+    },
+  };
+}
+
+/** The purposes a client states by default: the network its agreed one, the clinic's own clients none. */
+export const defaultPurposes = (role: DemoRole): string[] => (role === 'network' ? [DEMO_NETWORK_PURPOSE] : []);
 
 export interface DemoClient {
   role: DemoRole;
@@ -50,10 +74,15 @@ export async function createDemoClients(): Promise<DemoClient[]> {
   );
 }
 
-/** SMART Backend Services: a client assertion for the gateway's token endpoint, then the token. */
-export async function requestAccessToken(gatewayUrl: string, client: DemoClient): Promise<string> {
+export interface TokenAnswer {
+  status: number;
+  body: { access_token?: string; error?: string; error_description?: string };
+}
+
+/** SMART Backend Services: a client assertion (with these purposes of use) for the gateway's token endpoint, and its answer. */
+export async function tokenRequest(gatewayUrl: string, client: DemoClient, purposes: readonly string[] = defaultPurposes(client.role)): Promise<TokenAnswer> {
   const tokenUrl = `${gatewayUrl}/auth/token`;
-  const assertion = await new SignJWT({ jti: randomUUID() })
+  const assertion = await new SignJWT({ jti: randomUUID(), ...b2bExtension(purposes) })
     .setProtectedHeader({ alg: 'ES384', kid: client.privateJwk.kid as string, typ: 'JWT' })
     .setIssuer(client.registration.clientId)
     .setSubject(client.registration.clientId)
@@ -71,7 +100,12 @@ export async function requestAccessToken(gatewayUrl: string, client: DemoClient)
       scope: client.registration.scopes.join(' '),
     }),
   });
-  const body = (await res.json()) as { access_token?: string; error_description?: string };
-  if (!res.ok || !body.access_token) throw new Error(`the ${client.role} client got no access token: ${res.status} ${body.error_description ?? ''}`);
+  return { status: res.status, body: (await res.json()) as TokenAnswer['body'] };
+}
+
+/** The access token of tokenRequest's answer, or why there is none. */
+export async function requestAccessToken(gatewayUrl: string, client: DemoClient): Promise<string> {
+  const { status, body } = await tokenRequest(gatewayUrl, client);
+  if (status !== 200 || !body.access_token) throw new Error(`the ${client.role} client got no access token: ${status} ${body.error_description ?? ''}`);
   return body.access_token;
 }

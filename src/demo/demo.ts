@@ -8,7 +8,7 @@ import { trustFileSchema, type Config } from '../config.js';
 import { createLogger } from '../log.js';
 import { createServices, type Services } from '../services.js';
 import { startWorkers, type Workers } from '../workers.js';
-import { createDemoClients, requestAccessToken, type DemoClient, type DemoRole } from './clients.js';
+import { DEMO_DATA_SHARING, createDemoClients, requestAccessToken, tokenRequest, type DemoClient, type DemoRole, type TokenAnswer } from './clients.js';
 import { startIdp, type Idp } from './idp.js';
 import { loopbackListenHost } from './loopback.js';
 import { subscribeNetwork } from './network.js';
@@ -40,6 +40,8 @@ export interface Demo {
   network: { subscriber: Subscriber; subscriptionId: string };
   /** A fresh gateway access token for a demo client (SMART Backend Services round trip). */
   token(role: DemoRole): Promise<string>;
+  /** The token endpoint's answer to the network stating these purposes of use (the walk checks refusals too). */
+  networkTokenRequest(purposes: readonly string[]): Promise<TokenAnswer>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       identityProviders: [idp.providerConfig()],
       clients: clients.map((c) => c.registration),
       shcIssuers: [issuer.trust],
+      dataSharing: DEMO_DATA_SHARING,
       outboundAllowlist: [idp.issuer, walletHost.baseUrl, subscriber.url].map(loopbackPeer),
     });
     const config: Config = { ...opts.config, publicBaseUrl: baseUrl, databaseUrl: undefined, dataDir: path.join(opts.dir, 'db'), workers: true, trust };
@@ -106,16 +109,19 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     const services = await createServices(config, { clock, log: createLogger(config.logLevel, logFile) });
     closers.push(() => services.db.close());
 
-    const token = (role: DemoRole) => requestAccessToken(baseUrl, clients.find((c) => c.role === role) as DemoClient);
+    const client = (role: DemoRole) => clients.find((c) => c.role === role) as DemoClient;
+    const token = (role: DemoRole) => requestAccessToken(baseUrl, client(role));
+    const networkTokenRequest = (purposes: readonly string[]) => tokenRequest(baseUrl, client('network'), purposes);
     const wallet = createDemoWallet({ idp, host: walletHost, issuer, clock });
     const app = buildApp(services, [...modules(services), { router: demoRoutes({ services, wallet, issuer, token }) }]);
     server.on('request', app);
     closers.push(() => closeServer(server));
     const workers: Workers = startWorkers(services);
     closers.push(() => workers.stop());
-    const subscriptionId = await subscribeNetwork(baseUrl, await token('network'), subscriber.url);
+    const followed = DEMO_PATIENTS.map((p) => ({ system: idp.issuer, value: p.id }));
+    const subscriptionId = await subscribeNetwork(baseUrl, await token('network'), subscriber.url, followed);
 
-    return { baseUrl, services, idp, wallet, walletHost, issuer, network: { subscriber, subscriptionId }, token, close: closeAll };
+    return { baseUrl, services, idp, wallet, walletHost, issuer, network: { subscriber, subscriptionId }, token, networkTokenRequest, close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

@@ -8,15 +8,28 @@ import { notFound } from '../fhir/outcome.js';
 import { sendFhir } from '../http/body.js';
 import { requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
+import { bundledOnce } from '../web/page-scripts.js';
+import { en, type Messages } from '../web/pages/i18n/en.js';
 import { DEMO_CLINIC, DEMO_KIOSK_CLIENT_ID, type DemoRole } from './clients.js';
 import { DEMO_PATIENTS, demoPatient, visitDocument, type DemoPatient } from './patients.js';
 import type { DemoShcIssuer } from './shc-issuer.js';
 import type { DemoWallet } from './wallet.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
-/** Each page's <main> is a file; its script module has the page's name and holds its strings. */
-const PAGES: Record<string, string> = { '/demo': 'index', '/demo/wallet': 'wallet', '/demo/scan': 'scan', '/demo/ehr': 'ehr' };
-const ASSETS = new Set(['demo.css', 'demo-api.js', 'index.js', 'wallet.js', 'scan.js', 'ehr.js']);
+const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
+/**
+ * Each page is its <main> (pages/<name>.html) and its script (pages/<name>.ts, bundled here on
+ * first use: the gateway's build never includes the demo); its words are `demo.<key>` in the
+ * catalogues of src/web/pages/i18n.
+ */
+const PAGES: Record<string, { name: string; key: keyof Messages['demo'] }> = {
+  '/demo': { name: 'index', key: 'start' },
+  '/demo/wallet': { name: 'wallet', key: 'wallet' },
+  '/demo/scan': { name: 'scan', key: 'scan' },
+  '/demo/ehr': { name: 'ehr', key: 'ehr' },
+};
+const SCRIPTS = Object.fromEntries(Object.values(PAGES).map(({ name }) => [`${name}.js`, path.join(PAGES_DIR, `${name}.ts`)]));
+const STYLES = new Set(['demo.css']);
 /** What a wallet shows on its screen is gone after this long, as a phone screen would lock. */
 const SCREEN_MS = 5 * 60_000;
 const WORKLIST_LENGTH = 10;
@@ -28,20 +41,23 @@ export interface DemoRouteDeps {
   token(role: DemoRole): Promise<string>;
 }
 
-/** The shell every demo page shares with /kiosk and /view: base stylesheet, no inline script or style. */
-function page(name: string): string {
-  const main = readFileSync(path.join(STATIC_DIR, `${name}.html`), 'utf8').replace(/^<!--.*?-->\n/s, '');
+/** The shell every demo page shares with /kiosk and /view: base stylesheet, language switcher, no inline script or style. */
+function page({ name, key }: { name: string; key: keyof Messages['demo'] }): string {
+  const main = readFileSync(path.join(PAGES_DIR, `${name}.html`), 'utf8').replace(/^<!--.*?-->\n/s, '');
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title></title>
+  <title data-i18n="demo.${key}.pageTitle">${en.demo[key].pageTitle}</title>
   <link rel="stylesheet" href="/web/base.css">
   <link rel="stylesheet" href="/demo/static/demo.css">
   <script type="module" src="/demo/static/${name}.js"></script>
 </head>
 <body>
+<header class="page-header">
+  <nav id="languages" class="switcher" aria-label="Language"></nav>
+</header>
 ${main}</body>
 </html>
 `;
@@ -65,17 +81,21 @@ const fullName = (p: DemoPatient) => `${p.given.join(' ')} ${p.family}`;
 /** The demo's pages, their assets, and the demo issuer's public keys. */
 function pageRoutes(d: DemoRouteDeps): Router {
   const r = Router();
-  for (const [route, name] of Object.entries(PAGES)) {
-    const html = page(name);
+  const scripts = bundledOnce(SCRIPTS);
+  for (const [route, p] of Object.entries(PAGES)) {
+    const html = page(p);
     r.get(route, (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.type('html').send(html);
     });
   }
-  r.get('/demo/static/:file', (req, res, next) => {
+  r.get('/demo/static/:file', async (req, res, next) => {
     const file = String(req.params.file);
-    if (!ASSETS.has(file)) throw notFound('No such file');
-    sendStatic(res, next, file);
+    if (STYLES.has(file)) return sendStatic(res, next, file);
+    if (!Object.hasOwn(SCRIPTS, file)) throw notFound('No such file');
+    const code = (await scripts()).get(file);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('text/javascript; charset=utf-8').send(code);
   });
   r.get('/demo/issuer/.well-known/jwks.json', (_req, res) => {
     res.json(d.issuer.trust.jwks);

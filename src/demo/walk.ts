@@ -1,14 +1,17 @@
 import { isDeepStrictEqual } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import type { Bundle, Coverage, Encounter, Extension, Provenance, Resource } from '@medplum/fhirtypes';
-import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { AuditEvent, Bundle, Composition, Consent, Coverage, Encounter, Extension, Organization, Patient, Provenance, Resource } from '@medplum/fhirtypes';
+import { compactVerify, createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { ASSURANCE_EXTENSION, SOURCE_VERIFIED_EXTENSION } from '../checkin/materialize.js';
 import { assessAssurance } from '../identity/assurance.js';
 import { renderLinkQr } from '../qr.js';
 import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { decryptFile, keyBytes } from '../shl/jwe.js';
+import { DEMO_CLINIC, DEMO_NETWORK_ORGANIZATION, DEMO_NETWORK_PURPOSE } from './clients.js';
 import type { Demo } from './demo.js';
+import { patientConsent } from './network.js';
 import { DEMO_PATIENTS, visitDocument, type DemoPatient } from './patients.js';
+import { visitSummaryParameters } from './visit-parameters.js';
 
 /**
  * The demo's flow without a browser: every step does what a kiosk, wallet, EHR, network or patient
@@ -29,7 +32,7 @@ interface WalkState {
   identityToken?: string;
   session?: { id: string; url: string };
   checkins: { id: string; bundle: Bundle }[];
-  visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle; healthCardInLink: boolean };
+  visit?: { visitId: string; shlink: string; viewerUrl: string; document: Bundle };
   files?: { contentType: string; content: string }[];
 }
 
@@ -88,7 +91,8 @@ interface VisitCreated {
   shlink: string;
   viewerUrl: string;
   qr: { svg: string; png: string };
-  healthCard: { fitsSingleQr: boolean };
+  healthCard: { inLink: boolean };
+  plainLanguageSummary?: { language: string; aiGenerated: boolean; label: string };
 }
 interface Manifest {
   files: { contentType: string; embedded?: string; location?: string }[];
@@ -231,24 +235,82 @@ const kioskScannedShc: WalkStep = {
   },
 };
 
+/** The event notifications the network's subscriber was delivered, each as the resources it carries. */
+function networkDeliveries(w: WalkState): Resource[][] {
+  const { subscriber, subscriptionId } = w.demo.network;
+  return subscriber.delivered.filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification').map((n) => resources(n.bundle));
+}
+
 const networkNotified: WalkStep = {
   name: 'network notified',
   async run(w) {
     const { subscriber, subscriptionId } = w.demo.network;
     const arrivals = w.checkins.map((c) => ofType<Encounter>(c.bundle, 'Encounter')[0]);
     check(arrivals.length === 2 && arrivals.every(Boolean), 'the check-ins have no arrival Encounter');
-    const delivered = () =>
-      subscriber.delivered
-        .filter((n) => n.subscriptionId === subscriptionId && n.type === 'event-notification')
-        .flatMap((n) => ofType<Encounter>(n.bundle, 'Encounter'));
-    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => delivered().some((e) => e.id === a?.id)), 60_000).catch((e: Error) => {
+    const carrying = (a: Encounter | undefined) => networkDeliveries(w).find((rs) => rs.some((r) => r.resourceType === 'Encounter' && r.id === a?.id));
+    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => carrying(a)), 60_000).catch((e: Error) => {
       throw new StepFailed(e.message);
     });
-    for (const a of arrivals) {
-      const seen = delivered().find((e) => e.id === a?.id);
+    // The CMS e-notification minimum for another organization: the encounter, who, and who sends it.
+    for (const [i, a] of arrivals.entries()) {
+      const rs = carrying(a) as Resource[];
+      const seen = rs.find((r): r is Encounter => r.resourceType === 'Encounter');
       check(seen?.status === 'arrived' && seen.subject?.reference === a?.subject?.reference, 'a notification carries another Encounter than the check-in stored');
+      const who = i === 0 ? w.linkHolder : w.cardHolder;
+      const patient = rs.find((r): r is Patient => r.resourceType === 'Patient');
+      check(patient?.name?.[0]?.family === who.family && patient.name[0].given?.[0] === who.given[0], `the notification does not name the patient ${fullName(who)}`);
+      const sender = rs.find((r): r is Organization => r.resourceType === 'Organization');
+      check(sender?.name === DEMO_CLINIC, `the notification does not name the sending organization (${DEMO_CLINIC})`);
     }
-    return `Subscription ${subscriptionId} (rest-hook, encounter-start, full-resource): both arrival Encounters delivered to ${subscriber.url}, event numbers ${subscriber.events(subscriptionId).join(', ')}`;
+    return `${DEMO_NETWORK_ORGANIZATION}'s Subscription ${subscriptionId} (rest-hook, encounter-start, full-resource, by patient identity; ${DEMO_NETWORK_PURPOSE} under the clinic's agreement): both arrivals delivered to ${subscriber.url} with Encounter, Patient name and "${DEMO_CLINIC}", event numbers ${subscriber.events(subscriptionId).join(', ')}`;
+  },
+};
+
+const networkReadEncounter: WalkStep = {
+  name: 'network read the notified Encounter',
+  async run(w) {
+    const [first] = w.checkins;
+    check(first, 'no check-in from the steps before');
+    const arrival = ofType<Encounter>(first.bundle, 'Encounter')[0];
+    check(arrival, 'the check-in has no arrival Encounter');
+    const token = await w.demo.token('network');
+    const read = expectStatus<Encounter>(await call(w, 'GET', `/fhir/Encounter/${arrival.id}`, { token }), 200, 'the network’s GET /fhir/Encounter/{id}');
+    check(read.id === arrival.id && read.subject?.reference === arrival.subject?.reference, 'the network read another Encounter than it was notified of');
+    const unknown = await call(w, 'GET', '/fhir/Encounter/00000000-0000-4000-8000-000000000000', { token });
+    check(unknown.status === 404, `an Encounter it was not told of answered ${unknown.status}, not 404`);
+    return `RetrieveResource GET /fhir/Encounter/${arrival.id} by ${DEMO_NETWORK_ORGANIZATION} (token purpose ${DEMO_NETWORK_PURPOSE}): 200, the notified Encounter; an unknown id: 404`;
+  },
+};
+
+/** Whether the network may state PATRQT now: only some patient's active Consent naming it can grant it. */
+async function patientRequestGranted(w: WalkState): Promise<boolean> {
+  const { status, body } = await w.demo.networkTokenRequest(['PATRQT']);
+  if (status === 200 && body.access_token) return (decodeJwt(body.access_token).purpose_of_use as string[] | undefined)?.includes('PATRQT') === true;
+  check(status === 400 && body.error === 'invalid_grant', `the network's PATRQT token request answered ${status} ${body.error ?? ''}, not 200 or 400 invalid_grant`);
+  return false;
+}
+
+const patientConsentAndDisclosures: WalkStep = {
+  name: 'patient consent and disclosures',
+  async run(w) {
+    const p = w.linkHolder;
+    const { identityToken } = await w.demo.wallet.signIn(p);
+    check(!(await patientRequestGranted(w)), 'the network got PATRQT before any patient consented');
+    const consent = expectStatus<Consent>(await call(w, 'POST', '/fhir/Consent', { token: identityToken, json: patientConsent(DEMO_NETWORK_ORGANIZATION), fhir: true }), 201, 'the patient’s POST /fhir/Consent');
+    check(consent.patient?.identifier?.system === w.demo.idp.issuer && consent.patient.identifier.value === p.id, 'the Consent is not bound to the patient’s verified identity');
+    check(await patientRequestGranted(w), 'the patient’s Consent did not let the network state PATRQT');
+
+    const trail = expectStatus<Bundle>(await call(w, 'GET', '/fhir/AuditEvent', { token: identityToken }), 200, 'the patient’s GET /fhir/AuditEvent');
+    const disclosures = ofType<AuditEvent>(trail, 'AuditEvent').filter((a) => a.type?.code === '110106');
+    const toNetwork = disclosures.filter((a) => a.agent.some((x) => x.who?.display === DEMO_NETWORK_ORGANIZATION) && a.purposeOfEvent?.[0]?.coding?.[0]?.code === DEMO_NETWORK_PURPOSE);
+    check(toNetwork.length >= 2 && toNetwork.length === disclosures.length, `the patient sees ${toNetwork.length} disclosures to ${DEMO_NETWORK_ORGANIZATION} (of ${disclosures.length}), not the notification and the read`);
+
+    const revoked = await call(w, 'DELETE', `/fhir/Consent/${consent.id}`, { token: identityToken });
+    check(revoked.status === 204, `revoking the Consent answered ${revoked.status}`);
+    const listed = expectStatus<Bundle>(await call(w, 'GET', '/fhir/Consent', { token: identityToken }), 200, 'the patient’s GET /fhir/Consent');
+    check(ofType<Consent>(listed, 'Consent').find((c) => c.id === consent.id)?.status === 'inactive', 'the revoked Consent is not listed as inactive');
+    check(!(await patientRequestGranted(w)), 'the network still gets PATRQT after the patient revoked');
+    return `${fullName(p)} consented to ${DEMO_NETWORK_ORGANIZATION} (PATRQT, bound to ${p.id} at the identity provider): its token could then state PATRQT; ${disclosures.length} disclosures to it in the patient's AuditEvent trail (purpose ${DEMO_NETWORK_PURPOSE}); revoked: inactive, PATRQT refused again`;
   },
 };
 
@@ -260,13 +322,16 @@ const visitSummaryPosted: WalkStep = {
     const patientId = ofType(first.bundle, 'Patient')[0]?.id as string;
     const document = visitDocument(w.linkHolder, patientId, new Date(w.demo.services.clock.now()));
     const ehr = await w.demo.token('ehr');
-    const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: document, fhir: true }), 201, 'POST visit-summary');
+    const request = visitSummaryParameters(document);
+    const result = expectStatus<VisitCreated>(await call(w, 'POST', `/checkin/${first.id}/visit-summary`, { token: ehr, json: request, fhir: true }), 201, 'POST visit-summary');
     check(result.shlink.startsWith('shlink:/') && result.viewerUrl === `${w.demo.baseUrl}/view#${result.shlink}`, 'no link or viewer URL came back');
+    const summary = result.plainLanguageSummary;
+    check(result.healthCard.inLink && summary, 'the answer does not say the card and the plain-language summary are in the link');
     check(result.qr.svg === (await renderLinkQr(result.shlink)).svg, 'the visit QR does not encode the link');
     const stored = expectStatus<Bundle>(await call(w, 'GET', `/visits/${result.visitId}`, { token: ehr }), 200, 'GET /visits/{id}');
     check(isDeepStrictEqual(stored, document), 'the stored visit document differs from the one posted');
-    w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document, healthCardInLink: result.healthCard.fitsSingleQr };
-    return `visit ${result.visitId} for check-in ${first.id}; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
+    w.visit = { visitId: result.visitId, shlink: result.shlink, viewerUrl: result.viewerUrl, document };
+    return `Parameters with plainLanguageSummary: visit ${result.visitId} for check-in ${first.id}, summary (${summary.language}, ${summary.aiGenerated ? 'AI-written' : 'deterministic'}) and signed card in the link; patient viewer ${w.demo.baseUrl}/view#shlink:/…`;
   },
 };
 
@@ -285,9 +350,13 @@ const shlOpenedAndDecrypted: WalkStep = {
       const { content } = await decryptFile(jwe, key);
       w.files.push({ contentType: f.contentType, content });
     }
-    const fhir = w.files.find((f) => f.contentType === FHIR_TYPE);
-    check(fhir && isDeepStrictEqual(JSON.parse(fhir.content), w.visit.document), 'the decrypted FHIR file is not the visit document');
-    return `manifest with ${manifest.files.length} files (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
+    const fhir = w.files.filter((f) => f.contentType === FHIR_TYPE).map((f) => JSON.parse(f.content) as Resource);
+    check(fhir.some((r) => isDeepStrictEqual(r, w.visit?.document)), 'no decrypted FHIR file is the visit document');
+    const summary = fhir.find((r): r is Composition => r.resourceType === 'Composition');
+    const patient = ofType<Composition>(w.visit.document, 'Composition')[0]?.subject?.reference;
+    check(summary && summary.subject?.reference === patient && summary.section?.length, 'the link has no plain-language summary Composition about the patient');
+    check(w.files.some((f) => f.contentType === SHC_TYPE), 'the link has no application/smart-health-card file');
+    return `manifest with the visit document, the plain-language summary Composition and the signed card (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
   },
 };
 
@@ -295,21 +364,16 @@ const healthCardVerified: WalkStep = {
   name: "health card verified against the gateway's JWKS",
   async run(w) {
     check(w.visit, 'no visit from the steps before');
-    // A card that fits one QR travels in the link; a larger one is the patient's download.
     const inLink = w.files?.find((f) => f.contentType === SHC_TYPE)?.content;
-    check(inLink || !w.visit.healthCardInLink, 'the link leaves out the health card that fits one QR');
-    const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
-    const file = inLink
-      ? (JSON.parse(inLink) as HealthCardFile)
-      : expectStatus<HealthCardFile>(await call(w, 'GET', `/visits/${w.visit.visitId}/health-card`, { token: identityToken }), 200, 'the health card download');
-    const [jws] = file.verifiableCredential;
+    check(inLink, 'the link leaves out the health card');
+    const [jws] = (JSON.parse(inLink) as HealthCardFile).verifiableCredential;
     const jwks = (await (await fetch(`${w.demo.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const { payload, protectedHeader } = await compactVerify(jws as string, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
     const card = JSON.parse(inflateRawSync(payload).toString('utf8')) as { iss: string; vc: { credentialSubject: { fhirBundle: Bundle } } };
     check(card.iss === w.demo.baseUrl, `the card's iss is ${card.iss}, not the gateway`);
     const composition = ofType(card.vc.credentialSubject.fhirBundle, 'Composition')[0] as { title?: string } | undefined;
     check(composition?.title === (ofType(w.visit.document, 'Composition')[0] as { title?: string }).title, 'the card holds another document');
-    return `${inLink ? 'card from the link' : 'card downloaded by the patient'}: ES256 signature (kid ${String(protectedHeader.kid).slice(0, 12)}…) verified with ${w.demo.baseUrl}/.well-known/jwks.json; iss is the gateway; it holds the visit document`;
+    return `card from the link: ES256 signature (kid ${String(protectedHeader.kid).slice(0, 12)}…) verified with ${w.demo.baseUrl}/.well-known/jwks.json; iss is the gateway; it holds the visit document`;
   },
 };
 
@@ -338,6 +402,8 @@ export const WALK_STEPS: readonly WalkStep[] = [
   storedWithProvenance,
   kioskScannedShc,
   networkNotified,
+  networkReadEncounter,
+  patientConsentAndDisclosures,
   visitSummaryPosted,
   shlOpenedAndDecrypted,
   healthCardVerified,

@@ -13,9 +13,16 @@ const PAGES_DIR = fileURLToPath(new URL('./pages/', import.meta.url));
 const ENTRIES: Record<string, string> = { 'view.js': 'view/main.ts', 'kiosk.js': 'kiosk/main.ts' };
 export const PAGE_SCRIPTS = new Set(Object.keys(ENTRIES));
 
-export async function bundlePageScripts(): Promise<Map<string, string>> {
+const pageEntries = () => Object.fromEntries(Object.entries(ENTRIES).map(([out, src]) => [out, path.join(PAGES_DIR, src)]));
+
+export function bundlePageScripts(): Promise<Map<string, string>> {
+  return bundleScripts(pageEntries());
+}
+
+/** Bundles browser entry points (output name → absolute source path) in memory; also used by the demo's pages. */
+export async function bundleScripts(entries: Record<string, string>): Promise<Map<string, string>> {
   const result = await build({
-    entryPoints: Object.entries(ENTRIES).map(([out, src]) => ({ in: path.join(PAGES_DIR, src), out: out.replace(/\.js$/, '') })),
+    entryPoints: Object.entries(entries).map(([out, src]) => ({ in: src, out: out.replace(/\.js$/, '') })),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -37,14 +44,20 @@ export async function writePageScripts(dir: string): Promise<void> {
 
 /** The scripts, prebuilt in `staticDir` when the build wrote them, else bundled now (once). */
 export function pageScriptSource(staticDir: string): () => Promise<Map<string, string>> {
-  let bundles: Promise<Map<string, string>> | undefined;
+  const bundled = bundledOnce(pageEntries());
   return () => {
     const prebuilt = [...PAGE_SCRIPTS].every((name) => existsSync(path.join(staticDir, name)));
     if (prebuilt) return Promise.resolve(new Map([...PAGE_SCRIPTS].map((name) => [name, readFileSync(path.join(staticDir, name), 'utf8')])));
-    bundles ??= bundlePageScripts().catch((e: unknown) => {
-      bundles = undefined; // a later request tries again
-      throw e;
-    });
-    return bundles;
+    return bundled();
   };
+}
+
+/** Bundles `entries` at the first call and keeps the result; a failed bundle is tried again at the next call. */
+export function bundledOnce(entries: Record<string, string>): () => Promise<Map<string, string>> {
+  let bundles: Promise<Map<string, string>> | undefined;
+  return () =>
+    (bundles ??= bundleScripts(entries).catch((e: unknown) => {
+      bundles = undefined;
+      throw e;
+    }));
 }

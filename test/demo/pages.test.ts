@@ -11,7 +11,7 @@ import { DEMO_PATIENTS } from '../../src/demo/patients.js';
 import { launchChromium, noBrowser, openPage, screenshot } from '../web/browser.js';
 
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
-const [MARIA, JAMES] = DEMO_PATIENTS;
+const [MARIA, JAMES, AIKO] = DEMO_PATIENTS;
 
 /** The README's pictures: taken here, so they show the pages as they are. */
 async function docScreenshot(page: Page, name: string): Promise<void> {
@@ -19,14 +19,14 @@ async function docScreenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(DOCS, name), fullPage: true });
 }
 
-describe('the demo in Chromium: both QR directions, the EHR and the viewer', { skip: noBrowser }, () => {
+describe('the demo in Chromium: both QR directions, the EHR and the viewer, in English and Spanish', { skip: noBrowser }, () => {
   let dir: string;
   let demo: Demo;
   let browser: Browser;
   const errors: string[][] = [];
 
-  const open = async (url: string) => {
-    const { page, errors: pageErrors } = await openPage(browser);
+  const open = async (url: string, locale?: string) => {
+    const { page, errors: pageErrors } = await openPage(browser, locale ? { locale } : {});
     errors.push(pageErrors);
     await page.goto(url);
     return page;
@@ -46,6 +46,8 @@ describe('the demo in Chromium: both QR directions, the EHR and the viewer', { s
   test('wallet scans the kiosk, kiosk scans the wallet, EHR sends the summary, the patient opens it', async () => {
     const start = await open(`${demo.baseUrl}/demo`);
     for (const name of ['1. Kiosk', '2. Patient wallet', '3. Kiosk scanner', '4. EHR']) await start.getByRole('link', { name }).waitFor();
+    assert.equal(await start.locator('html').getAttribute('lang'), 'en');
+    assert.equal(await start.title(), 'ktc-gateway demo');
     await screenshot(start, 'demo-start');
 
     // Wallet → kiosk: the kiosk shows its session code, the wallet reads it, the patient consents.
@@ -97,6 +99,44 @@ describe('the demo in Chromium: both QR directions, the EHR and the viewer', { s
     const viewer = await open(viewerUrl);
     await viewer.getByText('Asthma', { exact: true }).first().waitFor();
     await docScreenshot(viewer, 'viewer.png');
+
+    assert.deepEqual(errors.flat(), [], 'no page logged an error (CSP violations included)');
+  });
+
+  test('in Spanish, from the browser’s language: the wallet shows its code, the scanner checks in, the EHR sends the summary; the switcher goes back to English', async () => {
+    const start = await open(`${demo.baseUrl}/demo`, 'es-US');
+    await start.getByRole('link', { name: '2. Billetera del paciente' }).waitFor();
+    assert.equal(await start.locator('html').getAttribute('lang'), 'es');
+    assert.equal(await start.title(), 'Demostración de ktc-gateway');
+    await start.getByRole('button', { name: 'Español' }).and(start.locator('[aria-pressed="true"]')).waitFor();
+
+    const wallet = await open(`${demo.baseUrl}/demo/wallet`, 'es-US');
+    await wallet.getByLabel('¿Quién es usted? (pacientes inventados)').selectOption(AIKO!.id);
+    await wallet.getByRole('button', { name: 'Mostrar mi código al quiosco' }).click();
+    await wallet.getByRole('heading', { name: 'Muestre este código al quiosco' }).waitFor();
+    assert.equal(await wallet.locator('#card-qr').getAttribute('alt'), 'Su código SMART Health Card');
+    await screenshot(wallet, 'demo-wallet-card-es');
+
+    const scanner = await open(`${demo.baseUrl}/demo/scan`, 'es-US');
+    await scanner.getByRole('button', { name: 'Escanear el código de la billetera' }).click();
+    await scanner.getByRole('heading', { name: 'Registrado: Aiko' }).waitFor();
+    await scanner.getByText('Se leyó un código SMART Health Card', { exact: false }).waitFor();
+    // The visible switcher: the page's words, its dynamic sentences and <html lang> change at once.
+    await scanner.getByRole('button', { name: 'English' }).click();
+    await scanner.getByRole('heading', { name: 'Checked in: Aiko' }).waitFor();
+    await scanner.getByRole('button', { name: 'Scan the wallet’s code' }).waitFor();
+    assert.equal(await scanner.locator('html').getAttribute('lang'), 'en');
+    await scanner.getByRole('button', { name: 'Español' }).click();
+    await scanner.getByRole('heading', { name: 'Registrado: Aiko' }).waitFor();
+
+    const ehr = await open(`${demo.baseUrl}/demo/ehr`, 'es-US');
+    const aiko = ehr.locator('li', { hasText: `${AIKO!.given.join(' ')} ${AIKO!.family}` });
+    await aiko.getByRole('button', { name: 'Enviar resumen de la consulta' }).click();
+    await ehr.getByRole('heading', { name: `Resumen de la consulta enviado a ${AIKO!.given.join(' ')} ${AIKO!.family}` }).waitFor();
+    await ehr.getByText('El enlace funciona hasta el', { exact: false }).waitFor();
+    await screenshot(ehr, 'demo-ehr-sent-es');
+    const viewerUrl = String(await ehr.getByRole('link', { name: 'Abrir el visor del paciente' }).getAttribute('href'));
+    assert.ok(viewerUrl.startsWith(`${demo.baseUrl}/view#shlink:/`), viewerUrl);
 
     assert.deepEqual(errors.flat(), [], 'no page logged an error (CSP violations included)');
   });

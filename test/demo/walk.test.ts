@@ -72,6 +72,8 @@ test('npm run demo -- --walk: every step ok, exit 0, nothing left running, tempo
     'check-in stored with Provenance',
     "kiosk scanned wallet's SHC",
     'network notified',
+    'network read the notified Encounter',
+    'patient consent and disclosures',
     'visit summary posted',
     'SHL opened and decrypted',
     "health card verified against the gateway's JWKS",
@@ -80,6 +82,8 @@ test('npm run demo -- --walk: every step ok, exit 0, nothing left running, tempo
     assert.ok(steps.some((l) => l.includes(` ${name}: `)), `no line for "${name}"`);
   }
   assert.match(run.stdout, /plain-language summary: deterministic fallback \(no-api-key\)/);
+  assert.match(run.stdout, /network notified: Demo HIE's Subscription .* with Encounter, Patient name and "Demo Clinic"/);
+  assert.match(run.stdout, /SHL opened and decrypted: manifest with the visit document, the plain-language summary Composition and the signed card/);
   const dir = /gateway log: (\S+)/.exec(run.stdout)?.[1];
   assert.ok(dir && !existsSync(dir), 'the temporary directory is removed at exit');
 });
