@@ -39,12 +39,14 @@ export const bench: Bench = {
     try {
       const resolve = createPayloadResolver({
         shc: createShcVerifier({ trust, fetch: s.fetch, clock: s.clock }),
+        cpu: s.cpu,
+        maxPlaintextBytes: config.limits.maxInflatedBytes,
         fetch: s.fetch,
         clock: s.clock,
         allowlist: trust.outboundAllowlist,
         metrics: shlMetrics(s.metrics.registry),
       });
-      const deps = { db: s.db, fhir: s.fhir, audit: s.audit, clock: s.clock, publicBaseUrl: config.publicBaseUrl, onEncounterStart: async () => undefined };
+      const deps = { db: s.db, cpu: s.cpu, limits: config.limits, audit: s.audit, clock: s.clock, publicBaseUrl: config.publicBaseUrl, onEncounterStart: async () => undefined };
       const once = async () => {
         const identity = await s.auth.patient(identityToken);
         const content = await resolve({ kind: 'shc', shc: [qr] }, { organization: client.organization });

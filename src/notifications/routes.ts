@@ -249,16 +249,16 @@ export function notificationRoutes(s: Services): Router {
 
   for (const type of ['Encounter', 'Appointment'] as const satisfies readonly TopicResourceType[]) {
     const write = requireScope(s.auth, `system/${type}.write`);
-    r.post(`/fhir/${type}`, write, async (req, res) => {
-      const resource = checkBody(s, type, req.body);
+    r.post(`/fhir/${type}`, s.admit.write, write, async (req, res) => {
+      const resource = await checkBody(s, type, req.body);
       const { resource: stored } = await writeTopicResource(s, { organization: clientOf(res).organization, resource, id: undefined, audit: requestAudit(req, res) });
       res.setHeader('Location', `${base}/fhir/${type}/${stored.id}/_history/${stored.meta?.versionId ?? '1'}`);
       sendFhir(res, 201, stored);
     });
-    r.put(`/fhir/${type}/:id`, write, async (req, res) => {
+    r.put(`/fhir/${type}/:id`, s.admit.write, write, async (req, res) => {
       const id = String(req.params.id);
       if (!isFhirId(id)) throw notFound(`No such ${type}`);
-      const resource = checkBody(s, type, req.body);
+      const resource = await checkBody(s, type, req.body);
       if (resource.id !== id) throw badRequest(`The ${type} in the body must have id ${id}, as in the URL`, [`${type}.id`]);
       const { resource: stored } = await writeTopicResource(s, { organization: clientOf(res).organization, resource, id, audit: requestAudit(req, res) });
       sendFhir(res, 200, stored);

@@ -54,6 +54,8 @@ export interface ShlReceiverDeps {
   clock: Clock;
   metrics?: ShlMetrics;
   limits?: Partial<ReceiverLimits>;
+  /** Decrypts one file; by default in-process, the check-in gives the worker pool's. */
+  decrypt?: typeof decryptFile;
 }
 
 interface FileMeta {
@@ -245,7 +247,7 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   // parse, validate and store in one request.
   let plaintextBytes = 0;
   for (const file of encrypted) {
-    const plain = await decryptFile(file.jwe, key, limits.plaintextMaxBytes);
+    const plain = await (deps.decrypt ?? decryptFile)(file.jwe, key, limits.plaintextMaxBytes);
     plaintextBytes += Buffer.byteLength(plain.content, 'utf8');
     if (plaintextBytes > limits.plaintextMaxBytes) throw tooLarge(`The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);
     if (plain.contentType && file.contentType && plain.contentType !== file.contentType) {

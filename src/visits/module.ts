@@ -6,7 +6,8 @@ export function visitsModule(s: Services): Module {
   return {
     router: visitRoutes(s, {
       db: s.db,
-      fhir: s.fhir,
+      cpu: s.cpu,
+      limits: s.config.limits,
       audit: s.audit,
       clock: s.clock,
       keys: s.keys,

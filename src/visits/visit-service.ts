@@ -3,8 +3,9 @@ import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { CheckinRecord } from '../checkin/checkin-store.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
-import type { FhirValidator } from '../fhir/validator.js';
+import type { CpuPool } from '../cpu/pool.js';
 import type { ClientPrincipal } from '../identity/types.js';
+import { assertEntryCount, entryCount } from '../limits/bounds.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
 import { renderQr as renderCardQr } from '../shc/render-qr.js';
@@ -13,11 +14,12 @@ import { FHIR_TYPE, SHC_TYPE } from '../shl/receiver.js';
 import { renderQr } from '../qr.js';
 import type { VisitRequest } from './visit-request.js';
 import { insertVisit } from './visit-store.js';
-import { validateVisitBundle } from './validate-visit.js';
 
 export interface VisitDeps {
   db: Db;
-  fhir: FhirValidator;
+  /** Validation runs there (src/cpu/tasks.ts 'visit.validate'), off the event loop. */
+  cpu: CpuPool;
+  limits: { maxEntries: number; validationBudgetMs: number };
   audit: AuditService;
   clock: Clock;
   keys: KeyStore;
@@ -44,7 +46,8 @@ export async function createVisitSummary(
   req: { checkin: CheckinRecord; client: ClientPrincipal; request: VisitRequest; audit: Pick<AuditEntry, 'actor' | 'sourceIp' | 'requestId'> },
 ): Promise<VisitSummaryResult> {
   const { checkin, client, request } = req;
-  validateVisitBundle(request.bundle, checkin.patientId, d.fhir);
+  assertEntryCount(entryCount([request.bundle]), d.limits.maxEntries);
+  await d.cpu.run('visit.validate', { bundle: request.bundle, patientId: checkin.patientId, budgetMs: d.limits.validationBudgetMs });
   const now = new Date(d.clock.now());
   const card = await issueCard(request.bundle, { key: d.keys.signingKey(), publicBaseUrl: d.publicBaseUrl, clock: d.clock });
   const visitId = randomUUID();

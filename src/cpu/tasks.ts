@@ -1,0 +1,31 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { ReceivedContent } from '../checkin/received.js';
+import { validateReceived } from '../checkin/validate.js';
+import { budgeted } from '../limits/bounds.js';
+import { decryptFile, type DecryptedFile } from '../shl/jwe.js';
+import { validateVisitBundle } from '../visits/validate-visit.js';
+import { threadValidator } from './thread-validator.js';
+
+/**
+ * The CPU-heavy work that runs off the event loop, by name. Inputs and outputs are plain data
+ * (structured-clonable); errors are HttpErrors, which the pool carries back. The validation
+ * functions are the ones routes used to call directly: what they check is theirs to change.
+ */
+
+export interface Tasks {
+  'checkin.validate': (i: { content: ReceivedContent; budgetMs: number }) => void;
+  'visit.validate': (i: { bundle: Bundle; patientId: string; budgetMs: number }) => void;
+  'fhir.validate': (i: { resource: Resource; budgetMs: number }) => void;
+  'shl.decrypt': (i: { jwe: string; key: Uint8Array; maxBytes: number }) => Promise<DecryptedFile>;
+}
+
+export type TaskName = keyof Tasks;
+export type TaskInput<K extends TaskName> = Parameters<Tasks[K]>[0];
+export type TaskOutput<K extends TaskName> = Awaited<ReturnType<Tasks[K]>>;
+
+export const tasks: Tasks = {
+  'checkin.validate': ({ content, budgetMs }) => validateReceived(content, budgeted(threadValidator(), budgetMs)),
+  'visit.validate': ({ bundle, patientId, budgetMs }) => validateVisitBundle(bundle, patientId, budgeted(threadValidator(), budgetMs)),
+  'fhir.validate': ({ resource, budgetMs }) => budgeted(threadValidator(), budgetMs).validate(resource),
+  'shl.decrypt': ({ jwe, key, maxBytes }) => decryptFile(jwe, key, maxBytes),
+};
