@@ -65,7 +65,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     idleMs: limits.cpuIdleMs,
     maxIssues: limits.maxIssues,
     // Generous: a cold thread loads its definitions first; only a stuck task gets this far.
-    hardTimeoutMs: Math.max(15_000, 10 * limits.validationBudgetMs),
+    hardTimeoutMs: Math.max(60_000, 10 * limits.validationBudgetMs),
   });
   const fetch = createGuardedFetch({ allowlist: config.trust.outboundAllowlist });
   const auth = createAuthenticator({ config, db, keys, clock, log, fetch });

@@ -9,9 +9,14 @@ import { clipboardBundle } from '../helpers/fixtures.js';
 
 const PATIENT_REF = 'urn:uuid:6d8c1a52-0c4b-4bb2-9a57-1f7c5c6f0a01';
 
+/** The smallest invalid Condition (no subject): how the review fit 20,000 entries in 1 MB. */
+export function bareCondition(): Condition {
+  return { resourceType: 'Condition' } as Condition;
+}
+
 /** A Condition that fails US Core in several ways (no subject, no code, bad status code). */
-export function invalidCondition(i: number): Condition {
-  return { resourceType: 'Condition', id: `c${i}`, clinicalStatus: { coding: [{ system: 'urn:x', code: 'x' }] } } as unknown as Condition;
+export function invalidCondition(): Condition {
+  return { resourceType: 'Condition', clinicalStatus: { coding: [{ system: 'urn:x', code: 'x' }] } } as unknown as Condition;
 }
 
 export function validCondition(i: number): Condition {
@@ -27,7 +32,7 @@ export function validCondition(i: number): Condition {
 }
 
 /** The patient's clipboard Bundle (one Patient) followed by `count` more Conditions. */
-export function checkinWith(count: number, make: (i: number) => Condition, p?: Parameters<typeof clipboardBundle>[0]): Bundle {
+export function checkinWith(count: number, make: (i: number) => Condition = bareCondition, p?: Parameters<typeof clipboardBundle>[0]): Bundle {
   const base = clipboardBundle(p);
   const patient = base.entry!.slice(0, 1);
   const extra: BundleEntry[] = Array.from({ length: count }, (_, i) => ({ resource: make(i) }));
@@ -35,7 +40,7 @@ export function checkinWith(count: number, make: (i: number) => Condition, p?: P
 }
 
 /** A visit document: Composition, then `count` invalid Conditions. */
-export function visitDocumentWith(count: number, patientId: string): Bundle {
+export function visitDocumentWith(count: number, patientId: string, make: (i: number) => Condition = bareCondition): Bundle {
   return {
     resourceType: 'Bundle',
     type: 'document',
@@ -54,7 +59,7 @@ export function visitDocumentWith(count: number, patientId: string): Bundle {
           title: 'Visit summary',
         },
       },
-      ...Array.from({ length: count }, (_, i) => ({ resource: invalidCondition(i) })),
+      ...Array.from({ length: count }, (_, i) => ({ resource: make(i) })),
     ],
   };
 }
