@@ -1,5 +1,6 @@
 import { loadDataType, validateTypedValue } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { baseStructureDefinitions } from './profiles.js';
 
 /**
  * medplum's validateResource(resource, { profile }) parses the profile's StructureDefinition on
@@ -13,8 +14,12 @@ function compiledName(profile: StructureDefinition): string {
   const name = profile.url;
   if (!name) throw new Error(`profile ${profile.name ?? ''} has no url`);
   if (!compiled.has(profile)) {
-    // medplum indexes a StructureDefinition whose type is an absolute URL under that URL.
+    // medplum indexes a StructureDefinition whose type is an absolute URL under that URL...
     loadDataType({ ...profile, name, type: name });
+    // ...and its backbone types under their plain names (BundleEntry), for every validation. Put the
+    // base ones back: validateResource too checks nested backbone elements against the base type.
+    const base = baseStructureDefinitions().get(profile.type ?? '');
+    if (base) loadDataType(base);
     compiled.add(profile);
   }
   return name;
