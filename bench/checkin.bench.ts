@@ -28,6 +28,7 @@ async function startGateway(idp: Idp, trust: TrustConfig, db: Db, env: Record<st
   const config = { ...loadConfig({ DATA_DIR: 'memory:', LOG_LEVEL: 'silent', WORKERS: 'off', ...env }), trust };
   const s = await createServices(config, { db, log: createLogger('silent') });
   const gw = await serve(buildApp(s));
+  await s.cpu.warm();
   return {
     url: gw.url,
     kioskToken: (await accessTokens(s.keys, config.publicBaseUrl, s.clock).issue(KIOSK)).token,

@@ -36,6 +36,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
+    // The patient is about to scan: have the validation threads ready (after an idle exit, or at first use).
+    s.cpu.warm().catch(() => undefined);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
     const qr = await renderQr(url, 'M');

@@ -13,6 +13,8 @@ import type { TaskInput, TaskName, TaskOutput } from './tasks.js';
 export interface CpuPool {
   run<K extends TaskName>(task: K, input: TaskInput<K>): Promise<TaskOutput<K>>;
   readonly threads: number;
+  /** Starts every thread and loads its definitions, in the background (a kiosk opening a session). */
+  warm(): Promise<void>;
   /** Waits for running tasks, then ends the threads (SIGTERM drain, test teardown). */
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ function inlinePool(opts: CpuPoolOptions): CpuPool {
   return {
     threads: 0,
     run: async (task, input) => unwrap(await runTask({ task, input, maxIssues: opts.maxIssues })) as never,
+    warm: async () => undefined,
     close: async () => undefined,
   };
 }
@@ -59,8 +62,12 @@ export function createCpuPool(opts: CpuPoolOptions): CpuPool {
     maxThreads: opts.threads,
     idleTimeout: opts.idleMs,
   });
-  return {
+  const pool: CpuPool = {
     threads: opts.threads,
+    // As many tasks at once as threads: piscina starts a thread for each while the others are busy.
+    warm: async () => {
+      await Promise.all(Array.from({ length: opts.threads }, () => pool.run('warm', {})));
+    },
     async run(task, input) {
       let envelope: Envelope;
       try {
@@ -74,4 +81,5 @@ export function createCpuPool(opts: CpuPoolOptions): CpuPool {
     },
     close: () => piscina.close(),
   };
+  return pool;
 }
