@@ -13,7 +13,7 @@ import { threadValidator } from './thread-validator.js';
  */
 
 export interface Tasks {
-  /** Loads this thread's definitions (datatypes, Patient, terminology) before a patient waits for them. */
+  /** Loads this thread's definitions before a patient waits for them. */
   warm: (i: Record<string, never>) => void;
   'checkin.validate': (i: { content: ReceivedContent; budgetMs: number }) => void;
   'visit.validate': (i: { bundle: Bundle; patientId: string; budgetMs: number }) => void;
@@ -26,7 +26,7 @@ export type TaskInput<K extends TaskName> = Parameters<Tasks[K]>[0];
 export type TaskOutput<K extends TaskName> = Awaited<ReturnType<Tasks[K]>>;
 
 export const tasks: Tasks = {
-  warm: () => void threadValidator().check({ resourceType: 'Patient' }),
+  warm: () => void threadValidator(),
   'checkin.validate': ({ content, budgetMs }) => validateReceived(content, budgeted(threadValidator(), budgetMs)),
   'visit.validate': ({ bundle, patientId, budgetMs }) => validateVisitBundle(bundle, patientId, budgeted(threadValidator(), budgetMs)),
   'fhir.validate': ({ resource, budgetMs }) => budgeted(threadValidator(), budgetMs).validate(resource),
