@@ -1,7 +1,9 @@
 import type { Db } from './db.js';
-import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
+/** PGlite (and its WebAssembly) is only loaded when it is the database: a PostgreSQL deployment never pays for it. */
 export async function openDb(opts: { databaseUrl: string | undefined; dataDir: string; limits?: { databasePoolSize: number } }): Promise<Db> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.limits?.databasePoolSize) : openPglite(opts.dataDir);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.limits?.databasePoolSize);
+  const { openPglite } = await import('./pglite.js');
+  return openPglite(opts.dataDir);
 }
