@@ -1,4 +1,10 @@
 import express from 'express';
+import { SHLViewer } from 'kill-the-clipboard';
+import { systemClock } from '../src/clock.js';
+import { createGuardedFetch } from '../src/net/guarded-fetch.js';
+import { parseShlink } from '../src/shl/link.js';
+import { retrieveShl } from '../src/shl/receiver.js';
+import { startShlWalletHost } from '../test/helpers/shl-wallet-host.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openPglite } from '../src/db/pglite.js';
@@ -20,6 +26,55 @@ function visitBundle(): string {
     resource: { resourceType: 'Observation', status: 'final', code: { text: `Measurement ${i}` }, valueString: 'Within normal limits for age.' },
   }));
   return JSON.stringify({ resourceType: 'Bundle', type: 'document', entry });
+}
+
+const RECEIVE_ROUNDS = 3;
+const RECEIVE_ITERATIONS = 150;
+
+async function perSecond(op: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < RECEIVE_ITERATIONS; i++) await op();
+  return RECEIVE_ITERATIONS / ((performance.now() - started) / 1000);
+}
+
+/**
+ * The receiving side against kill-the-clipboard's SHLViewer on the same link, served by a wallet
+ * host on loopback: manifest POST, file GET (a location), decrypt, parse. Alternating rounds,
+ * best of each.
+ */
+async function receiverRow(): Promise<BenchRow> {
+  const wallet = await startShlWalletHost();
+  try {
+    const shlink = await wallet.createLink({ files: [{ contentType: FHIR_TYPE, content: visitBundle(), zip: true }] });
+    const fetch = createGuardedFetch({ allowlist: ['127.0.0.1'] });
+    const ours = async () => {
+      const r = await retrieveShl(parseShlink(shlink, { allowlist: ['127.0.0.1'] }), { recipient: 'bench' }, { fetch, clock: systemClock });
+      if (r.files.length !== 1) throw new Error('ours: no file');
+    };
+    const theirs = async () => {
+      const r = await new SHLViewer({ shlinkURI: shlink }).resolveSHL({ recipient: 'bench' });
+      if (r.fhirResources.length !== 1) throw new Error('SHLViewer: no file');
+    };
+    let best = 0;
+    let bestFloor = 0;
+    await ours();
+    await theirs();
+    for (let i = 0; i < RECEIVE_ROUNDS; i++) {
+      bestFloor = Math.max(bestFloor, await perSecond(theirs));
+      best = Math.max(best, await perSecond(ours));
+    }
+    return {
+      name: "SHL receive (manifest + file + decrypt) vs kill-the-clipboard SHLViewer.resolveSHL (same link)",
+      value: Math.round(best),
+      floor: Math.round(bestFloor),
+      unit: 'links/s',
+      higherIsBetter: true,
+      goal: '>= 1',
+      note: `${RECEIVE_ROUNDS} alternating rounds of ${RECEIVE_ITERATIONS}, sequential, best of each; ours through the SSRF-guarded fetch`,
+    };
+  } finally {
+    await wallet.close();
+  }
 }
 
 /**
@@ -85,10 +140,12 @@ export const bench: Bench = {
       await row('SHL manifest POST, embedded (read + audit write)', post(manifestUrl, { recipient: 'bench', embeddedLengthMax: 1_000_000 }), post(`${floor.url}/m`, { recipient: 'bench' }), '>= 0.1');
       await row('SHL manifest POST, location (+ ticket write)', post(manifestUrl, { recipient: 'bench' }), post(`${floor.url}/m`, { recipient: 'bench' }), '>= 0.1');
       await row('SHL file GET (U-flag, read + audit write)', get(`${gw.url}/shl/${single.id}?recipient=bench`), get(`${floor.url}/f`), '>= 0.1');
+      rows.push(await receiverRow());
     } finally {
       await gw.close();
       await floor.close();
       await services.db.close();
+      await services.cpu.close();
     }
     return rows;
   },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
@@ -149,7 +150,35 @@ const envSchema = z.object({
   WORKERS: z.enum(['on', 'off']).default('on'),
   /** Folder of FHIR NPM packages (.tgz): their profiles and value sets take precedence over the authored ones. */
   FHIR_PACKAGES_DIR: z.string().min(1).optional(),
+  /** Resources one check-in or visit document may carry; more is refused before any validation. */
+  MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+  /** Issues one OperationOutcome lists; one more issue says how many were left out. */
+  MAX_ISSUES: z.coerce.number().int().positive().default(100),
+  /** CPU time one request's validation may take before it is refused as too complex (422). */
+  VALIDATION_BUDGET_MS: z.coerce.number().int().positive().default(1500),
+  /** Worker threads for validation, decryption and inflation; 0 runs that work on the event loop. */
+  CPU_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  /** A worker thread idle this long exits (its FHIR definitions with it); the next task starts one. */
+  CPU_IDLE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** In-flight requests per route class before new ones get 503 + Retry-After. */
+  MAX_INFLIGHT_CHECKINS: z.coerce.number().int().positive().optional(),
+  MAX_INFLIGHT_WRITES: z.coerce.number().int().positive().optional(),
+  /** PostgreSQL connections (DATABASE_URL only); by default sized from the in-flight limits. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().optional(),
 });
+
+/** Where and how much work a request may cause (issue 15); see README "Load and limits". */
+export interface WorkLimits {
+  maxEntries: number;
+  maxIssues: number;
+  validationBudgetMs: number;
+  /** Inflated size of a card payload or SHL file, never above the request body limit. */
+  maxInflatedBytes: number;
+  cpuThreads: number;
+  cpuIdleMs: number;
+  maxInflight: { checkin: number; write: number };
+  databasePoolSize: number;
+}
 
 export interface Config {
   port: number;
@@ -163,6 +192,7 @@ export interface Config {
   checkinSessionTtlSeconds: number;
   workers: boolean;
   fhirPackagesDir: string | undefined;
+  limits: WorkLimits;
   trust: TrustConfig;
 }
 
@@ -211,6 +241,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkinSessionTtlSeconds: e.CHECKIN_SESSION_TTL_SECONDS,
     workers: e.WORKERS === 'on',
     fhirPackagesDir: e.FHIR_PACKAGES_DIR,
+    limits: workLimits(e),
     trust,
+  };
+}
+
+/**
+ * Defaults scale with the cores: one validation thread per core; check-ins in flight bounded to
+ * what those threads finish in about a second (a 50-entry check-in takes ~20 ms of CPU), the rest
+ * shed early; PostgreSQL connections enough for every admitted check-in to hold one at once.
+ */
+function workLimits(e: z.infer<typeof envSchema>): WorkLimits {
+  const cores = os.availableParallelism();
+  const cpuThreads = e.CPU_THREADS ?? cores;
+  const checkin = e.MAX_INFLIGHT_CHECKINS ?? 64 * Math.max(1, cpuThreads);
+  const write = e.MAX_INFLIGHT_WRITES ?? 64 * Math.max(1, cpuThreads);
+  return {
+    maxEntries: e.MAX_ENTRIES,
+    maxIssues: e.MAX_ISSUES,
+    validationBudgetMs: e.VALIDATION_BUDGET_MS,
+    maxInflatedBytes: e.BODY_LIMIT_BYTES,
+    cpuThreads,
+    cpuIdleMs: e.CPU_IDLE_MS,
+    maxInflight: { checkin, write },
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? Math.min(50, Math.max(10, 4 * Math.max(1, cpuThreads) + 2)),
   };
 }

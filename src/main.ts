@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     await workers.stop();
     await closed;
     clearTimeout(force);
+    await services.cpu.close();
     await services.db.close();
     log.info('stopped');
     process.exit(0);

@@ -3,23 +3,26 @@ import type { Bundle, Encounter, Patient } from '@medplum/fhirtypes';
 import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
-import { HttpError, businessRule, outcome } from '../fhir/outcome.js';
+import type { CpuPool } from '../cpu/pool.js';
+import { businessRule, unprocessable } from '../fhir/outcome.js';
 import { findPatientId, insertNewResources, putResource } from '../fhir/resource-store.js';
-import type { FhirValidator } from '../fhir/validator.js';
 import { matchPatientToIdentity } from '../identity/demographic-match.js';
 import type { VerifiedIdentity } from '../identity/types.js';
+import { assertEntryCount, entryCount } from '../limits/bounds.js';
 import { insertCheckin } from './checkin-store.js';
 import { checkinBundle, materialize } from './materialize.js';
 import { entriesOf, type ReceivedContent } from './received.js';
 import { claimSession, completeSession } from './sessions.js';
-import { validateCheckin, withoutDropped } from './validate.js';
+import { withoutDropped } from './validate.js';
 
 /** Called inside the check-in transaction so the encounter-start event commits with the data. */
 export type EncounterStartHook = (tx: Queryable, e: { organization: string; encounter: Encounter; occurredAt: Date }) => Promise<void>;
 
 export interface CheckinDeps {
   db: Db;
-  fhir: FhirValidator;
+  /** Validation runs there (src/cpu/tasks.ts 'checkin.validate'), off the event loop. */
+  cpu: CpuPool;
+  limits: { maxEntries: number; validationBudgetMs: number };
   audit: AuditService;
   clock: Clock;
   publicBaseUrl: string;
@@ -37,20 +40,44 @@ export interface CheckinRequest {
 }
 
 /**
- * validate → bind to the verified identity → store resources, Encounter, Provenance, check-in,
- * session, audit and the encounter-start event in one transaction. Nothing is stored unless all
- * of it is.
+ * The one Patient, after the checks that cost nothing: entry count within the cap, exactly one
+ * Patient. Full validation comes later, and only for content that is the token holder's.
+ */
+function thePatient(content: ReceivedContent, maxEntries: number): Patient {
+  const bundles = content.bundles.map((b) => b.bundle);
+  assertEntryCount(entryCount(bundles), maxEntries);
+  const entries = bundles.flatMap((b) => (b.entry === undefined ? [] : b.entry));
+  if (bundles.some((b) => b.entry !== undefined && !Array.isArray(b.entry)) || entries.some((e) => typeof e !== 'object' || e === null)) {
+    throw unprocessable('Bundle.entry must be a list of entries', ['Bundle.entry']);
+  }
+  const patients = entriesOf(content).filter((e) => e.resource?.resourceType === 'Patient');
+  if (patients.length !== 1) throw businessRule(`A check-in needs exactly one Patient; found ${patients.length}`, ['Bundle.entry']);
+  return patients[0]!.resource as Patient;
+}
+
+/** A Patient too malformed to compare (e.g. `name` not a list) matches no one. */
+function matchOf(patient: Patient, identity: VerifiedIdentity): ReturnType<typeof matchPatientToIdentity> {
+  try {
+    return matchPatientToIdentity(patient, identity);
+  } catch {
+    return { ok: false, reason: 'the Patient is not well-formed' };
+  }
+}
+
+/**
+ * Cheap structural checks → bind to the verified identity → full validation (worker pool) →
+ * store resources, Encounter, Provenance, check-in, session, audit and the encounter-start event
+ * in one transaction. A payload that is not the token holder's is refused before anything
+ * expensive runs; nothing is stored unless all of it is.
  */
 export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Promise<{ id: string; bundle: Bundle }> {
-  const checked = validateCheckin(req.content, d.fhir);
-  if (checked.errors.length) throw new HttpError(422, outcome(checked.errors));
-  const content = withoutDropped(req.content, checked.dropped);
-  const patient = entriesOf(content).find((e) => e.resource.resourceType === 'Patient')?.resource as Patient;
-  const match = matchPatientToIdentity(patient, req.identity);
+  const match = matchOf(thePatient(req.content, d.limits.maxEntries), req.identity);
   if (!match.ok) {
     await d.audit.record({ ...req.audit, action: 'C', subtype: 'checkin.create', outcome: '4', organization: req.organization, detail: { reason: 'identity-mismatch' } });
     throw businessRule(`The Patient does not match the verified identity: ${match.reason}`, ['Patient']);
   }
+  const checked = await d.cpu.run('checkin.validate', { content: req.content, budgetMs: d.limits.validationBudgetMs });
+  const content = withoutDropped(req.content, checked.dropped);
   const now = new Date(d.clock.now());
   const id = randomUUID();
   const owner = { organization: req.organization, patientIssuer: req.identity.issuer, patientSubject: req.identity.subject };

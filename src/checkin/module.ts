@@ -14,7 +14,9 @@ export function checkinModule(s: Services): Module {
     router: checkinRoutes({
       services: s,
       resolve: createPayloadResolver({
-        shc: createShcVerifier({ trust, fetch: s.fetch, clock: s.clock }),
+        shc: createShcVerifier({ trust, fetch: s.fetch, clock: s.clock, maxInflatedBytes: s.config.limits.maxInflatedBytes }),
+        cpu: s.cpu,
+        maxPlaintextBytes: s.config.limits.maxInflatedBytes,
         fetch: s.fetch,
         clock: s.clock,
         allowlist: trust.outboundAllowlist,
@@ -22,7 +24,8 @@ export function checkinModule(s: Services): Module {
       }),
       checkin: {
         db: s.db,
-        fhir: s.fhir,
+        cpu: s.cpu,
+        limits: s.config.limits,
         audit: s.audit,
         clock: s.clock,
         publicBaseUrl: s.config.publicBaseUrl,

@@ -1,5 +1,6 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Clock } from '../clock.js';
+import type { CpuPool } from '../cpu/pool.js';
 import { unprocessable } from '../fhir/outcome.js';
 import type { GuardedFetch } from '../net/types.js';
 import type { VerifiedCard } from '../shc/types.js';
@@ -15,6 +16,10 @@ export type PayloadResolver = (payload: CheckinPayload, ctx: { organization: str
 
 export interface ResolverDeps {
   shc: ShcVerifier;
+  /** SHL files are decrypted and inflated there. */
+  cpu: CpuPool;
+  /** Inflated size of one SHL file and of all of them together (no more than the body limit). */
+  maxPlaintextBytes: number;
   fetch: GuardedFetch;
   clock: Clock;
   allowlist: readonly string[];
@@ -60,7 +65,13 @@ export function createPayloadResolver(d: ResolverDeps): PayloadResolver {
         const retrieval = await retrieveShl(
           link,
           { recipient: `${ctx.organization} check-in (ktc-gateway)`, ...(payload.passcode ? { passcode: payload.passcode } : {}) },
-          { fetch: d.fetch, clock: d.clock, metrics: d.metrics },
+          {
+            fetch: d.fetch,
+            clock: d.clock,
+            metrics: d.metrics,
+            limits: { plaintextMaxBytes: d.maxPlaintextBytes },
+            decrypt: (jwe, key, maxBytes = d.maxPlaintextBytes) => d.cpu.run('shl.decrypt', { jwe, key, maxBytes }),
+          },
         );
         const cards: VerifiedCard[] = [];
         const bundles: ReceivedBundle[] = [];

@@ -42,6 +42,8 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
+    // The patient is about to scan: have the validation threads ready (after an idle exit, or at first use).
+    s.cpu.warm().catch(() => undefined);
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
     const qr = await renderLinkQr(url);
@@ -101,7 +103,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     return identity;
   };
 
-  r.post('/checkin/sessions/:id/submit', async (req, res) => {
+  r.post('/checkin/sessions/:id/submit', s.admit.checkin, async (req, res) => {
     const tokenIdentity = req.get('authorization') ? await s.auth.patient(bearer(req)) : undefined;
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
@@ -120,7 +122,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     created(res, result);
   });
 
-  r.post('/checkin', kiosk, async (req, res) => {
+  r.post('/checkin', s.admit.checkin, kiosk, async (req, res) => {
     const client = clientOf(res);
     const { identity: evidence, payload } = parseKioskSubmission(req.body);
     const identity = await identityFrom(evidence, { organization: client.organization, clientId: client.clientId });

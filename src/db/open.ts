@@ -1,7 +1,9 @@
 import type { Db } from './db.js';
-import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
-export async function openDb(opts: { databaseUrl: string | undefined; dataDir: string }): Promise<Db> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl) : openPglite(opts.dataDir);
+/** PGlite (and its WebAssembly) is only loaded when it is the database: a PostgreSQL deployment never pays for it. */
+export async function openDb(opts: { databaseUrl: string | undefined; dataDir: string; limits?: { databasePoolSize: number } }): Promise<Db> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.limits?.databasePoolSize);
+  const { openPglite } = await import('./pglite.js');
+  return openPglite(opts.dataDir);
 }

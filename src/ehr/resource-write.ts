@@ -19,12 +19,12 @@ export interface ChangeHook {
   committed(events: number): void;
 }
 
-/** The body of a create or update: a valid resource of the route's type. */
-export function checkBody(s: Pick<Services, 'fhir'>, type: EhrResourceType, body: unknown): EhrResource {
+/** The body of a create or update: a valid resource of the route's type (validated in the worker pool). */
+export async function checkBody(s: Pick<Services, 'cpu' | 'config'>, type: EhrResourceType, body: unknown): Promise<EhrResource> {
   if (typeof body !== 'object' || body === null || (body as { resourceType?: unknown }).resourceType !== type) {
     throw badRequest(`The body must be a FHIR ${type} resource`);
   }
-  s.fhir.validate(body as EhrResource);
+  await s.cpu.run('fhir.validate', { resource: body as EhrResource, budgetMs: s.config.limits.validationBudgetMs });
   return body as EhrResource;
 }
 

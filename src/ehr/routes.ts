@@ -32,7 +32,7 @@ export function ehrRoutes(s: Services, hooks: EhrHooks): Router {
   for (const type of EHR_TYPES) {
     const write = requireScope(s.auth, `system/${type}.write`);
     r.post(`/fhir/${type}`, write, async (req, res) => {
-      const resource = checkBody(s, type, req.body);
+      const resource = await checkBody(s, type, req.body);
       const { resource: stored } = await writeEhrResource(s, hooks.changes, { organization: clientOf(res).organization, resource, id: undefined, audit: requestAudit(req, res) });
       // No vread is served, so the Location is the resource's read URL, not a _history one.
       res.setHeader('Location', `${base}/fhir/${type}/${stored.id}`);
@@ -41,7 +41,7 @@ export function ehrRoutes(s: Services, hooks: EhrHooks): Router {
     r.put(`/fhir/${type}/:id`, write, async (req, res) => {
       const id = String(req.params.id);
       if (!isFhirId(id)) throw notFound(`No such ${type}`);
-      const resource = checkBody(s, type, req.body);
+      const resource = await checkBody(s, type, req.body);
       if (resource.id !== id) throw badRequest(`The ${type} in the body must have id ${id}, as in the URL`, [`${type}.id`]);
       const { resource: stored } = await writeEhrResource(s, hooks.changes, { organization: clientOf(res).organization, resource, id, audit: requestAudit(req, res) });
       sendFhir(res, 200, stored);

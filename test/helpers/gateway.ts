@@ -71,6 +71,7 @@ export async function startTestGateway(opts: TestGatewayOptions): Promise<TestGa
         server.closeAllConnections();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      await services.cpu.close();
     },
   };
 }

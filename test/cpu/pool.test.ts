@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { Resource } from '@medplum/fhirtypes';
+import { createCpuPool, type CpuPool } from '../../src/cpu/pool.js';
+import { HttpError } from '../../src/fhir/outcome.js';
+import { encryptFile } from '../../src/shl/jwe.js';
+import { checkinWith, invalidCondition } from '../attacks/stall-payloads.js';
+
+/** The worker pool and its inline twin give the same answers; errors cross the thread boundary capped. */
+
+const content = (n: number) => ({ method: 'bundle' as const, bundles: [{ bundle: checkinWith(n, invalidCondition), profileSet: 'fhir' as const }], verified: false });
+
+for (const threads of [1, 0]) {
+  describe(`CPU pool with ${threads} thread(s)`, () => {
+    const pool: CpuPool = createCpuPool({ threads, idleMs: 1000, maxIssues: 10, hardTimeoutMs: 120_000 });
+    after(() => pool.close());
+
+    test('a validation error comes back as an HttpError with at most maxIssues issues and a count of the rest', async () => {
+      await pool.warm();
+      const e = await pool.run('checkin.validate', { content: content(30), budgetMs: 60_000 }).catch((x: unknown) => x);
+      assert.ok(e instanceof HttpError);
+      assert.equal(e.status, 422);
+      assert.equal(e.outcome.issue!.length, 11);
+      assert.match(e.outcome.issue![10]!.diagnostics!, /^\d+ more issues not listed \(at most 10 are\)$/);
+    });
+
+    test('a valid resource passes; an exhausted budget is 422 too-costly', async () => {
+      await pool.run('fhir.validate', { resource: { resourceType: 'Patient', gender: 'male' } as Resource, budgetMs: 60_000 });
+      const e = await pool.run('checkin.validate', { content: content(200), budgetMs: 0 }).catch((x: unknown) => x);
+      assert.ok(e instanceof HttpError);
+      assert.equal(e.outcome.issue![0]!.code, 'too-costly');
+    });
+
+    test('SHL files are decrypted and inflated within the cap', async () => {
+      const key = new Uint8Array(32).fill(1);
+      const jwe = await encryptFile('{"resourceType":"Patient"}', key, 'application/fhir+json', { zip: true });
+      assert.deepEqual(await pool.run('shl.decrypt', { jwe, key, maxBytes: 1000 }), { contentType: 'application/fhir+json', content: '{"resourceType":"Patient"}' });
+      const bomb = await encryptFile('A'.repeat(100_000), key, 'application/fhir+json', { zip: true });
+      const e = await pool.run('shl.decrypt', { jwe: bomb, key, maxBytes: 1000 }).catch((x: unknown) => x);
+      assert.ok(e instanceof HttpError);
+      assert.equal(e.status, 413);
+    });
+  });
+}
