@@ -233,6 +233,41 @@ describe('planted instructions and spelling tricks', () => {
   });
 });
 
+describe('a maximum-size answer against a long note does not stall the event loop', () => {
+  // Shapes that made the checks quadratic: every action word re-read its whole clause (a 75 KB note of
+  // repeated verbs took ~20 s), and every number or instruction of a statement was compared with every one of the note.
+  const shapes = {
+    'repeated action words': 'stop stop stop stop stop stop stop stop ',
+    'instructions with medicines and doses': 'Stop taking lisinopril 10 mg twice a day and double the dose of ibuprofen 200 mg, ',
+    'dosing numbers': 'take 1 2 3 4 5 6 7 8 9 10 11 12 ',
+  };
+  const fill = (unit: string, size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  // Warm up (a running gateway has compiled these paths long before).
+  checkStatements(emptyOutput(), plain);
+
+  for (const [name, unit] of Object.entries(shapes)) {
+    test(`${name}: 75 KB note, 127 statements of 700 characters citing it, checked in under 1 s of CPU`, () => {
+      const visit = extractFacts(visitBundle({ extraNote: fill(unit, 75_000) }));
+      const all = visit.facts.map((f) => f.ref);
+      const statements = Array.from({ length: 25 }, (_, i) => ({ text: `${fill(unit, 690)} ${i}`, sources: all }));
+      const output: ModelOutput = {
+        whatHappened: statements[0]!,
+        diagnoses: statements,
+        medications: statements,
+        nextSteps: statements,
+        whenToSeekCare: statements[1]!,
+        educational: statements,
+        clinicalGuidance: statements,
+      };
+      // CPU time, not wall time: the bound is about the work done, whatever else runs on the machine.
+      const started = process.cpuUsage();
+      checkStatements(output, visit);
+      const used = process.cpuUsage(started);
+      assert.ok((used.user + used.system) / 1000 < 1000, `took ${Math.round((used.user + used.system) / 1000)} ms of CPU`);
+    });
+  }
+});
+
 describe('the word lists', () => {
   test('one data file with English and Spanish; other languages are not checked', () => {
     assert.ok(languageChecked('en') && languageChecked('es-MX') && languageChecked('EN-us'), 'English and Spanish');

@@ -76,15 +76,21 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One case-insensitive regexp over normalised text for a list of phrases that may hold punctuation ("system:", "<|"). */
+/**
+ * One case-insensitive regexp over normalised text for a list of phrases that may hold punctuation ("system:", "<|").
+ * The phrases that start with a letter or digit share one word-start lookbehind, so the long alternation is only
+ * tried where a word starts, not at every character.
+ */
 function phraseRegExp(list: string[]): RegExp {
-  const alternatives = list.map((raw) => {
+  const wordStart: string[] = [];
+  const other: string[] = [];
+  for (const raw of list) {
     const star = raw.endsWith('*');
     const p = normalizeText(star ? raw.slice(0, -1) : raw);
-    const start = /^[\p{L}\p{N}]/u.test(p) ? '(?<![\\p{L}\\p{N}])' : '';
     const end = star ? '\\p{L}*' : /[\p{L}\p{N}]$/u.test(p) ? '(?![\\p{L}\\p{N}])' : '';
-    return `${start}${escapeRegExp(p).replace(/ /g, '\\s+')}${end}`;
-  });
+    (/^[\p{L}\p{N}]/u.test(p) ? wordStart : other).push(`${escapeRegExp(p).replace(/ /g, '\\s+')}${end}`);
+  }
+  const alternatives = [...(wordStart.length ? [`(?<![\\p{L}\\p{N}])(?:${wordStart.join('|')})`] : []), ...other];
   return new RegExp(alternatives.join('|'), 'u');
 }
 

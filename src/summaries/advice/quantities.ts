@@ -117,7 +117,16 @@ function unitsAgree(a: string, b: string): boolean {
   return a === b || (a === 'dose' && LEXICON.countUnits.has(b)) || (b === 'dose' && LEXICON.countUnits.has(a));
 }
 
+/** The evidence's quantities by value (each value → its units), so a statement's number is looked up, not compared with every number of a long note. */
+export type QuantityIndex = ReadonlyMap<string, ReadonlySet<string>>;
+
+export function quantityIndex(evidence: Quantity[]): QuantityIndex {
+  const index = new Map<string, Set<string>>();
+  for (const q of evidence) for (const v of q.values) index.set(v, (index.get(v) ?? new Set()).add(q.unit));
+  return index;
+}
+
 /** Whether the evidence holds the same number (any of its meanings) with a compatible unit. */
-export function quantitySupported(q: Quantity, evidence: Quantity[]): boolean {
-  return evidence.some((e) => unitsAgree(q.unit, e.unit) && e.values.some((v) => q.values.includes(v)));
+export function quantitySupported(q: Quantity, evidence: QuantityIndex): boolean {
+  return q.values.some((v) => [...(evidence.get(v) ?? [])].some((unit) => unitsAgree(q.unit, unit)));
 }

@@ -4,7 +4,7 @@ import { citedFacts, evidenceOf, speaksToModel } from './evidence.js';
 import { adviceSupported, medicineAdviceIn, recordAdvice, type MedicineAdvice } from './medicine-advice.js';
 import { medicineNamesIn, nameKey, recordMedicineNames } from './medicine-names.js';
 import { hasLookalikeLetters, normalizeText, tokenize } from './normalize.js';
-import { quantitiesIn, quantitySupported, type Quantity } from './quantities.js';
+import { quantitiesIn, quantityIndex, quantitySupported, type QuantityIndex } from './quantities.js';
 import { addressesOwnCare, isCareTeamAdvice } from './scope.js';
 
 /**
@@ -45,7 +45,7 @@ interface CitedReading {
   advice: MedicineAdvice[];
   /** How many medicines the cited facts name. */
   medicineCount: number;
-  quantities: Quantity[];
+  quantities: QuantityIndex;
   nameKeys: ReadonlySet<string>;
 }
 
@@ -70,7 +70,7 @@ function readingOf(visit: VisitFacts): RecordReading {
       if (hit) return hit;
       const evidence = evidenceOf(facts);
       const advice = lazy(() => recordAdvice(evidence, known));
-      const quantities = lazy(() => evidence.lines.flatMap(quantitiesIn));
+      const quantities = lazy(() => quantityIndex(evidence.lines.flatMap(quantitiesIn)));
       const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
       const medicineCount = lazy(() => medicineNamesIn(evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)), known).size);
       const reading: CitedReading = {
