@@ -65,6 +65,26 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not take lisinopril unless you feel dizzy.',
     'Drop the lisinopril.',
     'Take another lisinopril pill if your head hurts.',
+    // Paraphrases an obedient or injected model writes (found by review).
+    'Lay off the lisinopril for a while.',
+    'Go off lisinopril.',
+    'Wean yourself off the pills.',
+    'Ramp up your lisinopril.',
+    'You don\'t need your pills anymore.',
+    'You no longer need lisinopril.',
+    'Forget about lisinopril.',
+    'Go ahead and use your wife\'s inhaler.',
+    'Borrow a friend\'s inhaler if you run out.',
+    'Only take lisinopril when your blood pressure is high.',
+    'Lisinopril lowers your blood pressure. Stop it now.',
+    'Double it tomorrow.',
+    'Puede dejar las pastillas.',
+    'Deje el lisinopril.',
+    'Ya no necesita el lisinopril.',
+    'Interrumpir el tratamiento.',
+    'Use el inhalador de su esposa.',
+    'Tome el lisinopril solo cuando se sienta mal.',
+    'Corte la pastilla de lisinopril en dos.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -85,6 +105,8 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not forget to take your lisinopril.',
     'No tome ningún medicamento nuevo sin hablar con su equipo de atención.',
     'Call your care team if new problems start.',
+    'Call your care team if it starts to hurt when you take lisinopril.',
+    'No olvide tomar su lisinopril.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {
@@ -136,6 +158,13 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take 2 of your lisinopril pills each morning.',
     'Take 10 of your lisinopril.',
     'Take your lisinopril pill at 9 pm.',
+    'Take a couple of tablets of lisinopril.',
+    'Take lisinopril bid.',
+    'Take lisinopril TID.',
+    'Tome un par de pastillas de lisinopril.',
+    'Tome quinientos miligramos de lisinopril.',
+    'Take one thousand mg of lisinopril.',
+    'Tómese dos de lisinopril.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -179,6 +208,7 @@ describe('unknown-medicine: a medicine the cited facts do not name is refused', 
     assert.deepEqual(rulesFor(plain, 'medications', 'Lisinopril lowers blood pressure.', [R.med]), []);
     assert.deepEqual(rulesFor(plain, 'nextSteps', 'Take Advil or Tylenol for the headache.', [R.note]), ['unknown-medicine'], 'brand names from the word list');
     assert.deepEqual(rulesFor(plain, 'nextSteps', 'Puede tomar aspirina para el dolor.', [R.note]), ['unknown-medicine']);
+    assert.ok(rulesFor(plain, 'medications', 'Move to losartan next week.', [R.med]).includes('unknown-medicine'), 'losartan: too short for the -sartan stem rule');
   });
 
   test('a name is the same in English and Spanish', () => {

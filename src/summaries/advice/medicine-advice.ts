@@ -117,7 +117,9 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
     const end = i + hit.phrase.length;
     const segment = segmentAt(i);
     const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
-    if (namesMedicine(segment, i, end) && !isCaution(sentenceAt(i), tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
+    // "Stop it": a pronoun right after the action stands for a medicine named before it.
+    const pronoun = seg[end] === seg[i] && LEXICON.pronouns.has(tokens[end]?.text ?? '');
+    if ((pronoun || namesMedicine(segment, i, end)) && !isCaution(sentenceAt(i), tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
       found.push({ meaning: meaningOf(hit.action, negated), medicines: segment.medicines });
     }
     i = end - 1;
