@@ -258,6 +258,9 @@ describe('planted instructions and spelling tricks', () => {
   test('letters of a look-alike script are refused (Cyrillic "Ѕtор")', () => {
     assert.ok(rulesFor(plain, 'medications', 'Ѕtор taking lisinopril.', [R.med]).includes('lookalike-letters'), 'Cyrillic letters');
     assert.ok(rulesFor(plain, 'medications', 'Take lisinopril ١٠٠ mg.', [R.med]).includes('lookalike-letters'), 'digits of another script');
+    // The checks read the characters in order; the patient sees them as the bidi controls lay them out ("stop taking lisinopril").
+    assert.ok(rulesFor(plain, 'medications', '\u202Enirponisil gnikat pots', [R.med]).includes('lookalike-letters'), 'right-to-left override');
+    assert.ok(rulesFor(plain, 'medications', 'Keep taking \u2067lisinopril 01\u2069 mg.', [R.med]).includes('lookalike-letters'), 'right-to-left isolate');
     assert.deepEqual(rulesFor(plain, 'medications', 'No, do not worry: keep taking lisinopril.', [R.med]), [], '"No," before a comma negates nothing');
     assert.deepEqual(rulesFor(plain, 'medications', 'Take lisinopril 10 mg, 1 tablet once a day.', [R.med]), []);
   });

@@ -29,9 +29,10 @@ export function normalizeText(text: string): string {
 
 /**
  * Letters that look like Latin ones but are not (Cyrillic "о", Greek "ο"; "μ" of "μg" is a unit sign),
- * and digits of other scripts ("٢٠٠"), which the number checks would not read.
+ * digits of other scripts ("٢٠٠"), which the number checks would not read, and bidi controls, which
+ * make the patient see the letters in another order than the checks read them ("\u202Espot" shows "tops").
  */
-const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)|(?![0-9])\p{Nd}/u;
+const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)|(?![0-9])\p{Nd}|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /** Whether a text meant to be in a Latin-script language carries letters or digits of a look-alike script. */
 export function hasLookalikeLetters(text: string): boolean {
