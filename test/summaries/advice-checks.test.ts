@@ -165,6 +165,11 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Tome quinientos miligramos de lisinopril.',
     'Take one thousand mg of lisinopril.',
     'Tómese dos de lisinopril.',
+    'Take lisinopril 10 mg once a week.',
+    'Take lisinopril every hour.',
+    'Take lisinopril hourly.',
+    'Tome lisinopril 10 mg una vez a la semana.',
+    'Tome lisinopril cada hora.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -179,6 +184,9 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Toma una pastilla de lisinopril de diez miligramos cada día.',
     'Come back in six months.',
     'Vuelva en 6 meses.',
+    'Take lisinopril 10 mg every day.',
+    'Take lisinopril 10 mg once daily.',
+    'Tome lisinopril 10 mg cada día.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {
@@ -193,7 +201,9 @@ describe('invented-number: every number with a unit or dose form must be in the 
     assert.deepEqual(values('1,000 mg'), [[['1', '1000'], 'mg']]);
     assert.deepEqual(values('1½ tabletas'), [[['1.5'], 'tablet']]);
     assert.deepEqual(values('take 2 at bedtime'), [[['2'], 'dose']]);
-    assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times'], [['3'], 'times']]);
+    assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times/day'], [['3'], 'times/day']]);
+    assert.deepEqual(values('una vez a la semana'), [[['1'], 'times/week']], 'once a week is not once a day');
+    assert.deepEqual(values('every hour'), [[['1'], 'times/hour']]);
     assert.deepEqual(values('call 911'), [], 'a number without a unit is not a dose');
     assert.deepEqual(values('BP 142/90 mm[Hg]'), values('142/90 mmHg'), 'UCUM spellings');
     assert.deepEqual(values('38.5 Cel'), values('38,5 °C'));

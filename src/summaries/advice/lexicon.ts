@@ -30,6 +30,8 @@ const language = z
     timesWords: z.record(z.string(), z.number().positive()),
     halfAddends: z.array(z.string()),
     rangeWords: words,
+    perWords: words,
+    everyWords: words,
     fillers: words,
     personal: words,
     imperatives: words,
@@ -43,6 +45,7 @@ const file = z
     negatedMeaning: z.partialRecord(z.enum(ACTIONS), z.enum(ACTIONS)),
     medicationStatus: z.record(z.string(), z.enum(ACTIONS)),
     units: z.record(z.string(), words),
+    periodWords: z.record(z.string(), words),
     doseUnits: words,
     countUnits: words,
     medicineNames: words,
@@ -103,6 +106,8 @@ export interface NumberLanguage {
   timesWords: ReadonlyMap<string, number>;
   halfAddends: Phrase[];
   rangeWords: ReadonlySet<string>;
+  perWords: ReadonlySet<string>;
+  everyWords: ReadonlySet<string>;
   fillers: ReadonlySet<string>;
   dosingVerbs: ReadonlySet<string>;
 }
@@ -127,6 +132,8 @@ export const LEXICON = {
   /** Normalised single-word names (a several-word entry is known by its first word). */
   medicineNames: [...new Set(RULES.medicineNames.map((n) => normalizeText(n).split(' ')[0]!))],
   units: new Map(Object.entries(RULES.units).flatMap(([unit, spellings]) => spellings.map((s) => [normalizeText(s), unit] as const))),
+  /** "daily", "semanal": a period by itself ("times a day" = "times daily"). */
+  periodWords: new Map(Object.entries(RULES.periodWords).flatMap(([unit, spellings]) => spellings.map((sp) => [normalizeText(sp), unit] as const))),
   doseUnits: new Set(RULES.doseUnits),
   countUnits: new Set(RULES.countUnits),
   numberLanguages: langs.map(
@@ -135,6 +142,8 @@ export const LEXICON = {
       timesWords: normalizedMap(l.timesWords),
       halfAddends: l.halfAddends.map(phrase),
       rangeWords: new Set(l.rangeWords.map(normalizeText)),
+      perWords: new Set(l.perWords.map(normalizeText)),
+      everyWords: new Set(l.everyWords.map(normalizeText)),
       fillers: new Set(l.fillers.map(normalizeText)),
       dosingVerbs: new Set(l.dosingVerbs.map(normalizeText)),
     }),
