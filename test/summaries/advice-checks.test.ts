@@ -85,6 +85,12 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Use el inhalador de su esposa.',
     'Tome el lisinopril solo cuando se sienta mal.',
     'Corte la pastilla de lisinopril en dos.',
+    'Lisinopril is optional.',
+    'Take an extra lisinopril when stressed.',
+    'Take a second lisinopril at night.',
+    'Suspéndalo.',
+    'No es necesario seguir tomando lisinopril.',
+    'Tome el lisinopril de su hermano.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -165,6 +171,7 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Tome quinientos miligramos de lisinopril.',
     'Take one thousand mg of lisinopril.',
     'Tómese dos de lisinopril.',
+    'Take lisinopril 10 mg b.i.d.',
     'Take lisinopril 10 mg once a week.',
     'Take lisinopril every hour.',
     'Take lisinopril hourly.',
@@ -187,6 +194,7 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take lisinopril 10 mg every day.',
     'Take lisinopril 10 mg once daily.',
     'Tome lisinopril 10 mg cada día.',
+    'Take lisinopril 10 mg q.d.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {

@@ -98,6 +98,12 @@ function segmentReader(tokens: Token[], seg: number[], known: ReadonlySet<string
   };
 }
 
+/** A one-word starred action with a pronoun joined to its end ("suspend*" + "suspendalo"). */
+function joinedPronoun(phrase: string[], token: string): boolean {
+  const stem = phrase.length === 1 && phrase[0]!.endsWith('*') ? phrase[0]!.slice(0, -1) : undefined;
+  return stem !== undefined && LEXICON.encliticPronouns.some((p) => token.endsWith(p) && token.length >= stem.length + p.length + 1);
+}
+
 /** Whether the segment, its action words [i, end) left out, names a medicine, a dose or taking. */
 function namesMedicine(r: SegmentReading, i: number, end: number): boolean {
   const outside = (at: Set<number>) => at.size > Array.from({ length: end - i }, (_, k) => i + k).filter((k) => at.has(k)).length;
@@ -117,8 +123,8 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
     const end = i + hit.phrase.length;
     const segment = segmentAt(i);
     const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
-    // "Stop it": a pronoun right after the action stands for a medicine named before it.
-    const pronoun = seg[end] === seg[i] && LEXICON.pronouns.has(tokens[end]?.text ?? '');
+    // "Stop it", "suspéndalo": a pronoun right after the action, or joined to it, stands for a medicine named before it.
+    const pronoun = (seg[end] === seg[i] && LEXICON.pronouns.has(tokens[end]?.text ?? '')) || joinedPronoun(hit.phrase, tokens[i]!.text);
     if ((pronoun || namesMedicine(segment, i, end)) && !isCaution(sentenceAt(i), tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
       found.push({ meaning: meaningOf(hit.action, negated), medicines: segment.medicines });
     }
