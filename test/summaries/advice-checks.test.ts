@@ -91,6 +91,7 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Suspéndalo.',
     'No es necesario seguir tomando lisinopril.',
     'Tome el lisinopril de su hermano.',
+    'No se tome el lisinopril mañana.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -172,6 +173,8 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take one thousand mg of lisinopril.',
     'Tómese dos de lisinopril.',
     'Take lisinopril 10 mg b.i.d.',
+    'Take lisinopril 10 mg x2.',
+    'Take lisinopril 10 mg ×2.',
     'Take lisinopril 10 mg once a week.',
     'Take lisinopril every hour.',
     'Take lisinopril hourly.',
@@ -195,6 +198,7 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take lisinopril 10 mg once daily.',
     'Tome lisinopril 10 mg cada día.',
     'Take lisinopril 10 mg q.d.',
+    'Take lisinopril 10 mg x 1 daily.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {

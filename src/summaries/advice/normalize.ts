@@ -23,6 +23,8 @@ export function normalizeText(text: string): string {
     .normalize('NFC')
     // UCUM and spaced spellings of one unit ("mm[Hg]", "mm Hg") are one word to the unit list.
     .replace(/\bmm\s*\[?hg\]?/g, 'mmhg')
+    // A multiplier written before its number ("x2", "×2") is the count of times it stands for ("2 x").
+    .replace(/(?<![\p{L}\p{N}])[x×] ?(\d+)(?![\p{L}\p{N}])/gu, '$1 x')
     // Latin dosing abbreviations written with dots ("b.i.d.", "q.d.") are the words of the list.
     .replace(/\b([btq])\.\s?i\.\s?d\b\.?|\bq\.\s?d\b\.?/g, (_m, l: string | undefined) => (l ? `${l}id` : 'qd'))
     .replace(/\s+/g, ' ')
