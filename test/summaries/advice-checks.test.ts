@@ -132,6 +132,9 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Deje de tomar todos sus medicamentos.', [r.note]), ['medicine-change']);
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking your pills.', [r.note]), ['medicine-change'], 'which pills? the note names two medicines');
     assert.deepEqual(rulesFor(plain, 'medications', 'Keep taking your pill every day.', [R.med]), [], 'the cited facts are about one medicine');
+    const one = extractFacts(visitBundle({ instructions: 'Stop ibuprofen.' }));
+    assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking ibuprofen.', [refs(one).note]), []);
+    assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking your pills.', [refs(one).note]), ['medicine-change'], 'stopping ibuprofen is not stopping every pill the patient takes');
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]), ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'], 'only the cited facts count');
   });
 

@@ -189,14 +189,15 @@ export function recordAdvice(evidence: Evidence, known: ReadonlySet<string>): Me
 /**
  * The same instruction: same meaning, and every medicine the statement names is one the record's
  * instruction names. Advice naming no medicine ("stop taking your pills") is the record's only when
- * the record's instruction names none either, or the cited facts are about one medicine: "stop
- * ibuprofen" does not vouch for stopping every pill.
+ * the record's instruction names none either, or, for keeping on, the cited facts are about one
+ * medicine: "stop ibuprofen" does not vouch for "stop taking your pills", which a patient reads as
+ * every pill they take.
  */
 export function adviceSupported(advice: MedicineAdvice, record: MedicineAdvice[], citedMedicines: number): boolean {
   return record.some(
     (r) =>
       r.meaning === advice.meaning &&
       [...advice.medicines].every((m) => r.medicines.has(m)) &&
-      (advice.medicines.size > 0 || r.medicines.size === 0 || citedMedicines <= 1),
+      (advice.medicines.size > 0 || r.medicines.size === 0 || (citedMedicines <= 1 && advice.meaning === 'continue')),
   );
 }
