@@ -65,6 +65,33 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not take lisinopril unless you feel dizzy.',
     'Drop the lisinopril.',
     'Take another lisinopril pill if your head hurts.',
+    // Paraphrases an obedient or injected model writes (found by review).
+    'Lay off the lisinopril for a while.',
+    'Go off lisinopril.',
+    'Wean yourself off the pills.',
+    'Ramp up your lisinopril.',
+    'You don\'t need your pills anymore.',
+    'You no longer need lisinopril.',
+    'Forget about lisinopril.',
+    'Go ahead and use your wife\'s inhaler.',
+    'Borrow a friend\'s inhaler if you run out.',
+    'Only take lisinopril when your blood pressure is high.',
+    'Lisinopril lowers your blood pressure. Stop it now.',
+    'Double it tomorrow.',
+    'Puede dejar las pastillas.',
+    'Deje el lisinopril.',
+    'Ya no necesita el lisinopril.',
+    'Interrumpir el tratamiento.',
+    'Use el inhalador de su esposa.',
+    'Tome el lisinopril solo cuando se sienta mal.',
+    'Corte la pastilla de lisinopril en dos.',
+    'Lisinopril is optional.',
+    'Take an extra lisinopril when stressed.',
+    'Take a second lisinopril at night.',
+    'Suspéndalo.',
+    'No es necesario seguir tomando lisinopril.',
+    'Tome el lisinopril de su hermano.',
+    'No se tome el lisinopril mañana.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -85,6 +112,8 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Do not forget to take your lisinopril.',
     'No tome ningún medicamento nuevo sin hablar con su equipo de atención.',
     'Call your care team if new problems start.',
+    'Call your care team if it starts to hurt when you take lisinopril.',
+    'No olvide tomar su lisinopril.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {
@@ -103,6 +132,9 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Deje de tomar todos sus medicamentos.', [r.note]), ['medicine-change']);
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Stop taking your pills.', [r.note]), ['medicine-change'], 'which pills? the note names two medicines');
     assert.deepEqual(rulesFor(plain, 'medications', 'Keep taking your pill every day.', [R.med]), [], 'the cited facts are about one medicine');
+    const one = extractFacts(visitBundle({ instructions: 'Stop ibuprofen.' }));
+    assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking ibuprofen.', [refs(one).note]), []);
+    assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking your pills.', [refs(one).note]), ['medicine-change'], 'stopping ibuprofen is not stopping every pill the patient takes');
     assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]), ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'], 'only the cited facts count');
   });
 
@@ -136,6 +168,21 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Take 2 of your lisinopril pills each morning.',
     'Take 10 of your lisinopril.',
     'Take your lisinopril pill at 9 pm.',
+    'Take a couple of tablets of lisinopril.',
+    'Take lisinopril bid.',
+    'Take lisinopril TID.',
+    'Tome un par de pastillas de lisinopril.',
+    'Tome quinientos miligramos de lisinopril.',
+    'Take one thousand mg of lisinopril.',
+    'Tómese dos de lisinopril.',
+    'Take lisinopril 10 mg b.i.d.',
+    'Take lisinopril 10 mg x2.',
+    'Take lisinopril 10 mg ×2.',
+    'Take lisinopril 10 mg once a week.',
+    'Take lisinopril every hour.',
+    'Take lisinopril hourly.',
+    'Tome lisinopril 10 mg una vez a la semana.',
+    'Tome lisinopril cada hora.',
   ];
   for (const text of refused) {
     test(`refused: ${text}`, () => {
@@ -150,6 +197,11 @@ describe('invented-number: every number with a unit or dose form must be in the 
     'Toma una pastilla de lisinopril de diez miligramos cada día.',
     'Come back in six months.',
     'Vuelva en 6 meses.',
+    'Take lisinopril 10 mg every day.',
+    'Take lisinopril 10 mg once daily.',
+    'Tome lisinopril 10 mg cada día.',
+    'Take lisinopril 10 mg q.d.',
+    'Take lisinopril 10 mg x 1 daily.',
   ];
   for (const text of faithful) {
     test(`passes: ${text}`, () => {
@@ -164,7 +216,9 @@ describe('invented-number: every number with a unit or dose form must be in the 
     assert.deepEqual(values('1,000 mg'), [[['1', '1000'], 'mg']]);
     assert.deepEqual(values('1½ tabletas'), [[['1.5'], 'tablet']]);
     assert.deepEqual(values('take 2 at bedtime'), [[['2'], 'dose']]);
-    assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times'], [['3'], 'times']]);
+    assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times/day'], [['3'], 'times/day']]);
+    assert.deepEqual(values('una vez a la semana'), [[['1'], 'times/week']], 'once a week is not once a day');
+    assert.deepEqual(values('every hour'), [[['1'], 'times/hour']]);
     assert.deepEqual(values('call 911'), [], 'a number without a unit is not a dose');
     assert.deepEqual(values('BP 142/90 mm[Hg]'), values('142/90 mmHg'), 'UCUM spellings');
     assert.deepEqual(values('38.5 Cel'), values('38,5 °C'));
@@ -179,6 +233,7 @@ describe('unknown-medicine: a medicine the cited facts do not name is refused', 
     assert.deepEqual(rulesFor(plain, 'medications', 'Lisinopril lowers blood pressure.', [R.med]), []);
     assert.deepEqual(rulesFor(plain, 'nextSteps', 'Take Advil or Tylenol for the headache.', [R.note]), ['unknown-medicine'], 'brand names from the word list');
     assert.deepEqual(rulesFor(plain, 'nextSteps', 'Puede tomar aspirina para el dolor.', [R.note]), ['unknown-medicine']);
+    assert.ok(rulesFor(plain, 'medications', 'Move to losartan next week.', [R.med]).includes('unknown-medicine'), 'losartan: too short for the -sartan stem rule');
   });
 
   test('a name is the same in English and Spanish', () => {
@@ -228,9 +283,47 @@ describe('planted instructions and spelling tricks', () => {
   test('letters of a look-alike script are refused (Cyrillic "Ѕtор")', () => {
     assert.ok(rulesFor(plain, 'medications', 'Ѕtор taking lisinopril.', [R.med]).includes('lookalike-letters'), 'Cyrillic letters');
     assert.ok(rulesFor(plain, 'medications', 'Take lisinopril ١٠٠ mg.', [R.med]).includes('lookalike-letters'), 'digits of another script');
+    // The checks read the characters in order; the patient sees them as the bidi controls lay them out ("stop taking lisinopril").
+    assert.ok(rulesFor(plain, 'medications', '\u202Enirponisil gnikat pots', [R.med]).includes('lookalike-letters'), 'right-to-left override');
+    assert.ok(rulesFor(plain, 'medications', 'Keep taking \u2067lisinopril 01\u2069 mg.', [R.med]).includes('lookalike-letters'), 'right-to-left isolate');
     assert.deepEqual(rulesFor(plain, 'medications', 'No, do not worry: keep taking lisinopril.', [R.med]), [], '"No," before a comma negates nothing');
     assert.deepEqual(rulesFor(plain, 'medications', 'Take lisinopril 10 mg, 1 tablet once a day.', [R.med]), []);
   });
+});
+
+describe('a maximum-size answer against a long note does not stall the event loop', () => {
+  // Shapes that made the checks quadratic: every action word re-read its whole clause (a 75 KB note of
+  // repeated verbs took ~20 s), and every number or instruction of a statement was compared with every one of the note.
+  const shapes = {
+    'repeated action words': 'stop stop stop stop stop stop stop stop ',
+    'instructions with medicines and doses': 'Stop taking lisinopril 10 mg twice a day and double the dose of ibuprofen 200 mg, ',
+    'dosing numbers': 'take 1 2 3 4 5 6 7 8 9 10 11 12 ',
+  };
+  const fill = (unit: string, size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  // Warm up (a running gateway has compiled these paths long before).
+  checkStatements(emptyOutput(), plain);
+
+  for (const [name, unit] of Object.entries(shapes)) {
+    test(`${name}: 75 KB note, 127 statements of 700 characters citing it, checked in under 1 s of CPU`, () => {
+      const visit = extractFacts(visitBundle({ extraNote: fill(unit, 75_000) }));
+      const all = visit.facts.map((f) => f.ref);
+      const statements = Array.from({ length: 25 }, (_, i) => ({ text: `${fill(unit, 690)} ${i}`, sources: all }));
+      const output: ModelOutput = {
+        whatHappened: statements[0]!,
+        diagnoses: statements,
+        medications: statements,
+        nextSteps: statements,
+        whenToSeekCare: statements[1]!,
+        educational: statements,
+        clinicalGuidance: statements,
+      };
+      // CPU time, not wall time: the bound is about the work done, whatever else runs on the machine.
+      const started = process.cpuUsage();
+      checkStatements(output, visit);
+      const used = process.cpuUsage(started);
+      assert.ok((used.user + used.system) / 1000 < 1000, `took ${Math.round((used.user + used.system) / 1000)} ms of CPU`);
+    });
+  }
 });
 
 describe('the word lists', () => {

@@ -177,5 +177,30 @@ for (const tdb of testDatabases()) {
       assert.equal((await add({ resourceType: 'Parameters', parameter: [shlinkParam] })).status, 409, 'a revoked link is not updated');
       assert.ok(!JSON.stringify(ai.logs).includes(link.key), 'the link key never reaches the log');
     });
+
+    test('the patient may add it to their own visit, another patient may not; a passcode link takes it; an expired link is 409', async () => {
+      const { ehr, checkinId, patientId } = await checkedIn(noKey);
+      const made = await request(noKey.app)
+        .post(`/checkin/${checkinId}/visit-summary`)
+        .auth(ehr, { type: 'bearer' })
+        .send(parameters(visitSummaryBundle(patientId), [{ name: 'passcode', valueString: 'open sesame' }, { name: 'expiresIn', valueInteger: 3600 }]));
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      const body = { resourceType: 'Parameters', parameter: [{ name: 'shlink', valueString: made.body.shlink }] };
+      const add = (token: string) => request(noKey.app).post(`/visits/${made.body.visitId}/$add-plain-language-summary`).auth(token, { type: 'bearer' }).send(body);
+      const john = await idp.token({ sub: 'john', ...patientClaims() }, { now: clock.now() });
+      const mary = await idp.token({ sub: 'mary', ...patientClaims() }, { now: clock.now() });
+      assert.equal((await add(mary)).status, 404, 'another patient');
+      assert.equal((await add(john)).status, 200, 'the patient of the visit');
+      const link = parseShlink(made.body.shlink, { allowlist });
+      const files = await retrieveShl(link, { recipient: 'wallet', passcode: 'open sesame' }, wallet());
+      assert.ok(summaryOf(files.files), 'the passcode link carries the summary');
+
+      clock.advance(3601 * 1000);
+      try {
+        assert.equal((await add(await noKey.clientToken(EHR_A))).status, 409, 'an expired link is not updated');
+      } finally {
+        clock.advance(-3601 * 1000);
+      }
+    });
   });
 }

@@ -74,4 +74,71 @@ describe('viewer: documents from another file of the link, and size limits', { s
     assert.deepEqual(errors, []);
     await page.context().close();
   });
+
+  test('hostile attachments (HTML, SVG with script, JavaScript, a type with parameters) are listed but never opened or downloaded; an off-link url is not fetched', async () => {
+    const key = randomBytes(32);
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    const script = '<script>window.top.pwned = 1</script>';
+    const attachments = [
+      { contentType: 'text/html', title: 'Page', data: b64(`<html><body>${script}</body></html>`) },
+      { contentType: 'image/svg+xml', title: 'Drawing', data: b64(`<svg xmlns="http://www.w3.org/2000/svg" onload="window.top.pwned=1">${script}</svg>`) },
+      { contentType: 'application/javascript', title: 'Code', data: b64('window.top.pwned = 1') },
+      { contentType: 'text/html; charset=utf-8', title: 'Page two', data: b64(script) },
+      // A url that names no file of the link is not fetched from elsewhere.
+      { contentType: 'application/pdf', title: 'Elsewhere', url: `${origin}/not-in-the-link/Binary/nowhere` },
+    ];
+    const visitDocument = {
+      resourceType: 'Bundle',
+      type: 'document',
+      entry: [
+        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Visit', type: { text: 'Visit note' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [] } },
+        ...attachments.map((attachment, i) => ({ fullUrl: `urn:uuid:d${i}`, resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment }] } })),
+      ],
+    };
+    const file = await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true });
+    const manifestUrl = `${origin}/shl/hostile-test`;
+    const { page, errors } = await openPage(browser);
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.route(manifestUrl, (route) => route.fulfill({ json: { files: [{ contentType: 'application/fhir+json', embedded: file }] } }));
+    const payload = { url: manifestUrl, key: key.toString('base64url') };
+    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+
+    const summary = page.locator('#summary');
+    await summary.getByRole('heading', { level: 2, name: 'Documents' }).waitFor();
+    for (const a of attachments) await summary.getByText(a.title, { exact: true }).waitFor();
+    assert.equal(await summary.locator('.doc-list a').count(), 0, 'no Open or Download link for any of them');
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+    assert.ok(!requested.some((u) => u.includes('not-in-the-link')), 'the off-link url is not fetched');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+  test('many attachments naming one Binary share its bytes and one blob: URL (a 10 MB file is not turned into gigabytes)', async () => {
+    const key = randomBytes(32);
+    const many = 40;
+    const visitDocument = {
+      resourceType: 'Bundle',
+      type: 'document',
+      entry: [
+        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Visit', type: { text: 'Visit note' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [] } },
+        ...Array.from({ length: many }, (_, i) => ({ fullUrl: `urn:uuid:d${i}`, resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'image/jpeg', title: `Copy ${i}`, url: 'Binary/big' } }] } })),
+        { fullUrl: 'urn:uuid:b1', resource: { resourceType: 'Binary', id: 'big', contentType: 'image/jpeg', data: Buffer.concat([JPEG, randomBytes(2 * 1024 * 1024)]).toString('base64') } },
+      ],
+    };
+    const file = await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true });
+    const manifestUrl = `${origin}/shl/shared-binary-test`;
+    const { page, errors } = await openPage(browser);
+    await page.route(manifestUrl, (route) => route.fulfill({ json: { files: [{ contentType: 'application/fhir+json', embedded: file }] } }));
+    const payload = { url: manifestUrl, key: key.toString('base64url') };
+    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+
+    const summary = page.locator('#summary');
+    await summary.getByRole('link', { name: `Open Copy ${many - 1}` }).waitFor();
+    const hrefs = await summary.locator('.doc-list a').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    assert.equal(hrefs.length, many * 2, 'Open and Download for each');
+    assert.equal(new Set(hrefs).size, 1, 'one blob: URL for the one Binary');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
 });

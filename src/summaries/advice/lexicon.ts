@@ -21,6 +21,8 @@ const language = z
     neutralAfter: words,
     careTeam: words,
     conjunctions: words,
+    pronouns: z.array(z.string().min(1)),
+    encliticPronouns: z.array(z.string().min(1)),
     everyMedicine: words,
     medicineWords: words,
     formWords: words,
@@ -29,6 +31,8 @@ const language = z
     timesWords: z.record(z.string(), z.number().positive()),
     halfAddends: z.array(z.string()),
     rangeWords: words,
+    perWords: words,
+    everyWords: words,
     fillers: words,
     personal: words,
     imperatives: words,
@@ -42,6 +46,7 @@ const file = z
     negatedMeaning: z.partialRecord(z.enum(ACTIONS), z.enum(ACTIONS)),
     medicationStatus: z.record(z.string(), z.enum(ACTIONS)),
     units: z.record(z.string(), words),
+    periodWords: z.record(z.string(), words),
     doseUnits: words,
     countUnits: words,
     medicineNames: words,
@@ -76,15 +81,21 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One case-insensitive regexp over normalised text for a list of phrases that may hold punctuation ("system:", "<|"). */
+/**
+ * One case-insensitive regexp over normalised text for a list of phrases that may hold punctuation ("system:", "<|").
+ * The phrases that start with a letter or digit share one word-start lookbehind, so the long alternation is only
+ * tried where a word starts, not at every character.
+ */
 function phraseRegExp(list: string[]): RegExp {
-  const alternatives = list.map((raw) => {
+  const wordStart: string[] = [];
+  const other: string[] = [];
+  for (const raw of list) {
     const star = raw.endsWith('*');
     const p = normalizeText(star ? raw.slice(0, -1) : raw);
-    const start = /^[\p{L}\p{N}]/u.test(p) ? '(?<![\\p{L}\\p{N}])' : '';
     const end = star ? '\\p{L}*' : /[\p{L}\p{N}]$/u.test(p) ? '(?![\\p{L}\\p{N}])' : '';
-    return `${start}${escapeRegExp(p).replace(/ /g, '\\s+')}${end}`;
-  });
+    (/^[\p{L}\p{N}]/u.test(p) ? wordStart : other).push(`${escapeRegExp(p).replace(/ /g, '\\s+')}${end}`);
+  }
+  const alternatives = [...(wordStart.length ? [`(?<![\\p{L}\\p{N}])(?:${wordStart.join('|')})`] : []), ...other];
   return new RegExp(alternatives.join('|'), 'u');
 }
 
@@ -96,6 +107,8 @@ export interface NumberLanguage {
   timesWords: ReadonlyMap<string, number>;
   halfAddends: Phrase[];
   rangeWords: ReadonlySet<string>;
+  perWords: ReadonlySet<string>;
+  everyWords: ReadonlySet<string>;
   fillers: ReadonlySet<string>;
   dosingVerbs: ReadonlySet<string>;
 }
@@ -112,6 +125,8 @@ export const LEXICON = {
   neutralAfter: all('neutralAfter').map(phrase),
   careTeam: phraseRegExp(all('careTeam')),
   conjunctions: new Set(all('conjunctions').map(normalizeText)),
+  pronouns: new Set(all('pronouns').map(normalizeText)),
+  encliticPronouns: all('encliticPronouns').map(normalizeText),
   everyMedicine: phraseRegExp(all('everyMedicine')),
   medicineWords: new Set(all('medicineWords').map(normalizeText)),
   formWords: new Set(all('formWords').map(normalizeText)),
@@ -119,6 +134,8 @@ export const LEXICON = {
   /** Normalised single-word names (a several-word entry is known by its first word). */
   medicineNames: [...new Set(RULES.medicineNames.map((n) => normalizeText(n).split(' ')[0]!))],
   units: new Map(Object.entries(RULES.units).flatMap(([unit, spellings]) => spellings.map((s) => [normalizeText(s), unit] as const))),
+  /** "daily", "semanal": a period by itself ("times a day" = "times daily"). */
+  periodWords: new Map(Object.entries(RULES.periodWords).flatMap(([unit, spellings]) => spellings.map((sp) => [normalizeText(sp), unit] as const))),
   doseUnits: new Set(RULES.doseUnits),
   countUnits: new Set(RULES.countUnits),
   numberLanguages: langs.map(
@@ -127,6 +144,8 @@ export const LEXICON = {
       timesWords: normalizedMap(l.timesWords),
       halfAddends: l.halfAddends.map(phrase),
       rangeWords: new Set(l.rangeWords.map(normalizeText)),
+      perWords: new Set(l.perWords.map(normalizeText)),
+      everyWords: new Set(l.everyWords.map(normalizeText)),
       fillers: new Set(l.fillers.map(normalizeText)),
       dosingVerbs: new Set(l.dosingVerbs.map(normalizeText)),
     }),

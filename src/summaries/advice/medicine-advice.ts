@@ -64,37 +64,69 @@ function endsWithin(phrases: string[][], tokens: Token[], seg: number[], at: num
   return false;
 }
 
-/** The tokens of i's segment, with their index (segments are contiguous, so only the neighbourhood is walked). */
-function segmentTokens(tokens: Token[], seg: number[], i: number): (Token & { index: number })[] {
-  let from = i;
-  let to = i;
-  while (from > 0 && seg[from - 1] === seg[i]) from -= 1;
-  while (to + 1 < tokens.length && seg[to + 1] === seg[i]) to += 1;
-  return tokens.slice(from, to + 1).map((t, k) => ({ ...t, index: from + k }));
+/**
+ * What each segment says of medicines, read once per segment (not once per action word in it, which
+ * made a long note of repeated verbs quadratic): medicine words and names by token, whether its
+ * numbers hold a dose, and the medicines it names.
+ */
+interface SegmentReading {
+  medicineWordAt: Set<number>;
+  nameAt: Set<number>;
+  hasDose: boolean;
+  medicines: Set<string>;
 }
 
-function namesMedicine(rest: Token[], known: ReadonlySet<string>): boolean {
-  const texts = rest.map((t) => t.text);
-  return (
-    texts.some((t) => LEXICON.medicineWords.has(t)) ||
-    medicineNamesIn(texts, known).size > 0 ||
-    quantitiesIn(texts.join(' ')).some((q) => LEXICON.doseUnits.has(q.unit))
-  );
+function segmentReader(tokens: Token[], seg: number[], known: ReadonlySet<string>): (i: number) => SegmentReading {
+  const read = new Map<number, SegmentReading>();
+  return (i) => {
+    const known_ = read.get(seg[i]!);
+    if (known_) return known_;
+    let from = i;
+    let to = i;
+    while (from > 0 && seg[from - 1] === seg[i]) from -= 1;
+    while (to + 1 < tokens.length && seg[to + 1] === seg[i]) to += 1;
+    const texts = tokens.slice(from, to + 1).map((t) => t.text);
+    const indexes = (keep: (t: string) => boolean) => new Set(texts.flatMap((t, k) => (keep(t) ? [from + k] : [])));
+    const reading: SegmentReading = {
+      medicineWordAt: indexes((t) => LEXICON.medicineWords.has(t)),
+      nameAt: indexes((t) => medicineNamesIn([t], known).size > 0),
+      hasDose: quantitiesIn(texts.join(' ')).some((q) => LEXICON.doseUnits.has(q.unit)),
+      medicines: medicinesOf(texts, known),
+    };
+    read.set(seg[i]!, reading);
+    return reading;
+  };
+}
+
+/** A one-word starred action with a pronoun joined to its end ("suspend*" + "suspendalo"). */
+function joinedPronoun(phrase: string[], token: string): boolean {
+  const stem = phrase.length === 1 && phrase[0]!.endsWith('*') ? phrase[0]!.slice(0, -1) : undefined;
+  return stem !== undefined && LEXICON.encliticPronouns.some((p) => token.endsWith(p) && token.length >= stem.length + p.length + 1);
+}
+
+/** Whether the segment, its action words [i, end) left out, names a medicine, a dose or taking. */
+function namesMedicine(r: SegmentReading, i: number, end: number): boolean {
+  const outside = (at: Set<number>) => at.size > Array.from({ length: end - i }, (_, k) => i + k).filter((k) => at.has(k)).length;
+  return outside(r.medicineWordAt) || outside(r.nameAt) || r.hasDose;
 }
 
 export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>): MedicineAdvice[] {
   const tokens = tokenize(normalized);
   const seg = segments(tokens);
+  const segmentAt = segmentReader(tokens, seg, known);
+  const sentenceAt = sentenceReader(tokens);
   const found: MedicineAdvice[] = [];
   for (let i = 0; i < tokens.length; i++) {
     if (seg[i] === -1) continue;
     const hit = actionAt(tokens, seg, i);
     if (!hit) continue;
     const end = i + hit.phrase.length;
-    const rest = segmentTokens(tokens, seg, i).filter((t) => t.index < i || t.index >= end);
+    const segment = segmentAt(i);
     const negated = endsWithin(LEXICON.negations, tokens, seg, i, NEGATION_REACH);
-    if (namesMedicine(rest, known) && !isCaution(tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
-      found.push({ meaning: meaningOf(hit.action, negated), medicines: medicinesOf(rest, known) });
+    // "Stop it", "suspéndalo": a pronoun right after the action, or joined to it, stands for a medicine named before it.
+    const pronoun = (seg[end] === seg[i] && LEXICON.pronouns.has(tokens[end]?.text ?? '')) || joinedPronoun(hit.phrase, tokens[i]!.text);
+    if ((pronoun || namesMedicine(segment, i, end)) && !isCaution(sentenceAt(i), tokens, seg, i, negated || hit.phrase.some((p) => NEGATION_WORDS.has(p)))) {
+      found.push({ meaning: meaningOf(hit.action, negated), medicines: segment.medicines });
     }
     i = end - 1;
   }
@@ -106,16 +138,36 @@ export function medicineAdviceIn(normalized: string, known: ReadonlySet<string>)
  * medicine without talking to your care team", "ask your doctor before you stop". Without the care
  * team named, "before you double your dose…" or "do not take it unless…" is still advice.
  */
-function isCaution(tokens: Token[], seg: number[], i: number, saysNot: boolean): boolean {
-  const sentence = tokens.filter((t) => t.sentence === tokens[i]!.sentence).map((t) => t.text).join(' ');
-  if (!LEXICON.careTeam.test(sentence)) return false;
-  return (saysNot && LEXICON.neutralWhenNegated.test(sentence)) || endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH);
+function isCaution(sentence: { careTeam: boolean; neutralWhenNegated: boolean }, tokens: Token[], seg: number[], i: number, saysNot: boolean): boolean {
+  if (!sentence.careTeam) return false;
+  return (saysNot && sentence.neutralWhenNegated) || endsWithin(LEXICON.neutralAfter, tokens, seg, i, NEUTRAL_REACH);
 }
 
-/** Names of the clause, and EVERY_MEDICINE when it covers them all ("all your medicines"). */
-function medicinesOf(rest: Token[], known: ReadonlySet<string>): Set<string> {
-  const names = medicineNamesIn(rest.map((t) => t.text), known);
-  return LEXICON.everyMedicine.test(rest.map((t) => t.text).join(' ')) ? names.add(EVERY_MEDICINE) : names;
+/** Whether each sentence names the care team and holds a neutral word, read once per sentence. */
+function sentenceReader(tokens: Token[]): (i: number) => { careTeam: boolean; neutralWhenNegated: boolean } {
+  const words = new Map<number, string[]>();
+  for (const t of tokens) {
+    const list = words.get(t.sentence);
+    if (list) list.push(t.text);
+    else words.set(t.sentence, [t.text]);
+  }
+  const read = new Map<number, { careTeam: boolean; neutralWhenNegated: boolean }>();
+  return (i) => {
+    const n = tokens[i]!.sentence;
+    let r = read.get(n);
+    if (!r) {
+      const sentence = words.get(n)!.join(' ');
+      r = { careTeam: LEXICON.careTeam.test(sentence), neutralWhenNegated: LEXICON.neutralWhenNegated.test(sentence) };
+      read.set(n, r);
+    }
+    return r;
+  };
+}
+
+/** Names of the segment, and EVERY_MEDICINE when it covers them all ("all your medicines"). */
+function medicinesOf(texts: string[], known: ReadonlySet<string>): Set<string> {
+  const names = medicineNamesIn(texts, known);
+  return LEXICON.everyMedicine.test(texts.join(' ')) ? names.add(EVERY_MEDICINE) : names;
 }
 
 function meaningOf(action: Action, negated: boolean): string {
@@ -128,20 +180,24 @@ export function recordAdvice(evidence: Evidence, known: ReadonlySet<string>): Me
     const meaning = m.status === undefined ? undefined : LEXICON.medicationStatus.get(m.status);
     return meaning ? [{ meaning, medicines: medicineNamesIn(tokenize(m.name).map((t) => t.text), known) }] : [];
   });
-  return [...evidence.lines.flatMap((l) => medicineAdviceIn(l, known)), ...fromStatus];
+  // One entry per distinct instruction: a long note repeating one instruction is compared once, not once per repeat.
+  const distinct = new Map<string, MedicineAdvice>();
+  for (const a of [...evidence.lines.flatMap((l) => medicineAdviceIn(l, known)), ...fromStatus]) distinct.set(`${a.meaning}|${[...a.medicines].sort().join('|')}`, a);
+  return [...distinct.values()];
 }
 
 /**
  * The same instruction: same meaning, and every medicine the statement names is one the record's
  * instruction names. Advice naming no medicine ("stop taking your pills") is the record's only when
- * the record's instruction names none either, or the cited facts are about one medicine: "stop
- * ibuprofen" does not vouch for stopping every pill.
+ * the record's instruction names none either, or, for keeping on, the cited facts are about one
+ * medicine: "stop ibuprofen" does not vouch for "stop taking your pills", which a patient reads as
+ * every pill they take.
  */
 export function adviceSupported(advice: MedicineAdvice, record: MedicineAdvice[], citedMedicines: number): boolean {
   return record.some(
     (r) =>
       r.meaning === advice.meaning &&
       [...advice.medicines].every((m) => r.medicines.has(m)) &&
-      (advice.medicines.size > 0 || r.medicines.size === 0 || citedMedicines <= 1),
+      (advice.medicines.size > 0 || r.medicines.size === 0 || (citedMedicines <= 1 && advice.meaning === 'continue')),
   );
 }

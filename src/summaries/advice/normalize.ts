@@ -23,15 +23,20 @@ export function normalizeText(text: string): string {
     .normalize('NFC')
     // UCUM and spaced spellings of one unit ("mm[Hg]", "mm Hg") are one word to the unit list.
     .replace(/\bmm\s*\[?hg\]?/g, 'mmhg')
+    // A multiplier written before its number ("x2", "×2") is the count of times it stands for ("2 x").
+    .replace(/(?<![\p{L}\p{N}])[x×] ?(\d+)(?![\p{L}\p{N}])/gu, '$1 x')
+    // Latin dosing abbreviations written with dots ("b.i.d.", "q.d.") are the words of the list.
+    .replace(/\b([btq])\.\s?i\.\s?d\b\.?|\bq\.\s?d\b\.?/g, (_m, l: string | undefined) => (l ? `${l}id` : 'qd'))
     .replace(/\s+/g, ' ')
     .trim();
 }
 
 /**
  * Letters that look like Latin ones but are not (Cyrillic "о", Greek "ο"; "μ" of "μg" is a unit sign),
- * and digits of other scripts ("٢٠٠"), which the number checks would not read.
+ * digits of other scripts ("٢٠٠"), which the number checks would not read, and bidi controls, which
+ * make the patient see the letters in another order than the checks read them ("\u202Espot" shows "tops").
  */
-const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)|(?![0-9])\p{Nd}/u;
+const LOOKALIKE_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}](?<!μ)|(?![0-9])\p{Nd}|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /** Whether a text meant to be in a Latin-script language carries letters or digits of a look-alike script. */
 export function hasLookalikeLetters(text: string): boolean {

@@ -74,13 +74,41 @@ function numberGroup(tokens: Token[], i: number, lang: NumberLanguage): { values
   return { values, end: j };
 }
 
-function unitAfter(tokens: Token[], j: number, lang: NumberLanguage): string | undefined {
+function unitAfter(tokens: Token[], j: number, lang: NumberLanguage): { unit: string; at: number } | undefined {
   for (let k = j; k < j + 3 && tokens[k] && tokens[k]!.clause === tokens[j - 1]?.clause; k++) {
     const unit = LEXICON.units.get(tokens[k]!.text);
-    if (unit) return unit;
+    if (unit) return { unit, at: k };
     if (!lang.fillers.has(tokens[k]!.text)) return undefined;
   }
   return undefined;
+}
+
+const PERIODS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
+
+/** The period a count of times is per ("twice a day", "2 veces al día", "3 times daily"), read from `j` on. */
+function periodAfter(tokens: Token[], j: number, lang: NumberLanguage): string | undefined {
+  for (let k = j; k < j + 3 && tokens[k] && tokens[k]!.clause === tokens[j - 1]?.clause; k++) {
+    const t = tokens[k]!.text;
+    const period = LEXICON.periodWords.get(t) ?? LEXICON.units.get(t);
+    if (period && PERIODS.has(period)) return period;
+    if (!lang.perWords.has(t)) return undefined;
+  }
+  return undefined;
+}
+
+/** A count of times with its period when one is given ("times/day"): once a week is not once a day. */
+const timesPer = (tokens: Token[], j: number, lang: NumberLanguage) => {
+  const period = periodAfter(tokens, j, lang);
+  return period ? `times/${period}` : 'times';
+};
+
+/** "every hour", "hourly", "cada día": once per that period, with no number written. */
+function everyPeriod(tokens: Token[], i: number, lang: NumberLanguage): string | undefined {
+  const t = tokens[i]!.text;
+  const next = tokens[i + 1];
+  const unit = lang.everyWords.has(t) && next?.clause === tokens[i]!.clause ? LEXICON.units.get(next.text) : undefined;
+  const period = unit ?? LEXICON.periodWords.get(t);
+  return period && PERIODS.has(period) ? `times/${period}` : undefined;
 }
 
 function quantitiesFor(tokens: Token[], lang: NumberLanguage): Quantity[] {
@@ -88,13 +116,16 @@ function quantitiesFor(tokens: Token[], lang: NumberLanguage): Quantity[] {
   for (let i = 0; i < tokens.length; i++) {
     const times = lang.timesWords.get(tokens[i]!.text);
     if (times !== undefined) {
-      found.push({ values: [fmt(times)], unit: 'times' });
+      found.push({ values: [fmt(times)], unit: timesPer(tokens, i + 1, lang) });
       continue;
     }
+    const every = everyPeriod(tokens, i, lang);
+    if (every) found.push({ values: ['1'], unit: every });
     const group = numberGroup(tokens, i, lang);
     if (!group) continue;
     const dosed = [tokens[i - 1], tokens[i - 2]].some((t) => t && t.clause === tokens[i]!.clause && lang.dosingVerbs.has(t.text));
-    const unit = unitAfter(tokens, group.end, lang) ?? (dosed ? 'dose' : undefined);
+    const after = unitAfter(tokens, group.end, lang);
+    const unit = after?.unit === 'times' ? timesPer(tokens, after.at + 1, lang) : (after?.unit ?? (dosed ? 'dose' : undefined));
     if (unit) found.push(...group.values.map((values) => ({ values, unit })));
     i = group.end - 1;
   }
@@ -112,12 +143,28 @@ export function quantitiesIn(normalized: string): Quantity[] {
   });
 }
 
-/** A bare dose ("take 2") is a count: it agrees with tablets, puffs, drops, units, never with mg ("take 10" is not "10 mg"). */
+/** A bare dose ("take 2") is a count: it agrees with tablets, puffs, drops, units, never with mg ("take 10" is not "10 mg"); counts of times agree by period. */
 function unitsAgree(a: string, b: string): boolean {
-  return a === b || (a === 'dose' && LEXICON.countUnits.has(b)) || (b === 'dose' && LEXICON.countUnits.has(a));
+  return a === b || (a === 'dose' && LEXICON.countUnits.has(b)) || (b === 'dose' && LEXICON.countUnits.has(a)) || timesAgree(a, b);
+}
+
+/** Counts of times agree when their periods do, or one of them gives none ("twice" and "twice a day"). */
+function timesAgree(a: string, b: string): boolean {
+  const [ua, pa] = a.split('/');
+  const [ub, pb] = b.split('/');
+  return ua === 'times' && ub === 'times' && (pa === undefined || pb === undefined || pa === pb);
+}
+
+/** The evidence's quantities by value (each value → its units), so a statement's number is looked up, not compared with every number of a long note. */
+export type QuantityIndex = ReadonlyMap<string, ReadonlySet<string>>;
+
+export function quantityIndex(evidence: Quantity[]): QuantityIndex {
+  const index = new Map<string, Set<string>>();
+  for (const q of evidence) for (const v of q.values) index.set(v, (index.get(v) ?? new Set()).add(q.unit));
+  return index;
 }
 
 /** Whether the evidence holds the same number (any of its meanings) with a compatible unit. */
-export function quantitySupported(q: Quantity, evidence: Quantity[]): boolean {
-  return evidence.some((e) => unitsAgree(q.unit, e.unit) && e.values.some((v) => q.values.includes(v)));
+export function quantitySupported(q: Quantity, evidence: QuantityIndex): boolean {
+  return q.values.some((v) => [...(evidence.get(v) ?? [])].some((unit) => unitsAgree(q.unit, unit)));
 }

@@ -4,7 +4,7 @@ import { citedFacts, evidenceOf, speaksToModel } from './evidence.js';
 import { adviceSupported, medicineAdviceIn, recordAdvice, type MedicineAdvice } from './medicine-advice.js';
 import { medicineNamesIn, nameKey, recordMedicineNames } from './medicine-names.js';
 import { hasLookalikeLetters, normalizeText, tokenize } from './normalize.js';
-import { quantitiesIn, quantitySupported, type Quantity } from './quantities.js';
+import { quantitiesIn, quantityIndex, quantitySupported, type QuantityIndex } from './quantities.js';
 import { addressesOwnCare, isCareTeamAdvice } from './scope.js';
 
 /**
@@ -20,7 +20,7 @@ export const SAFETY_RULES = {
   'educational-personal': 'it is educational but addresses the patient’s own care; educational statements give general background only',
   'guidance-uncited': 'it is clinical guidance but cites no instruction, order, plan, appointment, goal, care-team note or prescribed medicine of the record',
   'speaks-to-model': 'it repeats wording addressed to an AI (instructions planted in the record); the facts are data, not instructions',
-  'lookalike-letters': 'it spells words with look-alike letters of another script',
+  'lookalike-letters': 'it spells words with look-alike letters or digits of another script, or reorders them with bidi control characters',
 } as const;
 
 export type SafetyRuleId = keyof typeof SAFETY_RULES;
@@ -45,7 +45,7 @@ interface CitedReading {
   advice: MedicineAdvice[];
   /** How many medicines the cited facts name. */
   medicineCount: number;
-  quantities: Quantity[];
+  quantities: QuantityIndex;
   nameKeys: ReadonlySet<string>;
 }
 
@@ -70,7 +70,7 @@ function readingOf(visit: VisitFacts): RecordReading {
       if (hit) return hit;
       const evidence = evidenceOf(facts);
       const advice = lazy(() => recordAdvice(evidence, known));
-      const quantities = lazy(() => evidence.lines.flatMap(quantitiesIn));
+      const quantities = lazy(() => quantityIndex(evidence.lines.flatMap(quantitiesIn)));
       const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
       const medicineCount = lazy(() => medicineNamesIn(evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)), known).size);
       const reading: CitedReading = {

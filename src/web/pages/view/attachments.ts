@@ -41,7 +41,18 @@ function decodeBase64(data: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-function fromAttachment(att: Json, title: string | undefined, index: ResourceIndex): VisitDocument {
+/**
+ * Bytes by their base64 text: attachments naming one Binary share its decoded bytes, so a file of
+ * the link is decoded once however many attachments point at it (not once per attachment).
+ */
+type Decoded = Map<string, Uint8Array<ArrayBuffer> | undefined>;
+
+function decodeOnce(data: string, decoded: Decoded): Uint8Array<ArrayBuffer> | undefined {
+  if (!decoded.has(data)) decoded.set(data, decodeBase64(data));
+  return decoded.get(data);
+}
+
+function fromAttachment(att: Json, title: string | undefined, index: ResourceIndex, decoded: Decoded): VisitDocument {
   const binary = att.data === undefined ? index.byUrl(att.url) : undefined;
   const data = str(att.data) ?? (binary?.resourceType === 'Binary' ? str(binary.data) : undefined);
   const contentType = (str(att.contentType) ?? str(binary?.contentType) ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
@@ -54,7 +65,7 @@ function fromAttachment(att: Json, title: string | undefined, index: ResourceInd
     kind,
     contentType,
     fileName: name.toLowerCase().endsWith(EXTENSION[kind]) ? name : `${name}${EXTENSION[kind]}`,
-    bytes: data && !tooLarge ? decodeBase64(data) : undefined,
+    bytes: data && !tooLarge ? decodeOnce(data, decoded) : undefined,
     tooLarge,
   };
 }
@@ -63,6 +74,7 @@ function fromAttachment(att: Json, title: string | undefined, index: ResourceInd
 export function findDocuments(resources: Json[], index: ResourceIndex): VisitDocument[] {
   const docs: VisitDocument[] = [];
   const pointedAt = new Set<Json>();
+  const decoded: Decoded = new Map();
   for (const r of resources) {
     const attachments =
       r.resourceType === 'DocumentReference'
@@ -74,11 +86,11 @@ export function findDocuments(resources: Json[], index: ResourceIndex): VisitDoc
       const target = index.byUrl(att.url);
       if (target) pointedAt.add(target);
       const title = str(att.title) ?? str(r.description) ?? conceptText(r.type);
-      docs.push(fromAttachment(att, title, index));
+      docs.push(fromAttachment(att, title, index, decoded));
     }
   }
   for (const r of resources) {
-    if (r.resourceType === 'Binary' && !pointedAt.has(r) && typeof r.data === 'string') docs.push(fromAttachment({ contentType: r.contentType, data: r.data }, undefined, index));
+    if (r.resourceType === 'Binary' && !pointedAt.has(r) && typeof r.data === 'string') docs.push(fromAttachment({ contentType: r.contentType, data: r.data }, undefined, index, decoded));
   }
   return docs;
 }

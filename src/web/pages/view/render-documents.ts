@@ -5,12 +5,17 @@ import { formatSize } from './format.js';
 
 /** The documents list: title, type and size, with Open (PDF, JPEG, PNG) and Download links to blob: URLs. */
 
-let liveUrls: string[] = [];
+let liveUrls = new Map<Uint8Array, Map<string, string>>();
 
-/** Blob URLs of the previous rendering are released (a language switch renders again). */
+/**
+ * One blob: URL per document bytes and type: attachments sharing one Binary share its blob (a Blob
+ * copies its bytes). Blob URLs of the previous rendering are released (a language switch renders again).
+ */
 function blobUrl(doc: VisitDocument & { bytes: Uint8Array<ArrayBuffer> }): string {
-  const url = URL.createObjectURL(new Blob([doc.bytes], { type: doc.contentType }));
-  liveUrls.push(url);
+  const byType = liveUrls.get(doc.bytes) ?? new Map<string, string>();
+  liveUrls.set(doc.bytes, byType);
+  const url = byType.get(doc.contentType) ?? URL.createObjectURL(new Blob([doc.bytes], { type: doc.contentType }));
+  byType.set(doc.contentType, url);
   return url;
 }
 
@@ -33,8 +38,8 @@ function item(doc: VisitDocument, i18n: I18n): HTMLLIElement {
 }
 
 export function renderDocuments(docs: VisitDocument[], i18n: I18n): HTMLElement | undefined {
-  liveUrls.forEach((u) => URL.revokeObjectURL(u));
-  liveUrls = [];
+  liveUrls.forEach((byType) => byType.forEach((u) => URL.revokeObjectURL(u)));
+  liveUrls = new Map();
   if (!docs.length) return undefined;
   const a = i18n.m.view.attachments;
   const section = el(
