@@ -148,7 +148,7 @@ for (const tdb of testDatabases()) {
       assert.equal(foreign.body.issue.length, 1, 'the identity mismatch alone: nothing was validated');
       assert.match(foreign.body.issue[0]!.diagnostics!, /does not match the verified identity/);
 
-      const own = await probed(gw, '/checkin', { token: ehr, body: { identityToken: await patientToken(), bundle: checkinWith(40, invalidCondition) } });
+      const own = await probed(gw, '/checkin', { token: ehr, body: { identityToken: await patientToken(), bundle: checkinWith(100, invalidCondition) } });
       assertBounded(own, 'own invalid payload');
       assert.equal(own.status, 422, JSON.stringify(own.body).slice(0, 300));
       assert.equal(own.body.issue.length, 101);
