@@ -12,7 +12,7 @@ import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
 import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
-import { attachSessionIdentity, sessionIdentity } from './session-identity.js';
+import { attachSessionIdentity, forgetExpiredSessionIdentities, sessionIdentity } from './session-identity.js';
 import { parseKioskSubmission, parsePatientSubmission, type IdentityEvidence } from './submission.js';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -43,6 +43,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
+    await forgetExpiredSessionIdentities(s.db, new Date(s.clock.now()));
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
     const qr = await renderQr(url, 'M');

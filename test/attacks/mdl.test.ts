@@ -115,6 +115,19 @@ for (const tdb of testDatabases()) {
       }
     });
 
+    test('a verified identity left on a session that expires unused does not stay in the database', async () => {
+      const opened = (await request(gw.app).post('/checkin/sessions').auth(kiosk, { type: 'bearer' })).body as { id: string; identityRequest: IdentityRequestView };
+      const presented = identityPresentation(opened.identityRequest.id, await present(alice, opened.identityRequest.request, ORIGIN));
+      const verified = await request(gw.app).post(`/checkin/sessions/${opened.id}/identity`).auth(kiosk, { type: 'bearer' }).send({ identityPresentation: presented });
+      assert.equal(verified.status, 200, JSON.stringify(verified.body));
+      clock.advance((gw.services.config.checkinSessionTtlSeconds + 1) * 1000);
+      kiosk = await gw.clientToken(KIOSK);
+      // The kiosk goes on opening sessions (no mDL verified again).
+      assert.equal((await request(gw.app).post('/checkin/sessions').auth(kiosk, { type: 'bearer' })).status, 201);
+      const { rows } = await gw.services.db.query<{ identity: unknown }>('SELECT identity FROM checkin_session WHERE id = $1', [opened.id]);
+      assert.equal(rows[0]!.identity, null);
+    });
+
     test('a client access token is not a patient token', async () => {
       const r = await request(gw.app).get('/checkin/00000000-0000-0000-0000-000000000000').auth(await gw.clientToken({ ...KIOSK, scopes: ['system/checkin.write'] }), { type: 'bearer' });
       assert.ok(r.status === 401 || r.status === 403 || r.status === 404, String(r.status));
@@ -134,6 +147,7 @@ for (const tdb of testDatabases()) {
       // Kiosk requests are counted apart, and open again once the patient ones expire.
       await newRequest();
       clock.advance(301_000);
+      kiosk = await gw.clientToken(KIOSK);
       assert.equal((await request(gw.app).post('/identity-requests')).status, 201);
     });
   });
