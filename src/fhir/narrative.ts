@@ -66,8 +66,18 @@ export function xhtmlProblem(div: string): string | undefined {
   let rootSeen = false;
   let text = '';
   let hasImage = false;
+  let attributeNames = new Set<string>();
   const parser = new Parser(
     {
+      onopentagname() {
+        attributeNames = new Set();
+      },
+      // XML forbids a repeated attribute; this parser keeps the first, a DOM built by setAttribute the last.
+      onattribute(name) {
+        const lower = name.toLowerCase();
+        if (attributeNames.has(lower)) problem ??= `a repeated attribute (${lower})`;
+        attributeNames.add(lower);
+      },
       onopentag(tag, attributes) {
         const name = tag.toLowerCase();
         if (depth === 0) {

@@ -25,6 +25,9 @@ describe('narrative bypasses (txt-1)', () => {
     ['abrupt HTML comment <!--> ending before a script', '<!--><script>alert(1)</script>-->'],
     ['abrupt HTML comment <!---> ending before an image', '<!---><img src="x" onerror="alert(1)"/>-->'],
     ['comment closed by --!> in HTML', '<!-- a --!><script>alert(1)</script><!-- -->'],
+    // The parser keeps the first of two; a DOM built by setAttribute keeps the last.
+    ['a repeated href, the second a script URL', '<a href="#a" href="javascript:alert(1)">x</a>'],
+    ['a repeated src, the second external', '<img src="#a" SRC="https://evil.example/x.png" alt="x"/>'],
   ];
   for (const [why, inner] of refused) {
     test(`refused: ${why}`, () => {
