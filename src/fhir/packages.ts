@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
@@ -29,6 +29,8 @@ export const PACKAGE_LIMITS = { maxPackageBytes: 512 * 1024 * 1024, maxEntryByte
 const BASE_SPEC_CANONICAL = /^http:\/\/hl7\.org\/fhir\/(StructureDefinition|ValueSet|CodeSystem)\/[^/]+$/;
 
 function readPackage(file: string, limits: typeof PACKAGE_LIMITS): Map<string, string> {
+  // Reading a FIFO or device would block the start for ever.
+  if (!statSync(file).isFile()) throw new FhirPackageError(`${file} is not a regular file`);
   let archive: Buffer;
   try {
     archive = gunzipSync(readFileSync(file), { maxOutputLength: limits.maxPackageBytes });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,13 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     const loaded = loadFhirPackages(dir);
     assert.deepEqual([...loaded.valueSets.keys()], ['http://x.example/ok']);
     assert.equal(existsSync(outside), false);
+  });
+
+  test('a named pipe called .tgz stops the start with a clear error instead of blocking it', () => {
+    const dir = path.join(work, 'fifo');
+    mkdirSync(dir);
+    execFileSync('mkfifo', [path.join(dir, 'pipe.tgz')]);
+    assert.throws(() => loadFhirPackages(dir), (e) => e instanceof FhirPackageError && /not a regular file/.test(e.message));
   });
 
   test('a package cannot redefine the base specification (a base canonical is ignored, base rules stay)', () => {
