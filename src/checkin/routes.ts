@@ -39,7 +39,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   /** The patient, proven by an identity token or by an mDL presented for one of `owner`'s requests. */
   const identityFrom = (evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }) =>
-    evidence.kind === 'token' ? s.auth.patient(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
+    evidence.kind === 'token' ? s.auth.identityToken(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
 
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
@@ -131,7 +131,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
   };
 
   r.post('/checkin/sessions/:id/submit', async (req, res) => {
-    const tokenIdentity = req.get('authorization') ? await s.auth.patient(bearer(req)) : undefined;
+    const tokenIdentity = req.get('authorization') ? await s.auth.identityToken(bearer(req)) : undefined;
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
     const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);

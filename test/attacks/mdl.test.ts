@@ -133,6 +133,18 @@ for (const tdb of testDatabases()) {
       assert.ok(r.status === 401 || r.status === 403 || r.status === 404, String(r.status));
     });
 
+    test("the patient token (for the patient's own reads) is not an identity token: it cannot check in at a kiosk or a session", async () => {
+      const req = await request(gw.app).post('/identity-requests');
+      const t = await request(gw.app).post('/auth/patient-token').send({ identityPresentation: identityPresentation(req.body.id, await present(alice, req.body.request, ORIGIN)) });
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+      const token = t.body.access_token as string;
+      const kioskCheckin = await request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityToken: token, bundle: alicesBundle() });
+      assert.equal(kioskCheckin.status, 401, JSON.stringify(kioskCheckin.body));
+      const session = (await request(gw.app).post('/checkin/sessions').auth(kiosk, { type: 'bearer' })).body as { id: string };
+      const submitted = await request(gw.app).post(`/checkin/sessions/${session.id}/submit`).auth(token, { type: 'bearer' }).send({ bundle: alicesBundle() });
+      assert.equal(submitted.status, 401, JSON.stringify(submitted.body));
+    });
+
     test('the open POST /identity-requests cannot grow the table without bound', async () => {
       let refused: request.Response | undefined;
       for (let i = 0; i < 1200 && !refused; i++) {
@@ -142,7 +154,7 @@ for (const tdb of testDatabases()) {
       assert.ok(refused, 'still creating rows after 1200 requests');
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.headers['retry-after']) > 0);
-      const { rows } = await gw.services.db.query<{ n: number }>("SELECT count(*)::int AS n FROM identity_request WHERE purpose = 'patient'");
+      const { rows } = await gw.services.db.query<{ n: number }>("SELECT count(*)::int AS n FROM identity_request WHERE purpose = 'patient' AND used_at IS NULL AND expires_at > $1", [new Date(clock.now())]);
       assert.ok((rows[0]?.n ?? 0) <= 1000);
       // Kiosk requests are counted apart, and open again once the patient ones expire.
       await newRequest();
