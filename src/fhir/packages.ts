@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import * as tar from 'tar';
+import { PROFILE } from './profile-urls.js';
 
 /** What the FHIR NPM packages in FHIR_PACKAGES_DIR provide to validation. */
 export interface PackageContent {
@@ -25,8 +26,13 @@ const RESOURCE_FILE = /^package\/[^/]+\.json$/;
  */
 export const PACKAGE_LIMITS = { maxPackageBytes: 512 * 1024 * 1024, maxEntryBytes: 32 * 1024 * 1024 };
 
-/** The base specification's own canonicals: a package may add to them, never redefine them. */
+/**
+ * The base specification's canonicals and the gateway's own: a package may add to them, never
+ * redefine them (its profiles replace authored ones only through the published canonical they follow).
+ */
 const BASE_SPEC_CANONICAL = /^http:\/\/hl7\.org\/fhir\/(StructureDefinition|ValueSet|CodeSystem)\/[^/]+$/;
+const OWN_CANONICALS = new Set<string>(Object.values(PROFILE));
+const reserved = (url: string) => BASE_SPEC_CANONICAL.test(url) || OWN_CANONICALS.has(url);
 
 function readPackage(file: string, limits: typeof PACKAGE_LIMITS): Map<string, string> {
   // Reading a FIFO or device would block the start for ever.
@@ -94,7 +100,7 @@ export function loadFhirPackages(dir: string, limits = PACKAGE_LIMITS): PackageC
     for (const [entry, text] of files) {
       if (entry === 'package/package.json' || entry.endsWith('.index.json')) continue;
       const r = parse(file, entry, text);
-      if (typeof r.url !== 'string' || BASE_SPEC_CANONICAL.test(r.url)) continue;
+      if (typeof r.url !== 'string' || reserved(r.url)) continue;
       if (r.resourceType === 'ValueSet') out.valueSets.set(r.url, r as unknown as ValueSet);
       if (r.resourceType === 'CodeSystem') out.codeSystems.set(r.url, r as unknown as CodeSystem);
       if (r.resourceType !== 'StructureDefinition') continue;

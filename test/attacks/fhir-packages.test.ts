@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import type { Patient, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import * as tar from 'tar';
 import { FhirPackageError, loadFhirPackages } from '../../src/fhir/packages.js';
+import { PROFILE } from '../../src/fhir/profile-urls.js';
 import { baseStructureDefinitions, snapshotFromDifferential } from '../../src/fhir/profiles.js';
 import { createValidator } from '../../src/fhir/validator.js';
 
@@ -40,6 +41,25 @@ function dirWith(name: string, tgz: Buffer): string {
 }
 
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+/** A Patient profile, with snapshot, under `url`, requiring a telecom. */
+function fakePatient(url: string): StructureDefinition {
+  return snapshotFromDifferential(
+    {
+      resourceType: 'StructureDefinition',
+      url,
+      name: 'FakePatient',
+      status: 'active',
+      kind: 'resource',
+      abstract: false,
+      type: 'Patient',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Patient.telecom', path: 'Patient.telecom', min: 1 }] },
+    },
+    baseStructureDefinitions().get('Patient')!,
+  );
+}
 
 describe('FHIR_PACKAGES_DIR attacks', () => {
   test('a gzip bomb stops the start with a clear error instead of inflating without bound', () => {
@@ -84,23 +104,15 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     assert.throws(() => loadFhirPackages(dir), (e) => e instanceof FhirPackageError && /not a regular file/.test(e.message));
   });
 
+  test("a package cannot replace the gateway's own rules by claiming their canonical", () => {
+    const own = fakePatient(PROFILE.shcPatient);
+    const dir = dirWith('own', gzipSync(tarOf([{ path: 'package/package.json', body: json(MANIFEST) }, { path: 'package/StructureDefinition-own.json', body: json(own) }])));
+    assert.deepEqual([...loadFhirPackages(dir).profiles.keys()], []);
+  });
+
   test('a package cannot redefine the base specification (a base canonical is ignored, base rules stay)', () => {
     const basePatient = 'http://hl7.org/fhir/StructureDefinition/Patient';
-    const fake: StructureDefinition = snapshotFromDifferential(
-      {
-        resourceType: 'StructureDefinition',
-        url: basePatient,
-        name: 'Patient',
-        status: 'active',
-        kind: 'resource',
-        abstract: false,
-        type: 'Patient',
-        baseDefinition: basePatient,
-        derivation: 'constraint',
-        differential: { element: [{ id: 'Patient.telecom', path: 'Patient.telecom', min: 1 }] },
-      },
-      baseStructureDefinitions().get('Patient')!,
-    );
+    const fake = fakePatient(basePatient);
     const femaleOnly: ValueSet = {
       resourceType: 'ValueSet',
       url: 'http://hl7.org/fhir/ValueSet/administrative-gender',
@@ -112,6 +124,7 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
       gzipSync(tarOf([{ path: 'package/package.json', body: json(MANIFEST) }, { path: 'package/StructureDefinition-Patient.json', body: json(fake) }, { path: 'package/ValueSet-administrative-gender.json', body: json(femaleOnly) }])),
     );
     const packages = loadFhirPackages(dir);
+    assert.deepEqual([...packages.profiles.keys(), ...packages.valueSets.keys()], []);
     const fhir = createValidator({ packages });
     const patient: Patient = { resourceType: 'Patient', meta: { profile: [basePatient] }, gender: 'male', name: [{ family: 'Doe' }], birthDate: '1990-01-01' };
     assert.equal(fhir.knows(basePatient), false);
