@@ -145,10 +145,17 @@ for (const tdb of testDatabases()) {
       assert.equal(submitted.status, 401, JSON.stringify(submitted.body));
     });
 
-    test('the open POST /identity-requests cannot grow the table without bound', async () => {
+    test('the open POST /identity-requests cannot grow the table without bound, nor one address spend the budget alone', async () => {
+      // Addresses as the trusted loopback proxy reports them (X-Forwarded-For): decisions, not connections.
+      const from = (address: string) => request(gw.app).post('/identity-requests').set('X-Forwarded-For', address);
+      for (let i = 0; i < 10; i++) assert.equal((await from('203.0.113.7')).status, 201);
+      const greedy = await from('203.0.113.7');
+      assert.equal(greedy.status, 429);
+      assert.ok(Number(greedy.headers['retry-after']) > 0);
+      assert.equal((await from('203.0.113.8')).status, 201, 'another address still gets one');
       let refused: request.Response | undefined;
       for (let i = 0; i < 1200 && !refused; i++) {
-        const r = await request(gw.app).post('/identity-requests');
+        const r = await from(`10.0.${i >> 8}.${i & 255}`);
         if (r.status !== 201) refused = r;
       }
       assert.ok(refused, 'still creating rows after 1200 requests');
@@ -160,7 +167,7 @@ for (const tdb of testDatabases()) {
       await newRequest();
       clock.advance(301_000);
       kiosk = await gw.clientToken(KIOSK);
-      assert.equal((await request(gw.app).post('/identity-requests')).status, 201);
+      assert.equal((await from('10.9.9.9')).status, 201);
     });
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/db.js';
 import { conflict, gone, notFound, throttled } from '../../fhir/outcome.js';
-import { MAX_OPEN_REQUESTS } from './request.js';
+import { MAX_OPEN_REQUESTS, MAX_OPEN_REQUESTS_PER_ADDRESS } from './request.js';
 
 export type RequestPurpose = 'checkin' | 'patient';
 
@@ -11,6 +11,8 @@ export interface RequestOwner {
   organization?: string;
   clientId?: string;
   sessionId?: string;
+  /** The client address of an unauthenticated request: each address has its own small budget. */
+  address?: string;
 }
 
 export interface StoredRequest extends RequestOwner {
@@ -39,9 +41,18 @@ async function assertBelowBudget(q: Queryable, owner: RequestOwner, now: Date): 
     'SELECT count(*)::int AS n, min(expires_at) AS first FROM identity_request WHERE purpose = $1 AND client_id IS NOT DISTINCT FROM $2 AND used_at IS NULL AND expires_at > $3',
     [owner.purpose, owner.clientId ?? null, now],
   );
-  const { n, first } = rows[0] ?? { n: 0, first: null };
-  if (n < MAX_OPEN_REQUESTS[owner.purpose]) return;
-  const retryAfter = Math.max(1, Math.ceil(((first ? new Date(first).getTime() : now.getTime()) - now.getTime()) / 1000));
+  throwWhenSpent(rows[0], MAX_OPEN_REQUESTS[owner.purpose], now);
+  if (owner.address === undefined) return;
+  const byAddress = await q.query<{ n: number; first: Date | null }>(
+    'SELECT count(*)::int AS n, min(expires_at) AS first FROM identity_request WHERE purpose = $1 AND address = $2 AND used_at IS NULL AND expires_at > $3',
+    [owner.purpose, owner.address, now],
+  );
+  throwWhenSpent(byAddress.rows[0], MAX_OPEN_REQUESTS_PER_ADDRESS, now);
+}
+
+function throwWhenSpent(open: { n: number; first: Date | null } | undefined, max: number, now: Date): void {
+  if (!open || open.n < max) return;
+  const retryAfter = Math.max(1, Math.ceil(((open.first ? new Date(open.first).getTime() : now.getTime()) - now.getTime()) / 1000));
   throw throttled('Too many identity requests are open; ask again in a few minutes', undefined, { 'Retry-After': String(retryAfter) });
 }
 
@@ -52,8 +63,8 @@ export async function createRequest(q: Queryable, owner: RequestOwner, at: { exp
   await q.query('DELETE FROM identity_request WHERE expires_at < $1', [new Date(at.now.getTime() - 3600_000)]);
   await assertBelowBudget(q, owner, at.now);
   await q.query(
-    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null],
+    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null, owner.address ?? null],
   );
   return { id, nonce, expiresAt: at.expiresAt, ...owner, ...(responseKey ? { responseKey } : {}) };
 }

@@ -14,6 +14,8 @@ export const IDENTITY_REQUEST_TTL_SECONDS = 300;
  * one budget; each kiosk has its own. With pruning an hour after expiry this bounds the table.
  */
 export const MAX_OPEN_REQUESTS: Record<'checkin' | 'patient', number> = { checkin: 200, patient: 1000 };
+/** Open unauthenticated requests per client address, so one address cannot spend the shared budget alone. */
+export const MAX_OPEN_REQUESTS_PER_ADDRESS = 10;
 
 /** Content encryption the gateway accepts for dc_api.jwt answers (A128GCM is the default wallets use). */
 export const RESPONSE_ENC_VALUES = ['A128GCM', 'A256GCM'];
