@@ -12,7 +12,7 @@ import { completeCheckin, type CheckinDeps } from './checkin-service.js';
 import { getCheckin } from './checkin-store.js';
 import type { PayloadResolver } from './resolve.js';
 import { SessionEvents } from './session-events.js';
-import { attachSessionIdentity, sessionIdentity } from './session-identity.js';
+import { attachSessionIdentity, forgetExpiredSessionIdentities, sessionIdentity } from './session-identity.js';
 import { sessionView, streamSession } from './session-stream.js';
 import { assertOpen, getSession, openSession, type CheckinSession } from './sessions.js';
 import { parseKioskSubmission, parsePatientSubmission, type IdentityEvidence } from './submission.js';
@@ -38,12 +38,13 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
 
   /** The patient, proven by an identity token or by an mDL presented for one of `owner`'s requests. */
   const identityFrom = (evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }) =>
-    evidence.kind === 'token' ? s.auth.patient(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
+    evidence.kind === 'token' ? s.auth.identityToken(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
 
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
     // The patient is about to scan: have the validation threads ready (after an idle exit, or at first use).
     s.cpu.warm().catch(() => undefined);
+    await forgetExpiredSessionIdentities(s.db, new Date(s.clock.now()));
     const session = await openSession(s.db, client, new Date(s.clock.now() + s.config.checkinSessionTtlSeconds * 1000));
     const url = `${s.config.publicBaseUrl}/checkin/sessions/${session.id}/submit`;
     const qr = await renderLinkQr(url);
@@ -104,7 +105,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
   };
 
   r.post('/checkin/sessions/:id/submit', s.admit.checkin, async (req, res) => {
-    const tokenIdentity = req.get('authorization') ? await s.auth.patient(bearer(req)) : undefined;
+    const tokenIdentity = req.get('authorization') ? await s.auth.identityToken(bearer(req)) : undefined;
     const id = String(req.params.id);
     // Checked before the payload is fetched and verified; checked again, under a row lock, when stored.
     const session = assertOpen(SESSION_ID.test(id) ? await getSession(s.db, id, s.clock.now()) : undefined);

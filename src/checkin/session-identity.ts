@@ -7,9 +7,16 @@ import type { VerifiedIdentity } from '../identity/types.js';
  * completing the session clears it.
  */
 export async function attachSessionIdentity(q: Queryable, sessionId: string, identity: VerifiedIdentity, now: Date): Promise<void> {
-  // Sessions that expired unused drop theirs here, so a name and birth date never outlive a session by long.
-  await q.query('UPDATE checkin_session SET identity = NULL WHERE identity IS NOT NULL AND expires_at < $1', [now]);
+  await forgetExpiredSessionIdentities(q, now);
   await q.query("UPDATE checkin_session SET identity = $2 WHERE id = $1 AND status = 'waiting'", [sessionId, JSON.stringify(identity)]);
+}
+
+/**
+ * Sessions that expired unused drop their identity; run whenever a session is opened or verified,
+ * so a name and birth date never outlive a session by long even if no mDL is verified again.
+ */
+export async function forgetExpiredSessionIdentities(q: Queryable, now: Date): Promise<void> {
+  await q.query('UPDATE checkin_session SET identity = NULL WHERE identity IS NOT NULL AND expires_at < $1', [now]);
 }
 
 export async function sessionIdentity(q: Queryable, sessionId: string): Promise<VerifiedIdentity | undefined> {

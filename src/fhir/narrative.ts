@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { decodeHTML } from 'entities';
 import { Parser } from 'htmlparser2';
 
 /**
@@ -18,16 +19,41 @@ const ALLOWED_ELEMENTS = new Set(
 /** Attributes that hold a URL: only in-document (`#id`) and, for images, `data:` URLs are allowed to load. */
 const URL_ATTRIBUTES = new Set(['href', 'src', 'longdesc', 'usemap', 'cite', 'background', 'action', 'formaction', 'xlink:href']);
 
+/** Attributes that load or send to URLs and have no safe form in a narrative. */
+const FORBIDDEN_ATTRIBUTES = new Set(['srcset', 'ping', 'xml:base', 'dynsrc', 'lowsrc']);
+
+/** CSS that loads or runs something: url() and its kin, IE's expression() and behavior, @import. */
+const ACTIVE_CSS = /(url|src|image|image-set|expression)\(|behavior\s*:|-moz-binding|@import/;
+
 const XHTML_NS = 'http://www.w3.org/1999/xhtml';
+
+/**
+ * A value as an HTML browser reads it: the XML parser leaves HTML-only entities (`&colon;`, `&Tab;`)
+ * and numeric references without `;` undecoded, a browser does not.
+ */
+const asBrowserReads = (value: string) => decodeHTML(value);
+
+/** CSS escapes (`u\72l(`) decoded and comments dropped, so the check sees what the CSS parser sees. */
+function cssOf(value: string): string {
+  return asBrowserReads(value)
+    .replace(/\\([0-9a-f]{1,6})\s?/gi, (_, hex: string) => String.fromCodePoint(Math.min(Number.parseInt(hex, 16), 0x10ffff)))
+    .replace(/\\(.)/gs, '$1')
+    .replace(/\/\*[\s\S]*?(\*\/|$)/g, '')
+    .toLowerCase();
+}
 
 function attributeProblem(element: string, name: string, value: string): string | undefined {
   const lower = name.toLowerCase();
+  // Any namespace prefix (not only xlink:) may be bound to XLink.
+  const local = lower.slice(lower.lastIndexOf(':') + 1);
   if (lower.startsWith('on')) return `an event-handler attribute (${lower}) on <${element}>`;
-  if (!URL_ATTRIBUTES.has(lower)) return undefined;
+  if (FORBIDDEN_ATTRIBUTES.has(lower)) return `${lower} on <${element}> (it loads or sends to external URLs)`;
+  if (lower === 'style') return ACTIVE_CSS.test(cssOf(value)) ? `a style on <${element}> that loads external content or runs script` : undefined;
+  if (!URL_ATTRIBUTES.has(lower) && !URL_ATTRIBUTES.has(local)) return undefined;
   // Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
-  const url = value.replace(/[\u0000-\u0020]/g, '').toLowerCase();
+  const url = asBrowserReads(value).replace(/[\u0000-\u0020]/g, '').toLowerCase();
   if (/^(javascript|vbscript|livescript):/.test(url)) return `a script URL in ${lower} on <${element}>`;
-  if (lower === 'href' && element === 'a') return undefined;
+  if (lower === 'href' && element === 'a') return url.startsWith('data:') ? `a data: URL in href on <a>` : undefined;
   if (url.startsWith('#')) return undefined;
   if (lower === 'src' && element === 'img' && url.startsWith('data:image/')) return undefined;
   return `an external reference in ${lower} on <${element}> (only #id and data:image/ are allowed)`;
@@ -40,8 +66,18 @@ export function xhtmlProblem(div: string): string | undefined {
   let rootSeen = false;
   let text = '';
   let hasImage = false;
+  let attributeNames = new Set<string>();
   const parser = new Parser(
     {
+      onopentagname() {
+        attributeNames = new Set();
+      },
+      // XML forbids a repeated attribute; this parser keeps the first, a DOM built by setAttribute the last.
+      onattribute(name) {
+        const lower = name.toLowerCase();
+        if (attributeNames.has(lower)) problem ??= `a repeated attribute (${lower})`;
+        attributeNames.add(lower);
+      },
       onopentag(tag, attributes) {
         const name = tag.toLowerCase();
         if (depth === 0) {
@@ -69,6 +105,10 @@ export function xhtmlProblem(div: string): string | undefined {
       },
       oncdatastart() {
         problem ??= 'a CDATA section in a narrative';
+      },
+      // XML forbids "--" inside a comment; HTML ends one early at "<!-->", "<!--->" or "--!>", and what follows would be live.
+      oncomment(data) {
+        if (data.startsWith('>') || data.startsWith('->') || data.includes('--')) problem ??= 'a comment a browser would end early';
       },
     },
     { xmlMode: true, recognizeCDATA: true },

@@ -32,6 +32,7 @@ export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
   return {
     client: (token) => tokens.verify(token),
     patient: (token) => (mdlPatients.isOne(token) ? mdlPatients.verify(token) : patients.verify(token)),
+    identityToken: (token) => patients.verify(token),
     isClientToken: (token) => tokens.looksLikeOurs(token) && !mdlPatients.isOne(token),
     presentation: (p, owner) => mdl.verify(p, owner),
     identityRequest: (owner) => mdl.newRequest(owner),

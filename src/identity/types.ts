@@ -50,6 +50,11 @@ export interface Authenticator {
   client(token: string): Promise<ClientPrincipal>;
   /** Verifies a patient identity token; throws 401 (bad token), 403 (assurance too low) or 502 (JWKS unreachable). */
   patient(token: string): Promise<VerifiedIdentity>;
+  /**
+   * Verifies an identity token from a trusted provider only, for creating a check-in: the gateway's
+   * own patient token (an mDL exchanged for reads of the patient's own records) is refused with 401.
+   */
+  identityToken(token: string): Promise<VerifiedIdentity>;
   /** True when the token was issued by the gateway itself (a client access token). */
   isClientToken(token: string): boolean;
   /** Verifies an mDL presented over OpenID4VP for one of `owner`'s open requests, using it up. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/db.js';
-import { conflict, gone, notFound } from '../../fhir/outcome.js';
+import { conflict, gone, notFound, throttled } from '../../fhir/outcome.js';
+import { MAX_OPEN_REQUESTS, MAX_OPEN_REQUESTS_PER_ADDRESS } from './request.js';
 
 export type RequestPurpose = 'checkin' | 'patient';
 
@@ -10,6 +11,8 @@ export interface RequestOwner {
   organization?: string;
   clientId?: string;
   sessionId?: string;
+  /** The client address of an unauthenticated request: each address has its own small budget. */
+  address?: string;
 }
 
 export interface StoredRequest extends RequestOwner {
@@ -32,14 +35,36 @@ interface Row {
   response_key: string | null;
 }
 
+/** 429 once the owner's budget of open requests is spent, until the oldest of them expires. */
+async function assertBelowBudget(q: Queryable, owner: RequestOwner, now: Date): Promise<void> {
+  const { rows } = await q.query<{ n: number; first: Date | null }>(
+    'SELECT count(*)::int AS n, min(expires_at) AS first FROM identity_request WHERE purpose = $1 AND client_id IS NOT DISTINCT FROM $2 AND used_at IS NULL AND expires_at > $3',
+    [owner.purpose, owner.clientId ?? null, now],
+  );
+  throwWhenSpent(rows[0], MAX_OPEN_REQUESTS[owner.purpose], now);
+  if (owner.address === undefined) return;
+  const byAddress = await q.query<{ n: number; first: Date | null }>(
+    'SELECT count(*)::int AS n, min(expires_at) AS first FROM identity_request WHERE purpose = $1 AND address = $2 AND used_at IS NULL AND expires_at > $3',
+    [owner.purpose, owner.address, now],
+  );
+  throwWhenSpent(byAddress.rows[0], MAX_OPEN_REQUESTS_PER_ADDRESS, now);
+}
+
+function throwWhenSpent(open: { n: number; first: Date | null } | undefined, max: number, now: Date): void {
+  if (!open || open.n < max) return;
+  const retryAfter = Math.max(1, Math.ceil(((open.first ? new Date(open.first).getTime() : now.getTime()) - now.getTime()) / 1000));
+  throw throttled('Too many identity requests are open; ask again in a few minutes', undefined, { 'Retry-After': String(retryAfter) });
+}
+
 /** Ids and nonces are 256-bit random; expired requests are pruned as new ones are made. */
 export async function createRequest(q: Queryable, owner: RequestOwner, at: { expiresAt: Date; now: Date }, responseKey?: string): Promise<StoredRequest> {
   const id = randomBytes(32).toString('base64url');
   const nonce = randomBytes(32).toString('base64url');
   await q.query('DELETE FROM identity_request WHERE expires_at < $1', [new Date(at.now.getTime() - 3600_000)]);
+  await assertBelowBudget(q, owner, at.now);
   await q.query(
-    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null],
+    'INSERT INTO identity_request (id, purpose, nonce, organization, client_id, session_id, expires_at, response_key, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [id, owner.purpose, nonce, owner.organization ?? null, owner.clientId ?? null, owner.sessionId ?? null, at.expiresAt, responseKey ?? null, owner.address ?? null],
   );
   return { id, nonce, expiresAt: at.expiresAt, ...owner, ...(responseKey ? { responseKey } : {}) };
 }

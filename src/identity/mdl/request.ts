@@ -9,6 +9,13 @@ export const CREDENTIAL_QUERY_ID = 'mdl';
 export const REQUESTED_ELEMENTS = ['family_name', 'given_name', 'birth_date', 'document_number', 'issuing_authority'] as const;
 /** Requests live five minutes: long enough to find the phone, short enough that an unused one is worthless. */
 export const IDENTITY_REQUEST_TTL_SECONDS = 300;
+/**
+ * Open (unanswered, unexpired) requests at once: anyone may ask for a patient request, so they share
+ * one budget; each kiosk has its own. With pruning an hour after expiry this bounds the table.
+ */
+export const MAX_OPEN_REQUESTS: Record<'checkin' | 'patient', number> = { checkin: 200, patient: 1000 };
+/** Open unauthenticated requests per client address, so one address cannot spend the shared budget alone. */
+export const MAX_OPEN_REQUESTS_PER_ADDRESS = 10;
 
 /** Content encryption the gateway accepts for dc_api.jwt answers (A128GCM is the default wallets use). */
 export const RESPONSE_ENC_VALUES = ['A128GCM', 'A256GCM'];

@@ -41,8 +41,8 @@ export function mdlRoutes(s: Pick<Services, 'auth' | 'audit' | 'config'>): Route
   });
 
   // Open to anyone, like a login page: the request is worthless without the patient's licence and phone.
-  r.post('/identity-requests', async (_req, res) => {
-    const view = await s.auth.identityRequest({ purpose: 'patient' });
+  r.post('/identity-requests', async (req, res) => {
+    const view = await s.auth.identityRequest({ purpose: 'patient', ...(req.ip ? { address: req.ip } : {}) });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json(view);
   });

@@ -60,7 +60,8 @@ function fullDate(v: unknown): string | undefined {
 }
 
 function claimsOf(doc: IssuerSignedDocument): MdlClaims {
-  const ns = doc.getIssuerNameSpace(MDL_NAMESPACE) ?? {};
+  // The library's getter throws a TypeError (a 500) when the document has no such namespace.
+  const ns = doc.issuerSignedNameSpaces.includes(MDL_NAMESPACE) ? doc.getIssuerNameSpace(MDL_NAMESPACE) : {};
   const familyName = text(ns.family_name);
   const givenName = text(ns.given_name);
   const birthDate = fullDate(ns.birth_date);
