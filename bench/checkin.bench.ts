@@ -85,7 +85,15 @@ export const bench: Bench = {
         const health = await load({ url: `${gw.url}/health`, connections: 10, durationSec: 5 });
         const checkins = await post(gw, { shc }, 10, 5);
         if (checkins.non2xx) throw new Error(`check-in answered non-2xx ${checkins.non2xx} times`);
-        rows.push({ name: 'SHC check-in vs GET /health, same process (PGlite)', value: checkins.rps, floor: health.rps, unit: 'req/s', higherIsBetter: true, goal: '>= 0.05', note: `10 connections; check-in p50 ${checkins.p50} ms, p99 ${checkins.p99} ms` });
+        rows.push({
+          name: 'SHC check-in vs GET /health, same process (PGlite)',
+          value: checkins.rps,
+          floor: health.rps,
+          unit: 'req/s',
+          higherIsBetter: true,
+          goal: '>= 0.05',
+          note: `10 connections; check-in p50 ${checkins.p50} ms, p99 ${checkins.p99} ms`,
+        });
         rows.push(await tailRow(gw, shc, 'PGlite'));
       } finally {
         await gw.close();
@@ -110,7 +118,15 @@ export const bench: Bench = {
         await post(inline, history, 4, 2);
         const a = await post(pooled, history, 20, 5);
         const b = await post(inline, history, 20, 5);
-        rows.push({ name: '50-entry check-in (US Core history): worker pool vs validation on the event loop', value: a.rps, floor: b.rps, unit: 'check-ins/s', higherIsBetter: true, goal: '>= 1', note: `20 connections; p99 ${a.p99} ms vs ${b.p99} ms; non-2xx ${a.non2xx} vs ${b.non2xx}` });
+        rows.push({
+          name: '50-entry check-in (US Core history): worker pool vs validation on the event loop',
+          value: a.rps,
+          floor: b.rps,
+          unit: 'check-ins/s',
+          higherIsBetter: true,
+          goal: '>= 1',
+          note: `20 connections; p99 ${a.p99} ms vs ${b.p99} ms; non-2xx ${a.non2xx} vs ${b.non2xx}`,
+        });
       } finally {
         await pooled.close();
         await inline.close();

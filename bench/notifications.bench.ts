@@ -41,7 +41,10 @@ async function subscriber(): Promise<{ url: string; arrived: Map<number, number>
     req.on('end', () => {
       const at = performance.now();
       count++;
-      for (const m of Buffer.concat(chunks).toString('utf8').matchAll(/"event-number","valueString":"(\d+)"/g)) arrived.set(Number(m[1]), at);
+      for (const m of Buffer.concat(chunks)
+        .toString('utf8')
+        .matchAll(/"event-number","valueString":"(\d+)"/g))
+        arrived.set(Number(m[1]), at);
       res.writeHead(200).end();
     });
   });
@@ -83,7 +86,12 @@ async function subscribeForMatching(s: Services, withNetwork: boolean): Promise<
     reason: 'bench',
     criteria: TOPICS[0]!.url,
     ...(filters.length ? { _criteria: { extension: filters.map((valueString) => ({ url: BP.filterCriteria, valueString })) } } : {}),
-    channel: { type: 'rest-hook', endpoint: 'https://subscriber.example/hook', payload: 'application/fhir+json', _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] } },
+    channel: {
+      type: 'rest-hook',
+      endpoint: 'https://subscriber.example/hook',
+      payload: 'application/fhir+json',
+      _payload: { extension: [{ url: BP.payloadContent, valueCode: 'id-only' }] },
+    },
   });
   const now = new Date();
   await s.db.transaction(async (tx) => {
@@ -102,7 +110,13 @@ async function subscribeForMatching(s: Services, withNetwork: boolean): Promise<
 async function matchRate(s: Services, notifier: Notifier): Promise<number> {
   const t = performance.now();
   for (let i = 0; i < MATCH_EVENTS; i++) {
-    const encounter = { resourceType: 'Encounter' as const, id: randomUUID(), status: 'arrived' as const, class: { code: 'AMB' }, subject: { reference: `Patient/np${i % NETWORK_SUBSCRIPTIONS}` } };
+    const encounter = {
+      resourceType: 'Encounter' as const,
+      id: randomUUID(),
+      status: 'arrived' as const,
+      class: { code: 'AMB' },
+      subject: { reference: `Patient/np${i % NETWORK_SUBSCRIPTIONS}` },
+    };
     const written = await s.db.transaction((tx) => notifier.recordChange(tx, { organization: ORG, resource: encounter, occurredAt: new Date() }));
     if (written < 1) throw new Error('an event matched nothing');
   }
@@ -182,8 +196,32 @@ export const bench: Bench = {
       // Floor: the same notification body POSTed in a loop with undici's pooled keep-alive client.
       const sample = JSON.stringify(
         notificationBundle(
-          { publicBaseUrl: config.publicBaseUrl, subscriptionId: sub.id, topic: TOPICS[0]!.url, status: 'active', type: 'event-notification', eventsSinceStart: 1, payload: 'id-only',
-            events: [{ eventNumber: 1, state: 'pending', attempts: 0, nextAttemptAt: new Date(), deadlineAt: new Date(), topic: TOPICS[0]!.url, focusType: 'Encounter', focusId: 'bench', interaction: 'update', occurredAt: new Date(), resource: undefined, organization: ORG, disclosure: undefined }] },
+          {
+            publicBaseUrl: config.publicBaseUrl,
+            subscriptionId: sub.id,
+            topic: TOPICS[0]!.url,
+            status: 'active',
+            type: 'event-notification',
+            eventsSinceStart: 1,
+            payload: 'id-only',
+            events: [
+              {
+                eventNumber: 1,
+                state: 'pending',
+                attempts: 0,
+                nextAttemptAt: new Date(),
+                deadlineAt: new Date(),
+                topic: TOPICS[0]!.url,
+                focusType: 'Encounter',
+                focusId: 'bench',
+                interaction: 'update',
+                occurredAt: new Date(),
+                resource: undefined,
+                organization: ORG,
+                disclosure: undefined,
+              },
+            ],
+          },
           new Date(),
         ),
       );
@@ -240,8 +278,15 @@ export const bench: Bench = {
 
       return [
         await networkMatchingRow(),
-        { name: 'deliveries/s, one subscription, sequential (vs bare undici POST loop)', value: oursRps, floor: floorRps, unit: 'POST/s', higherIsBetter: true, goal: '>= 0.5',
-          note: `id-only, one event per notification, PGlite; the guarded fetch alone does ${Math.round(guardedRps)} POST/s (${(guardedRps / floorRps).toFixed(2)}x)` },
+        {
+          name: 'deliveries/s, one subscription, sequential (vs bare undici POST loop)',
+          value: oursRps,
+          floor: floorRps,
+          unit: 'POST/s',
+          higherIsBetter: true,
+          goal: '>= 0.5',
+          note: `id-only, one event per notification, PGlite; the guarded fetch alone does ${Math.round(guardedRps)} POST/s (${(guardedRps / floorRps).toFixed(2)}x)`,
+        },
         {
           name: `event→delivery at ${STEADY_RATE} events/s (p50)`,
           value: percentile(latencies, 0.5),
@@ -250,7 +295,14 @@ export const bench: Bench = {
           higherIsBetter: false,
           note: `p99 ${percentile(latencies, 0.99).toFixed(1)} ms; floor: one bare POST round trip; includes storing the Encounter`,
         },
-        { name: `drain a ${BACKLOG / 1000}k-event backlog after an outage`, value: drainSeconds, floor: BACKLOG / floorRps, unit: 's', higherIsBetter: false, note: `${Math.round(BACKLOG / drainSeconds)} events/s; floor: the bare loop's time for as many POSTs` },
+        {
+          name: `drain a ${BACKLOG / 1000}k-event backlog after an outage`,
+          value: drainSeconds,
+          floor: BACKLOG / floorRps,
+          unit: 's',
+          higherIsBetter: false,
+          note: `${Math.round(BACKLOG / drainSeconds)} events/s; floor: the bare loop's time for as many POSTs`,
+        },
       ];
     } finally {
       await gw.close();

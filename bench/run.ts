@@ -33,8 +33,9 @@ for (const f of files) {
 }
 
 const header = '| bench | measure | ours | floor | unit | ratio | goal | notes |\n|---|---|---|---|---|---|---|---|';
-const lines = rows.map(({ bench, row }) =>
-  `| ${bench} | ${row.name} | ${fmt(row.value)} | ${fmt(row.floor)} | ${row.unit} | ${row.value && row.floor ? fmt(ratio(row)) : 'n/a'} | ${row.goal ?? ''} | ${row.note ?? ''} |`,
+const lines = rows.map(
+  ({ bench, row }) =>
+    `| ${bench} | ${row.name} | ${fmt(row.value)} | ${fmt(row.floor)} | ${row.unit} | ${row.value && row.floor ? fmt(ratio(row)) : 'n/a'} | ${row.goal ?? ''} | ${row.note ?? ''} |`,
 );
 const table = [header, ...lines].join('\n');
 const date = new Date().toISOString().slice(0, 10);

@@ -96,8 +96,18 @@ async function sdkRow(): Promise<BenchRow> {
     await sdk.validate.keyset(JSON.stringify(jwks));
     const ours = createShcVerifier({ trust: { shcIssuers: [{ iss: host.url, jwks }], acceptUnknownShcIssuers: false }, fetch: noNetwork, clock: new ManualClock(now) });
     const reported = (await sdk.validate.jws(jws)).length;
-    const r = await compare(() => ours.verify(jws), () => sdk.validate.jws(jws));
-    return { name, ...r, unit: 'verifications/s', higherIsBetter: true, goal: '>= 10', note: `floor is the SDK; it reported ${reported} issue(s) at warning level or above on the card` };
+    const r = await compare(
+      () => ours.verify(jws),
+      () => sdk.validate.jws(jws),
+    );
+    return {
+      name,
+      ...r,
+      unit: 'verifications/s',
+      higherIsBetter: true,
+      goal: '>= 10',
+      note: `floor is the SDK; it reported ${reported} issue(s) at warning level or above on the card`,
+    };
   } finally {
     await host.close();
   }
@@ -118,7 +128,7 @@ const verdict = async (f: () => Promise<unknown>): Promise<'accept' | 'reject'> 
  * the speed of the valid one counts. SHCReader is given the issuer's key directly (no directory).
  */
 async function killTheClipboardRow(): Promise<BenchRow> {
-  const name = "SHC verify per card vs kill-the-clipboard SHCReader.fromJWS (same card)";
+  const name = 'SHC verify per card vs kill-the-clipboard SHCReader.fromJWS (same card)';
   const iss = 'https://issuer.bench.test';
   const key = await issuerKey();
   const stranger = await issuerKey();
@@ -134,7 +144,11 @@ async function killTheClipboardRow(): Promise<BenchRow> {
     expired: await signCard(key, cardPayload(iss, nbf - 7200, { exp: nbf - 3600 }, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } })),
     'unknown-issuer': await signCard(stranger, cardPayload(iss, nbf, {}, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } })),
   };
-  const ours = createShcVerifier({ trust: { shcIssuers: [{ iss, jwks: { keys: [key.publicJwk as Record<string, unknown>] } }], acceptUnknownShcIssuers: false }, fetch: noNetwork, clock: new ManualClock(now) });
+  const ours = createShcVerifier({
+    trust: { shcIssuers: [{ iss, jwks: { keys: [key.publicJwk as Record<string, unknown>] } }], acceptUnknownShcIssuers: false },
+    fetch: noNetwork,
+    clock: new ManualClock(now),
+  });
   const reader = new SHCReader({ publicKey: key.publicJwk as JsonWebKey, verifyExpiration: true, useVciDirectory: false });
   const verdicts: string[] = [];
   for (const [kind, jws] of Object.entries(cards)) {
@@ -142,7 +156,10 @@ async function killTheClipboardRow(): Promise<BenchRow> {
     const b = await verdict(() => reader.fromJWS(jws));
     verdicts.push(`${kind}: ${a}${a === b ? '' : ` vs ${b} (DIFFERENT)`}`);
   }
-  const r = await compare(() => ours.verify(valid), () => reader.fromJWS(valid));
+  const r = await compare(
+    () => ours.verify(valid),
+    () => reader.fromJWS(valid),
+  );
   return { name, ...r, unit: 'verifications/s', higherIsBetter: true, goal: '>= 5', note: `floor is SHCReader; verdicts ${verdicts.join(', ')}` };
 }
 

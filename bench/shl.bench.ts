@@ -64,7 +64,7 @@ async function receiverRow(): Promise<BenchRow> {
       best = Math.max(best, await perSecond(ours));
     }
     return {
-      name: "SHL receive (manifest + file + decrypt) vs kill-the-clipboard SHLViewer.resolveSHL (same link)",
+      name: 'SHL receive (manifest + file + decrypt) vs kill-the-clipboard SHLViewer.resolveSHL (same link)',
       value: Math.round(best),
       floor: Math.round(bestFloor),
       unit: 'links/s',
@@ -137,7 +137,12 @@ export const bench: Bench = {
     };
     try {
       const manifestUrl = `${gw.url}/shl/${link.id}`;
-      await row('SHL manifest POST, embedded (read + audit write)', post(manifestUrl, { recipient: 'bench', embeddedLengthMax: 1_000_000 }), post(`${floor.url}/m`, { recipient: 'bench' }), '>= 0.1');
+      await row(
+        'SHL manifest POST, embedded (read + audit write)',
+        post(manifestUrl, { recipient: 'bench', embeddedLengthMax: 1_000_000 }),
+        post(`${floor.url}/m`, { recipient: 'bench' }),
+        '>= 0.1',
+      );
       await row('SHL manifest POST, location (+ ticket write)', post(manifestUrl, { recipient: 'bench' }), post(`${floor.url}/m`, { recipient: 'bench' }), '>= 0.1');
       await row('SHL file GET (U-flag, read + audit write)', get(`${gw.url}/shl/${single.id}?recipient=bench`), get(`${floor.url}/f`), '>= 0.1');
       rows.push(await receiverRow());

@@ -18,9 +18,7 @@ const assuranceRule = z
     /** Each inner array is a set of methods that must all appear in the token's `amr`. */
     amr: z.array(z.array(z.string()).min(1)).optional(),
     /** OpenID Connect for Identity Assurance: verified_claims.verification values that prove the level. */
-    verifiedClaims: z
-      .array(z.object({ trustFramework: z.string(), assuranceLevel: z.string().optional() }))
-      .optional(),
+    verifiedClaims: z.array(z.object({ trustFramework: z.string(), assuranceLevel: z.string().optional() })).optional(),
   })
   .strict();
 
@@ -84,7 +82,10 @@ const mdl = z
     ial: z.number().int().min(1).max(3).default(2),
     aal: z.number().int().min(1).max(3).default(2),
     /** base64url of ≥ 32 random bytes keying the document-number hash; unset = generated once and kept in the database. */
-    subjectSalt: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 43 base64url characters (32 bytes)').optional(),
+    subjectSalt: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43,}$/, 'must be at least 43 base64url characters (32 bytes)')
+      .optional(),
     /** Ask for `dc_api.jwt`: the wallet encrypts its answer to an ephemeral key of the request (OpenID4VP 1.0 §8.3). */
     encryptResponses: z.boolean().optional(),
   })
@@ -143,7 +144,10 @@ const envSchema = z.object({
   ANTHROPIC_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** base64url of 32 bytes; when set, the gateway's private signing keys are AES-256-GCM encrypted at rest. */
-  KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 base64url characters (32 bytes)').optional(),
+  KEY_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 43 base64url characters (32 bytes)')
+    .optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   CHECKIN_SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(600),
   /** Background workers (notification delivery); tests that drive the worker by hand turn them off. */

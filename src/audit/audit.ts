@@ -193,6 +193,9 @@ function toAuditEvent(r: AuditRow): AuditEvent {
         requestor: false,
       },
     ],
-    entity: [...(event.entity ?? []), { what: { reference: disclosure.patient }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } }],
+    entity: [
+      ...(event.entity ?? []),
+      { what: { reference: disclosure.patient }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } },
+    ],
   };
 }

@@ -12,10 +12,7 @@ export interface CheckinRecord {
   bundle: Bundle;
 }
 
-export async function insertCheckin(
-  q: Queryable,
-  c: CheckinRecord & { source: string | undefined; sourceVerified: boolean; createdAt: Date },
-): Promise<void> {
+export async function insertCheckin(q: Queryable, c: CheckinRecord & { source: string | undefined; sourceVerified: boolean; createdAt: Date }): Promise<void> {
   await q.query(
     `INSERT INTO checkin (id, organization, client_id, patient_issuer, patient_subject, patient_id, method, source, source_verified, bundle, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,

@@ -31,8 +31,6 @@ export interface ReceivedEntry {
 
 export function entriesOf(content: ReceivedContent): ReceivedEntry[] {
   return content.bundles.flatMap(({ bundle, profileSet }, bundleIndex) =>
-    (bundle.entry ?? []).flatMap((e, entryIndex) =>
-      e.resource ? [{ bundleIndex, profileSet, entryIndex, fullUrl: e.fullUrl, resource: e.resource }] : [],
-    ),
+    (bundle.entry ?? []).flatMap((e, entryIndex) => (e.resource ? [{ bundleIndex, profileSet, entryIndex, fullUrl: e.fullUrl, resource: e.resource }] : [])),
   );
 }

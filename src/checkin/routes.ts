@@ -65,7 +65,10 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     const body = req.body as { identityPresentation?: unknown } | undefined;
     const parsed = identityPresentationSchema.safeParse(body?.identityPresentation);
     if (!parsed.success) throw badRequest('Send {identityPresentation} as the Digital Credentials API returned it', ['identityPresentation']);
-    const identity = await identityFrom({ kind: 'presentation', presentation: parsed.data }, { organization: session.organization, clientId: session.clientId, sessionId: session.id });
+    const identity = await identityFrom(
+      { kind: 'presentation', presentation: parsed.data },
+      { organization: session.organization, clientId: session.clientId, sessionId: session.id },
+    );
     await attachSessionIdentity(s.db, session.id, identity, new Date(s.clock.now()));
     await s.audit.record({
       ...requestAudit(req, res),

@@ -75,9 +75,9 @@ export async function completeSession(q: Queryable, id: string, checkinId: strin
 
 /** The newest session of a kiosk still waiting for a wallet: the code its screen shows now. */
 export async function newestWaitingSession(q: Queryable, clientId: string, now: number): Promise<CheckinSession | undefined> {
-  const { rows } = await q.query<SessionRow>(
-    "SELECT * FROM checkin_session WHERE client_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1",
-    [clientId, new Date(now)],
-  );
+  const { rows } = await q.query<SessionRow>("SELECT * FROM checkin_session WHERE client_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1", [
+    clientId,
+    new Date(now),
+  ]);
   return rows[0] ? fromRow(rows[0], now) : undefined;
 }

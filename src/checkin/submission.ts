@@ -11,14 +11,21 @@ export type CheckinPayload =
 
 const shcForms = z.union([
   z.array(z.string().min(1).max(20_000)).min(1).max(40),
-  z.string().min(1).max(20_000).transform((s) => [s]),
+  z
+    .string()
+    .min(1)
+    .max(20_000)
+    .transform((s) => [s]),
   z.object({ verifiableCredential: z.array(z.string().min(1).max(20_000)).min(1).max(40) }),
 ]);
 
 const fields = {
   shlink: z.string().min(1).max(4096).optional(),
   shc: shcForms.optional(),
-  bundle: z.object({ resourceType: z.literal('Bundle') }).passthrough().optional(),
+  bundle: z
+    .object({ resourceType: z.literal('Bundle') })
+    .passthrough()
+    .optional(),
   passcode: z.string().min(1).max(256).optional(),
 };
 

@@ -27,7 +27,8 @@ export function parseConsentRequest(body: unknown, fhir: FhirValidator, knownOrg
   if (!has(codingsOf(consent.category), 'http://loinc.org', '59284-0')) issues.push(issue('value', 'category must include LOINC 59284-0 (Patient Consent)', ['Consent.category']));
   const provision = consent.provision;
   if (provision?.type !== 'permit') issues.push(issue('value', 'provision.type must be permit', ['Consent.provision.type']));
-  if (!has(provision?.purpose, ACT_REASON_SYSTEM, PATIENT_REQUEST)) issues.push(issue('value', `provision.purpose must include ${ACT_REASON_SYSTEM}#${PATIENT_REQUEST}`, ['Consent.provision.purpose']));
+  if (!has(provision?.purpose, ACT_REASON_SYSTEM, PATIENT_REQUEST))
+    issues.push(issue('value', `provision.purpose must include ${ACT_REASON_SYSTEM}#${PATIENT_REQUEST}`, ['Consent.provision.purpose']));
   if (provision?.provision?.length) issues.push(issue('not-supported', 'Nested provisions are not supported', ['Consent.provision.provision']));
   const actors = provision?.actor ?? [];
   const recipients = actors.filter((a) => has(a.role?.coding, PARTICIPATION_TYPE, 'IRCP'));

@@ -35,18 +35,19 @@ function fromRow(r: Row): StoredConsent {
 }
 
 export async function insertConsent(q: Queryable, c: Omit<StoredConsent, 'revokedAt'>): Promise<void> {
-  await q.query(
-    `INSERT INTO patient_consent (id, patient_issuer, patient_subject, recipient_organization, resource, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [c.id, c.patientIssuer, c.patientSubject, c.recipientOrganization, JSON.stringify(c.resource), c.createdAt],
-  );
+  await q.query(`INSERT INTO patient_consent (id, patient_issuer, patient_subject, recipient_organization, resource, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    c.id,
+    c.patientIssuer,
+    c.patientSubject,
+    c.recipientOrganization,
+    JSON.stringify(c.resource),
+    c.createdAt,
+  ]);
 }
 
 /** One patient's consents, newest first (revoked ones too: they are part of the record). */
 export async function listConsents(q: Queryable, issuer: string, subject: string): Promise<StoredConsent[]> {
-  const { rows } = await q.query<Row>(
-    `SELECT * FROM patient_consent WHERE patient_issuer = $1 AND patient_subject = $2 ORDER BY created_at DESC, id`,
-    [issuer, subject],
-  );
+  const { rows } = await q.query<Row>(`SELECT * FROM patient_consent WHERE patient_issuer = $1 AND patient_subject = $2 ORDER BY created_at DESC, id`, [issuer, subject]);
   return rows.map(fromRow);
 }
 

@@ -41,7 +41,17 @@ export function consentRoutes(s: Services, onRevoke: RevokeHook): Router {
     };
     await s.db.transaction(async (tx) => {
       await insertConsent(tx, { id, patientIssuer: who.issuer, patientSubject: who.subject, recipientOrganization: recipient, resource, createdAt: now });
-      await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'consent.create', entity: { type: 'Consent', id }, patient: { issuer: who.issuer, subject: who.subject }, detail: { recipient } }, tx);
+      await s.audit.record(
+        {
+          ...requestAudit(req, res),
+          action: 'C',
+          subtype: 'consent.create',
+          entity: { type: 'Consent', id },
+          patient: { issuer: who.issuer, subject: who.subject },
+          detail: { recipient },
+        },
+        tx,
+      );
     });
     res.setHeader('Location', `${base}/fhir/Consent/${id}`);
     sendFhir(res, 201, resource);
@@ -62,7 +72,17 @@ export function consentRoutes(s: Services, onRevoke: RevokeHook): Router {
         const c = await revokeConsent(tx, id, who.issuer, who.subject, new Date(s.clock.now()));
         if (!c) return false;
         const cancelled = await onRevoke(tx, c);
-        await s.audit.record({ ...requestAudit(req, res), action: 'D', subtype: 'consent.revoke', entity: { type: 'Consent', id }, patient: { issuer: who.issuer, subject: who.subject }, detail: { recipient: c.recipientOrganization, cancelled } }, tx);
+        await s.audit.record(
+          {
+            ...requestAudit(req, res),
+            action: 'D',
+            subtype: 'consent.revoke',
+            entity: { type: 'Consent', id },
+            patient: { issuer: who.issuer, subject: who.subject },
+            detail: { recipient: c.recipientOrganization, cancelled },
+          },
+          tx,
+        );
         return true;
       }));
     if (!revoked) throw notFound('No such Consent');

@@ -93,29 +93,35 @@ function coverage(p: DemoPatient, beneficiary: string): Coverage {
 function historyResources(p: DemoPatient, subject: string): Resource[] {
   const ref = { reference: subject };
   return [
-    ...p.conditions.map((code): Resource => ({
-      resourceType: 'Condition',
-      clinicalStatus: status('condition-clinical', 'active'),
-      verificationStatus: status('condition-ver-status', 'confirmed'),
-      category: [status('condition-category', 'problem-list-item')],
-      code: concept(code),
-      subject: ref,
-    })),
-    ...p.allergies.map((code): Resource => ({
-      resourceType: 'AllergyIntolerance',
-      clinicalStatus: status('allergyintolerance-clinical', 'active'),
-      verificationStatus: status('allergyintolerance-verification', 'confirmed'),
-      code: concept(code),
-      patient: ref,
-    })),
-    ...p.medications.map((m): Resource => ({
-      resourceType: 'MedicationStatement',
-      status: 'active',
-      medicationCodeableConcept: concept(m.code),
-      subject: ref,
-      effectivePeriod: { start: m.since },
-      dosage: [{ text: m.dosage }],
-    })),
+    ...p.conditions.map(
+      (code): Resource => ({
+        resourceType: 'Condition',
+        clinicalStatus: status('condition-clinical', 'active'),
+        verificationStatus: status('condition-ver-status', 'confirmed'),
+        category: [status('condition-category', 'problem-list-item')],
+        code: concept(code),
+        subject: ref,
+      }),
+    ),
+    ...p.allergies.map(
+      (code): Resource => ({
+        resourceType: 'AllergyIntolerance',
+        clinicalStatus: status('allergyintolerance-clinical', 'active'),
+        verificationStatus: status('allergyintolerance-verification', 'confirmed'),
+        code: concept(code),
+        patient: ref,
+      }),
+    ),
+    ...p.medications.map(
+      (m): Resource => ({
+        resourceType: 'MedicationStatement',
+        status: 'active',
+        medicationCodeableConcept: concept(m.code),
+        subject: ref,
+        effectivePeriod: { start: m.since },
+        dosage: [{ text: m.dosage }],
+      }),
+    ),
     ...p.immunizations.map((i): Resource => ({ resourceType: 'Immunization', status: 'completed', vaccineCode: concept(i.code), patient: ref, occurrenceDateTime: i.date })),
   ];
 }
@@ -210,7 +216,15 @@ export function visitDocument(p: DemoPatient, patientId: string, now: Date): Bun
     },
     {
       fullUrl: u('medicine'),
-      resource: { resourceType: 'MedicationRequest', status: 'active', intent: 'order', medicationCodeableConcept: concept(v.medicine.code), subject, encounter, dosageInstruction: [{ text: v.medicine.dosage }] },
+      resource: {
+        resourceType: 'MedicationRequest',
+        status: 'active',
+        intent: 'order',
+        medicationCodeableConcept: concept(v.medicine.code),
+        subject,
+        encounter,
+        dosageInstruction: [{ text: v.medicine.dosage }],
+      },
     },
     {
       fullUrl: u('follow-up'),

@@ -119,9 +119,7 @@ export async function startShlWalletHost(): Promise<ShlWalletHost> {
       const max = entry.embeddedLengthMax;
       const manifest = {
         files: link.jwes.map((f) =>
-          link.embedded && (max === undefined || f.jwe.length <= max)
-            ? { contentType: f.contentType, embedded: f.jwe }
-            : { contentType: f.contentType, location: f.location },
+          link.embedded && (max === undefined || f.jwe.length <= max) ? { contentType: f.contentType, embedded: f.jwe } : { contentType: f.contentType, location: f.location },
         ),
       };
       return send(res, 200, 'application/json', JSON.stringify(manifest));

@@ -248,9 +248,11 @@ const networkNotified: WalkStep = {
     const arrivals = w.checkins.map((c) => ofType<Encounter>(c.bundle, 'Encounter')[0]);
     check(arrivals.length === 2 && arrivals.every(Boolean), 'the check-ins have no arrival Encounter');
     const carrying = (a: Encounter | undefined) => networkDeliveries(w).find((rs) => rs.some((r) => r.resourceType === 'Encounter' && r.id === a?.id));
-    await subscriber.waitFor('the encounter-start notifications', () => arrivals.every((a) => carrying(a)), 60_000).catch((e: Error) => {
-      throw new StepFailed(e.message);
-    });
+    await subscriber
+      .waitFor('the encounter-start notifications', () => arrivals.every((a) => carrying(a)), 60_000)
+      .catch((e: Error) => {
+        throw new StepFailed(e.message);
+      });
     // The CMS e-notification minimum for another organization: the encounter, who, and who sends it.
     for (const [i, a] of arrivals.entries()) {
       const rs = carrying(a) as Resource[];
@@ -296,14 +298,23 @@ const patientConsentAndDisclosures: WalkStep = {
     const p = w.linkHolder;
     const { identityToken } = await w.demo.wallet.signIn(p);
     check(!(await patientRequestGranted(w)), 'the network got PATRQT before any patient consented');
-    const consent = expectStatus<Consent>(await call(w, 'POST', '/fhir/Consent', { token: identityToken, json: patientConsent(DEMO_NETWORK_ORGANIZATION), fhir: true }), 201, 'the patient’s POST /fhir/Consent');
+    const consent = expectStatus<Consent>(
+      await call(w, 'POST', '/fhir/Consent', { token: identityToken, json: patientConsent(DEMO_NETWORK_ORGANIZATION), fhir: true }),
+      201,
+      'the patient’s POST /fhir/Consent',
+    );
     check(consent.patient?.identifier?.system === w.demo.idp.issuer && consent.patient.identifier.value === p.id, 'the Consent is not bound to the patient’s verified identity');
     check(await patientRequestGranted(w), 'the patient’s Consent did not let the network state PATRQT');
 
     const trail = expectStatus<Bundle>(await call(w, 'GET', '/fhir/AuditEvent', { token: identityToken }), 200, 'the patient’s GET /fhir/AuditEvent');
     const disclosures = ofType<AuditEvent>(trail, 'AuditEvent').filter((a) => a.type?.code === '110106');
-    const toNetwork = disclosures.filter((a) => a.agent.some((x) => x.who?.display === DEMO_NETWORK_ORGANIZATION) && a.purposeOfEvent?.[0]?.coding?.[0]?.code === DEMO_NETWORK_PURPOSE);
-    check(toNetwork.length >= 2 && toNetwork.length === disclosures.length, `the patient sees ${toNetwork.length} disclosures to ${DEMO_NETWORK_ORGANIZATION} (of ${disclosures.length}), not the notification and the read`);
+    const toNetwork = disclosures.filter(
+      (a) => a.agent.some((x) => x.who?.display === DEMO_NETWORK_ORGANIZATION) && a.purposeOfEvent?.[0]?.coding?.[0]?.code === DEMO_NETWORK_PURPOSE,
+    );
+    check(
+      toNetwork.length >= 2 && toNetwork.length === disclosures.length,
+      `the patient sees ${toNetwork.length} disclosures to ${DEMO_NETWORK_ORGANIZATION} (of ${disclosures.length}), not the notification and the read`,
+    );
 
     const revoked = await call(w, 'DELETE', `/fhir/Consent/${consent.id}`, { token: identityToken });
     check(revoked.status === 204, `revoking the Consent answered ${revoked.status}`);
@@ -351,11 +362,17 @@ const shlOpenedAndDecrypted: WalkStep = {
       w.files.push({ contentType: f.contentType, content });
     }
     const fhir = w.files.filter((f) => f.contentType === FHIR_TYPE).map((f) => JSON.parse(f.content) as Resource);
-    check(fhir.some((r) => isDeepStrictEqual(r, w.visit?.document)), 'no decrypted FHIR file is the visit document');
+    check(
+      fhir.some((r) => isDeepStrictEqual(r, w.visit?.document)),
+      'no decrypted FHIR file is the visit document',
+    );
     const summary = fhir.find((r): r is Composition => r.resourceType === 'Composition');
     const patient = ofType<Composition>(w.visit.document, 'Composition')[0]?.subject?.reference;
     check(summary && summary.subject?.reference === patient && summary.section?.length, 'the link has no plain-language summary Composition about the patient');
-    check(w.files.some((f) => f.contentType === SHC_TYPE), 'the link has no application/smart-health-card file');
+    check(
+      w.files.some((f) => f.contentType === SHC_TYPE),
+      'the link has no application/smart-health-card file',
+    );
     return `manifest with the visit document, the plain-language summary Composition and the signed card (${manifest.files.map((f) => f.contentType).join(', ')}), each a dir/A256GCM JWE decrypted with the link's key`;
   },
 };
@@ -382,14 +399,24 @@ const plainLanguageSummary: WalkStep = {
   async run(w) {
     check(w.visit, 'no visit from the steps before');
     const { identityToken } = await w.demo.wallet.signIn(w.linkHolder);
-    const answer = expectStatus<SummaryAnswer>(await call(w, 'POST', `/visits/${w.visit.visitId}/$plain-language-summary`, { token: identityToken, json: {} }), 200, 'the patient’s summary request');
+    const answer = expectStatus<SummaryAnswer>(
+      await call(w, 'POST', `/visits/${w.visit.visitId}/$plain-language-summary`, { token: identityToken, json: {} }),
+      200,
+      'the patient’s summary request',
+    );
     const keyless = !w.demo.services.config.anthropic.apiKey;
     if (keyless) check(answer.aiGenerated === false && answer.fallbackReason === 'no-api-key', 'without an API key the deterministic fallback did not answer');
     const refs = new Set((w.visit.document.entry ?? []).flatMap((e) => [e.fullUrl, e.resource?.id ? `${e.resource.resourceType}/${e.resource.id}` : undefined]));
     const statements = [answer.summary.whatHappened, ...answer.summary.diagnoses, ...answer.summary.medications, ...answer.summary.nextSteps];
-    check(statements.every((s) => s.sources.length > 0 && s.sources.every((r) => refs.has(r))), 'a statement cites nothing, or something not in the visit');
+    check(
+      statements.every((s) => s.sources.length > 0 && s.sources.every((r) => refs.has(r))),
+      'a statement cites nothing, or something not in the visit',
+    );
     const diagnosis = w.linkHolder.visit.diagnosis[2];
-    check(answer.summary.diagnoses.some((s) => s.text.includes(diagnosis)), `the summary does not name the diagnosis (${diagnosis})`);
+    check(
+      answer.summary.diagnoses.some((s) => s.text.includes(diagnosis)),
+      `the summary does not name the diagnosis (${diagnosis})`,
+    );
     check(typeof answer.disclaimer === 'string' && answer.summary.whenToSeekCare.text, 'no disclaimer or when-to-seek-care advice');
     return `${answer.aiGenerated ? `AI-written by ${answer.model}` : `deterministic fallback (${answer.fallbackReason})`}: ${statements.length} statements, each citing the visit's entries`;
   },

@@ -51,7 +51,9 @@ function attributeProblem(element: string, name: string, value: string): string 
   if (lower === 'style') return ACTIVE_CSS.test(cssOf(value)) ? `a style on <${element}> that loads external content or runs script` : undefined;
   if (!URL_ATTRIBUTES.has(lower) && !URL_ATTRIBUTES.has(local)) return undefined;
   // Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
-  const url = asBrowserReads(value).replace(/[\u0000-\u0020]/g, '').toLowerCase();
+  const url = asBrowserReads(value)
+    .replace(/[\u0000-\u0020]/g, '')
+    .toLowerCase();
   if (/^(javascript|vbscript|livescript):/.test(url)) return `a script URL in ${lower} on <${element}>`;
   if (lower === 'href' && element === 'a') return url.startsWith('data:') ? `a data: URL in href on <a>` : undefined;
   if (url.startsWith('#')) return undefined;

@@ -80,7 +80,9 @@ export function loadFhirPackages(dir: string, limits = PACKAGE_LIMITS): PackageC
   const out: PackageContent = { profiles: new Map(), valueSets: new Map(), codeSystems: new Map(), packages: [] };
   let names: string[];
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.tgz')).sort();
+    names = readdirSync(dir)
+      .filter((f) => f.endsWith('.tgz'))
+      .sort();
   } catch (e) {
     throw new FhirPackageError(`FHIR_PACKAGES_DIR ${dir} cannot be read: ${(e as Error).message}`);
   }

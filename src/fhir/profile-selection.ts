@@ -38,12 +38,7 @@ export function claimedProfiles(resource: Resource): string[] {
   return Array.isArray(claimed) ? claimed.filter((p): p is string => typeof p === 'string') : [];
 }
 
-export function selectProfiles(
-  resource: Resource,
-  context: ProfileContext,
-  knows: (url: string) => boolean,
-  required: readonly string[] = [],
-): ProfileSelection {
+export function selectProfiles(resource: Resource, context: ProfileContext, knows: (url: string) => boolean, required: readonly string[] = []): ProfileSelection {
   const profiles = new Set<string>();
   const unknown: string[] = [];
   let claimsKnown = false;
@@ -74,9 +69,7 @@ export function isIpsDocument(bundle: Bundle): boolean {
   if (bundle.type !== 'document') return false;
   if (claimedProfiles(bundle).some((p) => IPS_BUNDLE_CLAIMS.has(canonicalWithoutVersion(p)))) return true;
   const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
-  const composition = entries.find((e) => e?.resource?.resourceType === 'Composition')?.resource as
-    | { type?: { coding?: { system?: string; code?: string }[] } }
-    | undefined;
+  const composition = entries.find((e) => e?.resource?.resourceType === 'Composition')?.resource as { type?: { coding?: { system?: string; code?: string }[] } } | undefined;
   const codings = Array.isArray(composition?.type?.coding) ? composition.type.coding : [];
   return codings.some((c) => c?.system === 'http://loinc.org' && c.code === '60591-5');
 }

@@ -67,7 +67,9 @@ export function snapshotFromDifferential(
 export function loadProfiles(dir = PROFILES_DIR): Map<string, StructureDefinition> {
   const bases = baseStructureDefinitions();
   const out = new Map<string, StructureDefinition>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const sd = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as StructureDefinition;
     if (sd.resourceType !== 'StructureDefinition' || !sd.url) continue;
     const base = bases.get(sd.type ?? '');

@@ -33,10 +33,7 @@ export async function putResource<T extends Resource>(q: Queryable, resource: T 
 
 /** A resource of one organization (undefined for unknown ids and for other tenants alike). */
 export async function getResource<T extends Resource>(q: Queryable, resourceType: T['resourceType'], id: string, organization: string): Promise<T | undefined> {
-  const { rows } = await q.query<{ content: T }>(
-    'SELECT content FROM fhir_resource WHERE resource_type = $1 AND id = $2 AND organization = $3',
-    [resourceType, id, organization],
-  );
+  const { rows } = await q.query<{ content: T }>('SELECT content FROM fhir_resource WHERE resource_type = $1 AND id = $2 AND organization = $3', [resourceType, id, organization]);
   return rows[0]?.content;
 }
 
@@ -92,6 +89,9 @@ export async function findResourceWithOwner<T extends Resource>(
   );
   const r = rows[0];
   if (!r) return undefined;
-  const owner: ResourceOwner = { organization: r.organization, ...(r.patient_issuer && r.patient_subject ? { patientIssuer: r.patient_issuer, patientSubject: r.patient_subject } : {}) };
+  const owner: ResourceOwner = {
+    organization: r.organization,
+    ...(r.patient_issuer && r.patient_subject ? { patientIssuer: r.patient_issuer, patientSubject: r.patient_subject } : {}),
+  };
   return { resource: r.content, owner };
 }

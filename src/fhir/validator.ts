@@ -186,9 +186,7 @@ export function createValidator(options: ValidatorOptions | string = {}): FhirVa
     }
     issues.push(...narrativeIssues(resource, resource.resourceType));
     return unique(
-      issues
-        .filter((i) => i.severity === 'error' || i.severity === 'fatal')
-        .map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix)),
+      issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').map((i) => prefixed({ ...i, expression: i.expression ?? [resource.resourceType] }, pathPrefix)),
     );
   };
   const check = (resource: Resource, profileUrl?: string, pathPrefix?: string) => checkAll(resource, profileUrl ? [profileUrl] : [], pathPrefix);

@@ -81,10 +81,11 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
     await d.db.query('DELETE FROM client_assertion_jti WHERE expires_at < $1', [now]);
     // Kept until the assertion could no longer pass the exp check, skew included.
     const until = new Date((exp + ASSERTION_SKEW_SECONDS) * 1000).toISOString();
-    const { rows } = await d.db.query(
-      'INSERT INTO client_assertion_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
-      [clientId, jti, until],
-    );
+    const { rows } = await d.db.query('INSERT INTO client_assertion_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti', [
+      clientId,
+      jti,
+      until,
+    ]);
     return rows.length === 1;
   }
 

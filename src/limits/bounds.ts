@@ -45,10 +45,12 @@ export function tooComplex(budgetMs: number): HttpError {
  */
 export function budgeted(fhir: FhirValidator, budgetMs: number, now: () => number = () => performance.now()): FhirValidator {
   const deadline = now() + budgetMs;
-  const guard = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
-    if (now() > deadline) throw tooComplex(budgetMs);
-    return f(...a);
-  };
+  const guard =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => {
+      if (now() > deadline) throw tooComplex(budgetMs);
+      return f(...a);
+    };
   return {
     check: guard(fhir.check),
     checkAll: guard(fhir.checkAll),

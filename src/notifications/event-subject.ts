@@ -68,7 +68,12 @@ function practitionersOf(resource: TopicResource): Practitioner[] {
     .filter((r) => r.display && (r.reference === undefined || localId(r.reference, 'Practitioner')))
     .map((r) => ({
       resourceType: 'Practitioner',
-      id: localId(r.reference, 'Practitioner') ?? `prac-${createHash('sha256').update(r.display as string).digest('hex').slice(0, 32)}`,
+      id:
+        localId(r.reference, 'Practitioner') ??
+        `prac-${createHash('sha256')
+          .update(r.display as string)
+          .digest('hex')
+          .slice(0, 32)}`,
       name: [{ text: r.display as string }],
     }));
 }

@@ -79,7 +79,10 @@ export function parseFilterCriteria(text: string, resourceType: string, params: 
     if (!p) throw new FilterError(`"${name.slice(0, 40)}" is not a filter of this topic; use ${params.map((x) => x.name).join(', ')}`);
     let values: string[];
     try {
-      values = term.slice(eq + 1).split(',').map((v) => decodeURIComponent(v));
+      values = term
+        .slice(eq + 1)
+        .split(',')
+        .map((v) => decodeURIComponent(v));
     } catch {
       throw new FilterError(`the value of ${name} is not valid percent-encoding`);
     }

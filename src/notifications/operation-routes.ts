@@ -91,7 +91,6 @@ export function operationRoutes(s: Services): Router {
   const readSubs = requireScope(s.auth, 'system/Subscription.read');
   const base = s.config.publicBaseUrl;
 
-
   const typeStatus = async (req: Request, res: Response) => {
     const inputs = operationInputs(req, s.fhir);
     const statuses = inputs.get('status');
@@ -99,7 +98,11 @@ export function operationRoutes(s: Services): Router {
     const ids = inputs.get('id');
     const subs = (await listSubscriptions(s.db, clientOf(res).organization, statuses)).filter((x) => !ids || ids.includes(x.id));
     // One statistics query for all of them, not one per subscription.
-    const stats = await subscriptionsStats(s.db, subs.map((x) => x.id), new Date(s.clock.now()));
+    const stats = await subscriptionsStats(
+      s.db,
+      subs.map((x) => x.id),
+      new Date(s.clock.now()),
+    );
     sendFhir(res, 200, statusSearchset(await Promise.all(subs.map((sub) => subscriptionStatus(s, sub, stats.get(sub.id)))), new Date(s.clock.now())));
   };
   r.get('/fhir/Subscription/$status', readSubs, typeStatus);

@@ -42,10 +42,11 @@ const LIVE = `s.topic = ANY($2) AND s.status <> 'off' AND (s.end_at IS NULL OR s
  * subscription_patient index). Nothing else is read, however many subscriptions exist.
  */
 async function candidatesFor(tx: Queryable, change: ResourceChange, topics: string[], patient: EventPatient | undefined): Promise<Candidate[]> {
-  const { rows: own } = await tx.query<Candidate>(
-    `SELECT ${CANDIDATE_COLUMNS} FROM subscription s WHERE s.organization = $1 AND ${LIVE} AND s.patient_keys = '[]'::jsonb`,
-    [change.organization, topics, change.occurredAt],
-  );
+  const { rows: own } = await tx.query<Candidate>(`SELECT ${CANDIDATE_COLUMNS} FROM subscription s WHERE s.organization = $1 AND ${LIVE} AND s.patient_keys = '[]'::jsonb`, [
+    change.organization,
+    topics,
+    change.occurredAt,
+  ]);
   if (!patient?.keys.length) return own;
   const { rows: named } = await tx.query<Candidate>(
     `SELECT DISTINCT ${CANDIDATE_COLUMNS} FROM subscription_patient sp JOIN subscription s ON s.id = sp.subscription_id
@@ -81,7 +82,12 @@ export async function recordResourceChange(tx: Queryable, agreements: Agreements
   const fired = topicsFiredBy(change.previous, change.resource);
   if (fired.length === 0) return 0;
   const patient = await findEventPatient(tx, change.organization, change.resource);
-  const candidates = await candidatesFor(tx, change, fired.map((t) => t.url), patient);
+  const candidates = await candidatesFor(
+    tx,
+    change,
+    fired.map((t) => t.url),
+    patient,
+  );
   const granted = new Map<string, PurposeOfUse | null>();
   for (const c of candidates) {
     if (granted.has(c.id)) continue;
@@ -269,10 +275,7 @@ export async function sweepOutbox(q: Queryable, now: Date): Promise<void> {
       WHERE s.id = o.subscription_id AND s.status = 'error' AND o.state = 'pending' AND o.deadline_at <= $1`,
     [now],
   );
-  await q.query(
-    `DELETE FROM outbox WHERE state <> 'pending' AND deadline_at < $1::timestamptz - make_interval(days => ${EVENT_RETENTION_DAYS})`,
-    [now],
-  );
+  await q.query(`DELETE FROM outbox WHERE state <> 'pending' AND deadline_at < $1::timestamptz - make_interval(days => ${EVENT_RETENTION_DAYS})`, [now]);
   await q.query(
     `DELETE FROM notification_event e WHERE e.occurred_at < $1::timestamptz - make_interval(days => ${EVENT_RETENTION_DAYS})
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id)`,

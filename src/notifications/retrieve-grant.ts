@@ -19,7 +19,11 @@ export interface RetrieveGrant {
 export type RetrievableResource = TopicResource | Patient;
 
 /** Decides RetrieveResource for a client of another organization; undefined = it may not (the caller answers 404). */
-export type RetrieveGrants = (q: Queryable, client: ClientPrincipal, found: { resource: RetrievableResource & { id?: string }; owner: ResourceOwner }) => Promise<RetrieveGrant | undefined>;
+export type RetrieveGrants = (
+  q: Queryable,
+  client: ClientPrincipal,
+  found: { resource: RetrievableResource & { id?: string }; owner: ResourceOwner },
+) => Promise<RetrieveGrant | undefined>;
 
 /**
  * RetrieveResource (Carequality Push Notifications): a network reads what it was notified of only
@@ -34,7 +38,13 @@ export function createRetrieveGrants(s: Pick<Services, 'config' | 'clock'>): Ret
     const { resource, owner } = found;
     const patient: EventPatient | undefined =
       resource.resourceType === 'Patient'
-        ? { id: resource.id as string, resource, issuer: owner.patientIssuer, subject: owner.patientSubject, keys: patientKeys(resource, owner.patientIssuer, owner.patientSubject) }
+        ? {
+            id: resource.id as string,
+            resource,
+            issuer: owner.patientIssuer,
+            subject: owner.patientSubject,
+            keys: patientKeys(resource, owner.patientIssuer, owner.patientSubject),
+          }
         : await findEventPatient(q, owner.organization, resource);
     if (!patient?.keys.length) return undefined;
     const { rows } = await q.query<{ purposes: PurposeOfUse[] }>(

@@ -186,12 +186,22 @@ export function parseSubscriptionRequest(body: unknown, fhir: FhirValidator, now
   const payload = contentExt?.valueCode as PayloadContent | undefined;
   if (!payload || !PAYLOAD_CONTENTS.includes(payload)) {
     issues.push(
-      issue('not-supported', `channel.payload needs the backport-payload-content extension with valueCode ${PAYLOAD_CONTENTS.join(' | ')}`, ['Subscription.channel.payload.extension']),
+      issue('not-supported', `channel.payload needs the backport-payload-content extension with valueCode ${PAYLOAD_CONTENTS.join(' | ')}`, [
+        'Subscription.channel.payload.extension',
+      ]),
     );
   }
   const ext = Array.isArray(channel.extension) ? channel.extension : undefined;
   if (channel.extension !== undefined && !ext) issues.push(issue('structure', 'channel.extension must be an array', ['Subscription.channel.extension']));
-  const heartbeatSeconds = integerExtension(ext, BP.heartbeatPeriod, 'valueUnsignedInt', LIMITS.heartbeatSeconds, 'backport-heartbeat-period', 'Subscription.channel.extension', issues);
+  const heartbeatSeconds = integerExtension(
+    ext,
+    BP.heartbeatPeriod,
+    'valueUnsignedInt',
+    LIMITS.heartbeatSeconds,
+    'backport-heartbeat-period',
+    'Subscription.channel.extension',
+    issues,
+  );
   const timeoutSeconds =
     integerExtension(ext, BP.timeout, 'valueUnsignedInt', LIMITS.timeoutSeconds, 'backport-timeout', 'Subscription.channel.extension', issues) ?? LIMITS.timeoutSeconds.default;
   const maxCount = integerExtension(ext, BP.maxCount, 'valuePositiveInt', LIMITS.maxCount, 'backport-max-count', 'Subscription.channel.extension', issues);

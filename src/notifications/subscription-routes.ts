@@ -56,13 +56,30 @@ export function subscriptionRoutes(s: Services): Router {
     const purposes = client.purposes ?? [];
     if (purposes.length && !request.patientKeys.length) {
       // No bulk surveillance: another organization's events only ever for patients named one by one.
-      throw new HttpError(422, outcome([issue('business-rule', `A subscription made with a purpose of use must name its patient: add the filter ${request.topic.resourceType}?${PATIENT_IDENTIFIER}=system|value`, ['Subscription.criteria.extension'])]));
+      throw new HttpError(
+        422,
+        outcome([
+          issue(
+            'business-rule',
+            `A subscription made with a purpose of use must name its patient: add the filter ${request.topic.resourceType}?${PATIENT_IDENTIFIER}=system|value`,
+            ['Subscription.criteria.extension'],
+          ),
+        ]),
+      );
     }
     await checkEndpointAllowed(s, request);
     const id = randomUUID();
     const owner = `handshake:${randomUUID()}`;
     const stored = await s.db.transaction(async (tx) => {
-      const sub = await insertSubscription(tx, { id, organization: client.organization, clientId: client.clientId, purposes, request, now: new Date(s.clock.now()), leaseOwner: owner });
+      const sub = await insertSubscription(tx, {
+        id,
+        organization: client.organization,
+        clientId: client.clientId,
+        purposes,
+        request,
+        now: new Date(s.clock.now()),
+        leaseOwner: owner,
+      });
       await s.audit.record(
         {
           ...requestAudit(req, res),
@@ -102,7 +119,10 @@ export function subscriptionRoutes(s: Services): Router {
     const sub = await ownSubscription(s, req, res);
     await s.db.transaction(async (tx) => {
       await deleteSubscription(tx, sub.id, sub.organization, new Date(s.clock.now()));
-      await s.audit.record({ ...requestAudit(req, res), action: 'D', subtype: 'subscription.delete', organization: sub.organization, entity: { type: 'Subscription', id: sub.id } }, tx);
+      await s.audit.record(
+        { ...requestAudit(req, res), action: 'D', subtype: 'subscription.delete', organization: sub.organization, entity: { type: 'Subscription', id: sub.id } },
+        tx,
+      );
     });
     res.status(204).end();
   });

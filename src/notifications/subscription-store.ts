@@ -177,7 +177,9 @@ export async function claimDue(q: Queryable, owner: string, now: Date, limit: nu
          ORDER BY c.last_notified_at NULLS FIRST
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-      RETURNING ${COLUMNS.split(',').map((c) => `s.${c.trim()}`).join(', ')}`,
+      RETURNING ${COLUMNS.split(',')
+        .map((c) => `s.${c.trim()}`)
+        .join(', ')}`,
     [owner, now, limit],
   );
   return rows.map(fromRow);

@@ -65,11 +65,7 @@ export function basicTopic(t: Topic): Basic & { id: string } {
       }),
       ...t.canFilterBy.map((f) =>
         part(`${XV}.canFilterBy`, {
-          extension: [
-            part('description', { valueMarkdown: f.description }),
-            part('resource', { valueUri: t.resourceType }),
-            part('filterParameter', { valueString: f.name }),
-          ],
+          extension: [part('description', { valueMarkdown: f.description }), part('resource', { valueUri: t.resourceType }), part('filterParameter', { valueString: f.name })],
         }),
       ),
       part(`${XV}.notificationShape`, { extension: [part('resource', { valueUri: t.resourceType })] }),

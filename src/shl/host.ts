@@ -81,10 +81,7 @@ export interface ManifestFile {
 }
 
 export type Inactive = { kind: 'inactive'; link?: LinkRef };
-export type ManifestResult =
-  | { kind: 'ok'; link: LinkRef; files: ManifestFile[] }
-  | { kind: 'passcode'; link: LinkRef; remainingAttempts: number }
-  | Inactive;
+export type ManifestResult = { kind: 'ok'; link: LinkRef; files: ManifestFile[] } | { kind: 'passcode'; link: LinkRef; remainingAttempts: number } | Inactive;
 export type FileResult = { kind: 'ok'; link: LinkRef; jwe: string; recipient?: string } | Inactive;
 
 export interface ShlHostOptions {
@@ -324,10 +321,12 @@ export class ShlHost {
     const [a, b] = who.kind === 'client' ? [who.client.organization, who.client.clientId] : [who.identity.issuer, who.identity.subject];
     const owner = who.kind === 'client' ? 'organization = $3 AND client_id = $4' : 'patient_issuer = $3 AND patient_subject = $4';
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<LinkRow>(
-        `UPDATE shl_link SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 AND ${owner} RETURNING id, organization`,
-        [id, new Date(this.clock.now()), a, b],
-      );
+      const { rows } = await tx.query<LinkRow>(`UPDATE shl_link SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 AND ${owner} RETURNING id, organization`, [
+        id,
+        new Date(this.clock.now()),
+        a,
+        b,
+      ]);
       const row = rows[0];
       if (!row) return undefined;
       await tx.query('DELETE FROM shl_ticket WHERE link_id = $1', [id]);

@@ -2,9 +2,7 @@ import type { VisitFacts } from './facts.js';
 import { modelOutputSchema, statementsOf, type ModelOutput } from './schema.js';
 import { patientTexts } from './safety.js';
 
-export type OutputCheck =
-  | { ok: true; output: ModelOutput }
-  | { ok: false; kind: 'invalid-output' | 'unknown-reference'; problem: string };
+export type OutputCheck = { ok: true; output: ModelOutput } | { ok: false; kind: 'invalid-output' | 'unknown-reference'; problem: string };
 
 /**
  * A reply is accepted only when it matches the schema and every reference it cites is one of the

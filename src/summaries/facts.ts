@@ -1,12 +1,4 @@
-import type {
-  Bundle,
-  CodeableConcept,
-  CompositionSection,
-  Dosage,
-  Quantity,
-  Reference,
-  Resource,
-} from '@medplum/fhirtypes';
+import type { Bundle, CodeableConcept, CompositionSection, Dosage, Quantity, Reference, Resource } from '@medplum/fhirtypes';
 import { redactorFor } from './redact.js';
 
 /**
@@ -91,7 +83,9 @@ function codeText(cc: CodeableConcept | undefined): string | undefined {
 }
 
 function codeTexts(l: CodeableConcept[] | undefined): string[] {
-  return list(l).map(codeText).filter((t): t is string => Boolean(t));
+  return list(l)
+    .map(codeText)
+    .filter((t): t is string => Boolean(t));
 }
 
 function statusCode(cc: CodeableConcept | undefined): string | undefined {
@@ -169,7 +163,9 @@ function draft(kind: FactKind, value: string | undefined, parts: Parts = {}): Dr
 }
 
 function notes(l: { text?: string }[] | undefined): string[] {
-  return list(l).map((n) => str(n?.text)).filter((t): t is string => Boolean(t));
+  return list(l)
+    .map((n) => str(n?.text))
+    .filter((t): t is string => Boolean(t));
 }
 
 /** What one entry says, as drafts (a Composition gives one per section); [] for entries the summary does not use. */
@@ -232,7 +228,9 @@ function visitDrafts(resource: Resource, lookup: (ref: Reference | undefined) =>
         status: statusCode(resource.clinicalStatus),
         details: [
           resource.criticality && `criticality: ${resource.criticality}`,
-          ...list(resource.reaction).flatMap((r) => codeTexts(r?.manifestation)).map((m) => `reaction: ${m}`),
+          ...list(resource.reaction)
+            .flatMap((r) => codeTexts(r?.manifestation))
+            .map((m) => `reaction: ${m}`),
         ],
       });
     default:

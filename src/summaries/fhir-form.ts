@@ -48,8 +48,9 @@ function documentIdentifier(bundle: Bundle): Identifier | undefined {
 }
 
 export function summaryComposition(answer: PlainLanguageSummary, visitBundle: Bundle): Composition {
-  const visitComposition = (Array.isArray(visitBundle.entry) ? visitBundle.entry : []).find((e) => e?.resource?.resourceType === 'Composition')
-    ?.resource as Composition | undefined;
+  const visitComposition = (Array.isArray(visitBundle.entry) ? visitBundle.entry : []).find((e) => e?.resource?.resourceType === 'Composition')?.resource as
+    | Composition
+    | undefined;
   const subject = referenceTo(visitComposition?.subject);
   const encounter = referenceTo(visitComposition?.encounter);
   const documentId = documentIdentifier(visitBundle);

@@ -14,7 +14,12 @@ export interface SummaryMetrics {
 export function summaryMetrics(registry: Registry): SummaryMetrics {
   const registers = [registry];
   return metricsOnce(registry, 'summaries', () => ({
-    calls: new Counter({ name: 'ai_calls_total', help: 'Calls to the Claude Messages API by outcome: ok, invalid-output, unknown-reference, unsafe-advice (reply refused), timeout, rate-limited, unavailable, rejected', labelNames: ['outcome'], registers }),
+    calls: new Counter({
+      name: 'ai_calls_total',
+      help: 'Calls to the Claude Messages API by outcome: ok, invalid-output, unknown-reference, unsafe-advice (reply refused), timeout, rate-limited, unavailable, rejected',
+      labelNames: ['outcome'],
+      registers,
+    }),
     callDuration: new Histogram({
       name: 'ai_call_duration_seconds',
       help: 'Latency of Claude calls (SDK retries included) by transport outcome',

@@ -45,15 +45,8 @@ export function languageName(tag: string): string {
 
 export function userPrompt(facts: Fact[], language: string, level: ReadingLevel): string {
   const reading =
-    level === 'adult'
-      ? `for an adult reader, at or below US school grade ${TARGET_GRADE.adult}`
-      : `at or below US school grade ${TARGET_GRADE[level]} (Flesch-Kincaid)`;
-  return [
-    `Language: ${languageName(language)} (${language}).`,
-    `Reading level: ${reading}.`,
-    'Facts from the visit record (JSON):',
-    JSON.stringify(facts, null, 1),
-  ].join('\n');
+    level === 'adult' ? `for an adult reader, at or below US school grade ${TARGET_GRADE.adult}` : `at or below US school grade ${TARGET_GRADE[level]} (Flesch-Kincaid)`;
+  return [`Language: ${languageName(language)} (${language}).`, `Reading level: ${reading}.`, 'Facts from the visit record (JSON):', JSON.stringify(facts, null, 1)].join('\n');
 }
 
 export function readabilityFeedback(grade: number, target: number): string {

@@ -4,13 +4,7 @@ import type { Fact } from './facts.js';
 
 const redFlagFile = z.object({
   emergencyNumber: z.string().min(1),
-  flags: z
-    .array(
-      z
-        .object({ id: z.string().min(1), sign: z.string().min(1), also: z.string().min(1).optional(), terms: z.array(z.string().min(2)).min(1) })
-        .strict(),
-    )
-    .min(1),
+  flags: z.array(z.object({ id: z.string().min(1), sign: z.string().min(1), also: z.string().min(1).optional(), terms: z.array(z.string().min(2)).min(1) }).strict()).min(1),
 });
 
 /** The list lives in red-flags.json so clinicians can review and extend it without touching code. */

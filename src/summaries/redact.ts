@@ -12,19 +12,34 @@ export const REDACTED = '[redacted]';
 
 /** Keys whose Reference.display names a person or an organization (not a medicine or a code). */
 const WHO_KEYS = new Set([
-  'actor', 'asserter', 'author', 'beneficiary', 'custodian', 'generalPractitioner', 'individual', 'location',
-  'managingOrganization', 'onBehalfOf', 'organization', 'party', 'patient', 'payor', 'performer', 'policyHolder',
-  'recorder', 'requester', 'serviceProvider', 'subject', 'subscriber', 'who',
+  'actor',
+  'asserter',
+  'author',
+  'beneficiary',
+  'custodian',
+  'generalPractitioner',
+  'individual',
+  'location',
+  'managingOrganization',
+  'onBehalfOf',
+  'organization',
+  'party',
+  'patient',
+  'payor',
+  'performer',
+  'policyHolder',
+  'recorder',
+  'requester',
+  'serviceProvider',
+  'subject',
+  'subscriber',
+  'who',
 ]);
 /** Resource types whose `name` (a string) names a place or an organization. */
 const NAMED_PLACES = new Set(['Organization', 'Location', 'HealthcareService', 'InsurancePlan']);
 const ADDRESS_PARTS = ['line', 'city', 'district', 'postalCode', 'text'];
 
-const PATTERNS = [
-  /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
-  /(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\d-])/g,
-  /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g,
-];
+const PATTERNS = [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, /(?<![\d-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\d-])/g, /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g];
 
 function strings(v: unknown): string[] {
   if (typeof v === 'string') return [v];
@@ -80,9 +95,7 @@ function escapeRegExp(s: string): string {
 /** A function that blanks out, from any text, the Bundle's identifying values and contact-like patterns. */
 export function redactorFor(bundle: Bundle): (text: string) => string {
   const values = sensitiveValues(bundle).sort((a, b) => b.length - a.length);
-  const known = values.length
-    ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${values.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu')
-    : undefined;
+  const known = values.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${values.map(escapeRegExp).join('|')})(?![\\p{L}\\p{N}])`, 'giu') : undefined;
   return (text) => {
     let out = known ? text.replace(known, REDACTED) : text;
     for (const p of PATTERNS) out = out.replace(p, REDACTED);

@@ -17,8 +17,7 @@ export const AI_DISCLAIMER =
   'Do not start, stop or change any medicine because of it. Ask your care team about anything that is unclear. ' +
   `In an emergency, call ${EMERGENCY}.`;
 
-export const FALLBACK_LABEL =
-  'Not AI-generated: this summary was put together automatically from the entries of your visit record, without artificial intelligence.';
+export const FALLBACK_LABEL = 'Not AI-generated: this summary was put together automatically from the entries of your visit record, without artificial intelligence.';
 export const FALLBACK_DISCLAIMER =
   'This summary was put together automatically from your visit record, without artificial intelligence. It repeats what the record says ' +
   'and has not been checked by your care team. It is not medical advice and does not replace your care team. ' +
@@ -67,7 +66,5 @@ export function patientTexts(output: ModelOutput): string[] {
 export function readabilityOf(output: ModelOutput, language: string, level: ReadingLevel): Readability {
   const targetGrade = TARGET_GRADE[level];
   const grade = gradeApplies(language) ? fleschKincaidGrade(patientTexts(output)) : undefined;
-  return grade === undefined
-    ? { fleschKincaidGrade: null, targetGrade, withinTarget: null }
-    : { fleschKincaidGrade: grade, targetGrade, withinTarget: grade <= targetGrade };
+  return grade === undefined ? { fleschKincaidGrade: null, targetGrade, withinTarget: null } : { fleschKincaidGrade: grade, targetGrade, withinTarget: grade <= targetGrade };
 }

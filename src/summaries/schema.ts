@@ -28,14 +28,8 @@ export const modelOutputSchema = z
     medications: z.array(citedStatement).max(MAX_ITEMS).describe('Each medicine recorded and how the care team said to take it, unchanged'),
     nextSteps: z.array(citedStatement).max(MAX_ITEMS).describe('Follow-up visits, tests, referrals and tasks recorded'),
     whenToSeekCare: statementSchema.describe('When to contact the care team, and when to call 911 or go to the emergency room'),
-    educational: z
-      .array(citedStatement)
-      .max(MAX_ITEMS)
-      .describe('General background about a condition, medicine or test in the record; not personal advice'),
-    clinicalGuidance: z
-      .array(citedStatement)
-      .max(MAX_ITEMS)
-      .describe('Only what the care team advised or ordered for this patient, as recorded'),
+    educational: z.array(citedStatement).max(MAX_ITEMS).describe('General background about a condition, medicine or test in the record; not personal advice'),
+    clinicalGuidance: z.array(citedStatement).max(MAX_ITEMS).describe('Only what the care team advised or ordered for this patient, as recorded'),
   })
   .strict();
 

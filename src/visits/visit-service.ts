@@ -126,7 +126,9 @@ export async function createVisitSummary(
     );
     return created;
   });
-  const summary = request.plainLanguageSummary ? await linkSummary(d, { visit, shlId: link.id, key: link.key, options: request.plainLanguageSummary, audit: req.audit }) : undefined;
+  const summary = request.plainLanguageSummary
+    ? await linkSummary(d, { visit, shlId: link.id, key: link.key, options: request.plainLanguageSummary, audit: req.audit })
+    : undefined;
   return {
     visitId: visit.id,
     shlink: link.shlink,

@@ -151,7 +151,11 @@ for (const tdb of testDatabases()) {
       wallet.createLink({ files: [{ contentType: opts.contentType ?? 'application/fhir+json', content, zip: true }], ...opts });
     /** Raw bytes to the listening gateway (supertest would re-encode a Buffer sent as JSON). */
     const raw = async (path: string, body: Buffer, headers: Record<string, string>): Promise<Reply> => {
-      const res = await fetch(`${gw.baseUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${kiosk}`, 'content-type': 'application/json', ...headers }, body: new Uint8Array(body) });
+      const res = await fetch(`${gw.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${kiosk}`, 'content-type': 'application/json', ...headers },
+        body: new Uint8Array(body),
+      });
       const text = await res.text();
       return { status: res.status, body: JSON.parse(text) as Reply['body'], text };
     };
@@ -176,23 +180,48 @@ for (const tdb of testDatabases()) {
         async () => {
           const session = await request(gw.app).post('/checkin/sessions').auth(kiosk, { type: 'bearer' }).send({});
           assert.equal(session.status, 201);
-          return request(gw.app).post(`/checkin/sessions/${session.body.id}/submit`).auth(await idToken(), { type: 'bearer' }).send({ shc: [bombCard] });
+          return request(gw.app)
+            .post(`/checkin/sessions/${session.body.id}/submit`)
+            .auth(await idToken(), { type: 'bearer' })
+            .send({ shc: [bombCard] });
         },
         [413],
       ],
-      ['SHC inside an SHL, its payload inflating to 4 MB', async () => checkin({ shlink: await walletLink(JSON.stringify({ verifiableCredential: [bombCard] }), { contentType: 'application/smart-health-card' }) }), [413]],
+      [
+        'SHC inside an SHL, its payload inflating to 4 MB',
+        async () => checkin({ shlink: await walletLink(JSON.stringify({ verifiableCredential: [bombCard] }), { contentType: 'application/smart-health-card' }) }),
+        [413],
+      ],
       // SMART Health Link files: JWE with zip DEF, plaintext capped at 5 MB.
-      ['SHL file JWE (zip DEF) inflating to 6 MB, behind a location', async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) })) }), [413]],
-      ['SHL file JWE (zip DEF) inflating to 6 MB, embedded', async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) }), { embedded: true }) }), [413]],
+      [
+        'SHL file JWE (zip DEF) inflating to 6 MB, behind a location',
+        async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) })) }),
+        [413],
+      ],
+      [
+        'SHL file JWE (zip DEF) inflating to 6 MB, embedded',
+        async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) }), { embedded: true }) }),
+        [413],
+      ],
       [
         'SHL files each under the cap, inflating to 12 MB together (found by this catalogue: only each file was capped)',
         async () =>
           checkin({
-            shlink: await wallet.createLink({ files: [0, 1, 2, 3].map(() => ({ contentType: 'application/fhir+json', content: JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(3 * MB) }), zip: true })) }),
+            shlink: await wallet.createLink({
+              files: [0, 1, 2, 3].map(() => ({
+                contentType: 'application/fhir+json',
+                content: JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(3 * MB) }),
+                zip: true,
+              })),
+            }),
           }),
         [413],
       ],
-      ['SHL file JWE (zip DEF) inflating to 6 MB, U-flag direct file', async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) }), { flags: 'U' }) }), [413]],
+      [
+        'SHL file JWE (zip DEF) inflating to 6 MB, U-flag direct file',
+        async () => checkin({ shlink: await walletLink(JSON.stringify({ resourceType: 'Bundle', type: 'collection', padding: 'A'.repeat(6 * MB) }), { flags: 'U' }) }),
+        [413],
+      ],
       // Nesting past the limit inside decoded content, which no body parser sees (found by this catalogue: was a 500).
       ['a resource nested 400 levels deep inside an SHL file', async () => checkin({ shlink: await walletLink(deeplyNestedPatientBundle(200)) }), [422], 'too-costly'],
       ['a resource nested 3,000 levels deep inside an SHL file', async () => checkin({ shlink: await walletLink(deeplyNestedPatientBundle(1500)) }), [422], 'too-costly'],
@@ -203,7 +232,11 @@ for (const tdb of testDatabases()) {
       ['a gzip request body inflating to 64 MB', () => raw('/checkin', gzipSync(inflatingTo(64 * MB)), { 'content-encoding': 'gzip' }), [413]],
       ['a deflate request body inflating to 64 MB', () => raw('/checkin', deflateSync(inflatingTo(64 * MB)), { 'content-encoding': 'deflate' }), [413]],
       ['a brotli request body inflating to 64 MB', () => raw('/checkin', brotliCompressSync(inflatingTo(64 * MB)), { 'content-encoding': 'br' }), [413]],
-      ['a form body with 10,000 parameters', () => raw('/auth/token', Buffer.from(Array.from({ length: 10_000 }, (_, i) => `p${i}=1`).join('&')), { 'content-type': 'application/x-www-form-urlencoded' }), [413]],
+      [
+        'a form body with 10,000 parameters',
+        () => raw('/auth/token', Buffer.from(Array.from({ length: 10_000 }, (_, i) => `p${i}=1`).join('&')), { 'content-type': 'application/x-www-form-urlencoded' }),
+        [413],
+      ],
       ['JSON nested one level past the limit', () => raw('/checkin', Buffer.from(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`), {}), [413]],
       ['JSON nested 150,000 levels deep', () => raw('/checkin', Buffer.from(`${'{"a":'.repeat(150_000)}1${'}'.repeat(150_000)}`), {}), [413]],
       // Counts and arrays.
@@ -211,7 +244,11 @@ for (const tdb of testDatabases()) {
       ['a QR chunk claiming to be 1 of 999', () => checkin({ shc: [`shc:/1/999/${jwsToNumeric(bombCard.slice(0, 50))}`] }), [400]],
       ['40 QR chunks of 20,000 digits each', () => checkin({ shc: Array.from({ length: 40 }, (_, i) => `shc:/${i + 1}/40/${'11'.repeat(9_990)}`) }), [400, 422]],
       ['a .smart-health-card file with 100,000 credentials', () => checkin({ shc: { verifiableCredential: Array.from({ length: 100_000 }, () => 'a') } }), [400]],
-      ['a check-in Bundle with 150,000 entries', () => checkin({ bundle: { resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 150_000 }, () => ({})) } }), [400, 413, 422]],
+      [
+        'a check-in Bundle with 150,000 entries',
+        () => checkin({ bundle: { resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 150_000 }, () => ({})) } }),
+        [400, 413, 422],
+      ],
       // Upstream answers: the guarded fetch caps them (502, the upstream's fault, not the caller's).
       ['an SHL manifest of 3 MB, streamed', () => checkin({ shlink: buildShlink({ url: `${hostile.origin}/huge-manifest`, key: KEY }) }), [502]],
       ['an SHL manifest declaring 3 MB', () => checkin({ shlink: buildShlink({ url: `${hostile.origin}/huge-manifest-declared`, key: KEY }) }), [502]],
@@ -256,7 +293,10 @@ for (const tdb of testDatabases()) {
 
     test('a subscriber answering the handshake with 8 MB is read no further than its cap; the subscription is not activated', async () => {
       const network = await gw.clientToken({ clientId: 'network', organization: 'Network', scopes: ['system/Subscription.write'] });
-      const r = await request(gw.app).post('/fhir/Subscription').auth(network, { type: 'bearer' }).send(restHookSubscription(`${hostile.origin}/huge-hook`));
+      const r = await request(gw.app)
+        .post('/fhir/Subscription')
+        .auth(network, { type: 'bearer' })
+        .send(restHookSubscription(`${hostile.origin}/huge-hook`));
       assert.equal(r.status, 201, r.text.slice(0, 300));
       assert.equal(r.body.status, 'error');
       assert.equal((await request(gw.app).get('/health')).status, 200);

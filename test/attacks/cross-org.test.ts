@@ -43,9 +43,19 @@ const ORG_A = { clientId: 'ehr-a', organization: 'Clinic A', scopes: SCOPES };
 const ORG_B = { clientId: 'ehr-b', organization: 'Clinic B', scopes: SCOPES };
 const ORG_B_NO_SCOPES = { clientId: 'ehr-b-bare', organization: 'Clinic B', scopes: [] };
 /** A network client of B stating every purpose of use, subscribed to A's patient by MRN and identity, with no agreement and no consent for B. */
-const ORG_B_NETWORK = { clientId: 'network-b', organization: 'Clinic B', scopes: SCOPES, purposes: ['TREAT', 'HPAYMT', 'HOPERAT', 'PUBHLTH', 'COVERAGE', 'PATRQT'] as PurposeOfUse[] };
+const ORG_B_NETWORK = {
+  clientId: 'network-b',
+  organization: 'Clinic B',
+  scopes: SCOPES,
+  purposes: ['TREAT', 'HPAYMT', 'HOPERAT', 'PUBHLTH', 'COVERAGE', 'PATRQT'] as PurposeOfUse[],
+};
 /** Organizations registered at the gateway (a consent can only name one of them). */
-const REGISTERED = ['Clinic A', 'Clinic B', 'Clinic C'].map((organization, i) => ({ clientId: `registered-${i}`, organization, jwksUri: 'https://unused.example/jwks', scopes: [] }));
+const REGISTERED = ['Clinic A', 'Clinic B', 'Clinic C'].map((organization, i) => ({
+  clientId: `registered-${i}`,
+  organization,
+  jwksUri: 'https://unused.example/jwks',
+  scopes: [],
+}));
 const PASSCODE = 'cross-org-passcode';
 const SNAPSHOT_TABLES = [
   'fhir_resource',
@@ -83,8 +93,7 @@ type Caller = 'orgB' | 'orgBNetwork' | 'otherPatient' | 'sameSubjectOtherIssuer'
 const CALLERS: Caller[] = ['orgB', 'orgBNetwork', 'otherPatient', 'sameSubjectOtherIssuer', 'orgBNoScopes'];
 /** Both patient callers are held to the same answer; B's network client to B's. */
 type Expectation = { orgB: number; patient: number; orgBNoScopes: number };
-const expected = (e: Expectation, caller: Caller) =>
-  caller === 'orgB' || caller === 'orgBNoScopes' ? e[caller] : caller === 'orgBNetwork' ? e.orgB : e.patient;
+const expected = (e: Expectation, caller: Caller) => (caller === 'orgB' || caller === 'orgBNoScopes' ? e[caller] : caller === 'orgBNetwork' ? e.orgB : e.patient);
 const uuidId = () => randomUUID();
 const linkId = () => randomBytes(32).toString('base64url');
 
@@ -110,7 +119,13 @@ const resourceWrite = (type: 'Encounter' | 'Appointment', id: (d: OrgAData) => s
   fresh: uuidId,
   body: (_d, target) =>
     type === 'Encounter'
-      ? { resourceType: 'Encounter', id: target, status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/hijack' } }
+      ? {
+          resourceType: 'Encounter',
+          id: target,
+          status: 'finished',
+          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+          subject: { reference: 'Patient/hijack' },
+        }
       : { resourceType: 'Appointment', id: target, status: 'cancelled', participant: [{ status: 'declined', actor: { reference: 'Patient/hijack' } }] },
   expect: { orgB: 404, patient: 401, orgBNoScopes: 403 },
 });
@@ -203,7 +218,9 @@ for (const tdb of testDatabases()) {
       };
       const waiting = created(await a('post', '/checkin/sessions').send({}));
       const used = created(await a('post', '/checkin/sessions').send({}));
-      const checkin = created(await request(gw.app).post(`/checkin/sessions/${used.id}/submit`).auth(tokens.owner, { type: 'bearer' }).send({ bundle: clipboardBundle() })) as unknown as Bundle;
+      const checkin = created(
+        await request(gw.app).post(`/checkin/sessions/${used.id}/submit`).auth(tokens.owner, { type: 'bearer' }).send({ bundle: clipboardBundle() }),
+      ) as unknown as Bundle;
       const patientId = checkin.entry!.find((e) => e.resource!.resourceType === 'Patient')!.resource!.id!;
       const visit = created(
         await a('post', `/checkin/${checkin.id}/visit-summary`).send({
@@ -222,10 +239,21 @@ for (const tdb of testDatabases()) {
       const network = created(await call('POST', '/fhir/Subscription', tokens.orgBNetwork, restHookSubscription(subscriber.url, [patientFilter])));
       assert.equal(network.status, 'active');
       const encounter = created(
-        await a('post', '/fhir/Encounter').send({ resourceType: 'Encounter', status: 'arrived', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: `Patient/${patientId}` } }),
+        await a('post', '/fhir/Encounter').send({
+          resourceType: 'Encounter',
+          status: 'arrived',
+          class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+          subject: { reference: `Patient/${patientId}` },
+        }),
       );
       const appointment = created(
-        await a('post', '/fhir/Appointment').send({ resourceType: 'Appointment', status: 'booked', start: '2027-05-20T09:00:00Z', end: '2027-05-20T09:20:00Z', participant: [{ status: 'accepted', actor: { reference: `Patient/${patientId}` } }] }),
+        await a('post', '/fhir/Appointment').send({
+          resourceType: 'Appointment',
+          status: 'booked',
+          start: '2027-05-20T09:00:00Z',
+          end: '2027-05-20T09:20:00Z',
+          participant: [{ status: 'accepted', actor: { reference: `Patient/${patientId}` } }],
+        }),
       );
       d = {
         waitingSession: waiting.id as string,
@@ -257,7 +285,13 @@ for (const tdb of testDatabases()) {
     const fill = (path: string, id: string) => path.replace(/:[A-Za-z]+/g, id);
 
     test('every route with a :param is classified, and every classified route exists', () => {
-      const served = [...new Set(listRoutes(gw.app).filter((r) => r.path.includes(':')).map((r) => `${r.method} ${r.path}`))];
+      const served = [
+        ...new Set(
+          listRoutes(gw.app)
+            .filter((r) => r.path.includes(':'))
+            .map((r) => `${r.method} ${r.path}`),
+        ),
+      ];
       const unclassified = served.filter((key) => !(key in RULES));
       assert.deepEqual(unclassified, [], 'new routes with a :param: add each to RULES in test/attacks/cross-org.test.ts');
       assert.deepEqual(
@@ -319,7 +353,8 @@ for (const tdb of testDatabases()) {
       const audit = await asB('/fhir/AuditEvent?_count=1000');
       assert.equal(audit.status, 200);
       const mentions = JSON.stringify(audit.body);
-      for (const id of [d.checkinId, d.visitId, d.subscriptionId, d.encounterId, d.appointmentId, d.linkId.slice(0, 8)]) assert.ok(!mentions.includes(id), `B's audit trail shows A's ${id}`);
+      for (const id of [d.checkinId, d.visitId, d.subscriptionId, d.encounterId, d.appointmentId, d.linkId.slice(0, 8)])
+        assert.ok(!mentions.includes(id), `B's audit trail shows A's ${id}`);
       for (const entity of [`Bundle/${d.checkinId}`, `Bundle/${d.visitId}`, `Subscription/${d.subscriptionId}`, `Encounter/${d.encounterId}`]) {
         const r = await asB(`/fhir/AuditEvent?entity=${encodeURIComponent(entity)}`);
         assert.equal((r.body as Bundle<AuditEvent>).total, 0, entity);
@@ -330,7 +365,10 @@ for (const tdb of testDatabases()) {
       const subs = await asB('/fhir/Subscription');
       assert.equal(subs.status, 200);
       assert.ok(!JSON.stringify(subs.body).includes(d.subscriptionId));
-      for (const r of [await asB(`/fhir/Subscription/$status?id=${d.subscriptionId}`), await call('POST', '/fhir/Subscription/$status', tokens.orgB, { resourceType: 'Parameters', parameter: [{ name: 'id', valueString: d.subscriptionId }] })]) {
+      for (const r of [
+        await asB(`/fhir/Subscription/$status?id=${d.subscriptionId}`),
+        await call('POST', '/fhir/Subscription/$status', tokens.orgB, { resourceType: 'Parameters', parameter: [{ name: 'id', valueString: d.subscriptionId }] }),
+      ]) {
         assert.equal(r.status, 200, r.text);
         assert.ok(!JSON.stringify(r.body).includes(d.subscriptionId), 'type-level $status names only own subscriptions');
       }
@@ -340,7 +378,16 @@ for (const tdb of testDatabases()) {
       const aRows = async () => (await gw.services.db.query("SELECT resource_type, id, version_id, content FROM fhir_resource WHERE organization = 'Clinic A' ORDER BY 1, 2")).rows;
       const before = JSON.stringify(await aRows());
       for (const [type, id, body] of [
-        ['Encounter', d.encounterId, { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { reference: 'Patient/x' } }],
+        [
+          'Encounter',
+          d.encounterId,
+          {
+            resourceType: 'Encounter',
+            status: 'finished',
+            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+            subject: { reference: 'Patient/x' },
+          },
+        ],
         ['Appointment', d.appointmentId, { resourceType: 'Appointment', status: 'cancelled', participant: [{ status: 'declined', actor: { reference: 'Patient/x' } }] }],
       ] as const) {
         const r = await call('POST', `/fhir/${type}`, tokens.orgB, { ...body, id });
@@ -363,7 +410,14 @@ for (const tdb of testDatabases()) {
     });
 
     test('control: A still reads all of it', async () => {
-      for (const path of [`/checkin/${d.checkinId}`, `/visits/${d.visitId}`, `/fhir/Subscription/${d.subscriptionId}`, `/fhir/Encounter/${d.encounterId}`, `/fhir/Appointment/${d.appointmentId}`, `/checkin/sessions/${d.waitingSession}`]) {
+      for (const path of [
+        `/checkin/${d.checkinId}`,
+        `/visits/${d.visitId}`,
+        `/fhir/Subscription/${d.subscriptionId}`,
+        `/fhir/Encounter/${d.encounterId}`,
+        `/fhir/Appointment/${d.appointmentId}`,
+        `/checkin/sessions/${d.waitingSession}`,
+      ]) {
         const r = await call('GET', path, tokens.orgA);
         assert.equal(r.status, 200, `${path}: ${r.text.slice(0, 200)}`);
       }

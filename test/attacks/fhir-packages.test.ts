@@ -23,7 +23,14 @@ const SMALL = { maxPackageBytes: 1024 * 1024, maxEntryBytes: 256 * 1024 };
 function tarOf(entries: { path: string; body: Buffer; type?: 'File' | 'SymbolicLink'; linkpath?: string }[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
-    const header = new tar.Header({ path: e.path, mode: 0o644, size: e.type === 'SymbolicLink' ? 0 : e.body.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath ?? '' });
+    const header = new tar.Header({
+      path: e.path,
+      mode: 0o644,
+      size: e.type === 'SymbolicLink' ? 0 : e.body.length,
+      mtime: new Date(0),
+      type: e.type ?? 'File',
+      linkpath: e.linkpath ?? '',
+    });
     const block = Buffer.alloc(512);
     header.encode(block, 0);
     blocks.push(block);
@@ -66,13 +73,27 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     const bomb = gzipSync(Buffer.concat([tarOf([{ path: 'package/package.json', body: json(MANIFEST) }]), Buffer.alloc(16 * 1024 * 1024)]));
     assert.ok(bomb.length < 64 * 1024);
     const dir = dirWith('bomb', bomb);
-    assert.throws(() => loadFhirPackages(dir, SMALL), (e) => e instanceof FhirPackageError && /inflates to more than/.test(e.message));
+    assert.throws(
+      () => loadFhirPackages(dir, SMALL),
+      (e) => e instanceof FhirPackageError && /inflates to more than/.test(e.message),
+    );
   });
 
   test('one huge JSON file stops the start with a clear error before it is read into memory', () => {
     const huge = Buffer.from(JSON.stringify({ resourceType: 'ValueSet', url: 'http://x.example/vs', description: 'x'.repeat(512 * 1024) }));
-    const dir = dirWith('huge', gzipSync(tarOf([{ path: 'package/package.json', body: json(MANIFEST) }, { path: 'package/ValueSet-huge.json', body: huge }])));
-    assert.throws(() => loadFhirPackages(dir, SMALL), (e) => e instanceof FhirPackageError && /larger than/.test(e.message));
+    const dir = dirWith(
+      'huge',
+      gzipSync(
+        tarOf([
+          { path: 'package/package.json', body: json(MANIFEST) },
+          { path: 'package/ValueSet-huge.json', body: huge },
+        ]),
+      ),
+    );
+    assert.throws(
+      () => loadFhirPackages(dir, SMALL),
+      (e) => e instanceof FhirPackageError && /larger than/.test(e.message),
+    );
   });
 
   test('traversal paths and symlinks are neither written nor followed nor loaded', () => {
@@ -101,12 +122,23 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     const dir = path.join(work, 'fifo');
     mkdirSync(dir);
     execFileSync('mkfifo', [path.join(dir, 'pipe.tgz')]);
-    assert.throws(() => loadFhirPackages(dir), (e) => e instanceof FhirPackageError && /not a regular file/.test(e.message));
+    assert.throws(
+      () => loadFhirPackages(dir),
+      (e) => e instanceof FhirPackageError && /not a regular file/.test(e.message),
+    );
   });
 
   test("a package cannot replace the gateway's own rules by claiming their canonical", () => {
     const own = fakePatient(PROFILE.shcPatient);
-    const dir = dirWith('own', gzipSync(tarOf([{ path: 'package/package.json', body: json(MANIFEST) }, { path: 'package/StructureDefinition-own.json', body: json(own) }])));
+    const dir = dirWith(
+      'own',
+      gzipSync(
+        tarOf([
+          { path: 'package/package.json', body: json(MANIFEST) },
+          { path: 'package/StructureDefinition-own.json', body: json(own) },
+        ]),
+      ),
+    );
     assert.deepEqual([...loadFhirPackages(dir).profiles.keys()], []);
   });
 
@@ -121,7 +153,13 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     };
     const dir = dirWith(
       'override',
-      gzipSync(tarOf([{ path: 'package/package.json', body: json(MANIFEST) }, { path: 'package/StructureDefinition-Patient.json', body: json(fake) }, { path: 'package/ValueSet-administrative-gender.json', body: json(femaleOnly) }])),
+      gzipSync(
+        tarOf([
+          { path: 'package/package.json', body: json(MANIFEST) },
+          { path: 'package/StructureDefinition-Patient.json', body: json(fake) },
+          { path: 'package/ValueSet-administrative-gender.json', body: json(femaleOnly) },
+        ]),
+      ),
     );
     const packages = loadFhirPackages(dir);
     assert.deepEqual([...packages.profiles.keys(), ...packages.valueSets.keys()], []);
@@ -129,6 +167,9 @@ describe('FHIR_PACKAGES_DIR attacks', () => {
     const patient: Patient = { resourceType: 'Patient', meta: { profile: [basePatient] }, gender: 'male', name: [{ family: 'Doe' }], birthDate: '1990-01-01' };
     assert.equal(fhir.knows(basePatient), false);
     assert.deepEqual(fhir.check(patient), []);
-    assert.deepEqual(fhir.check({ ...patient, gender: 'robot' } as unknown as Patient).map((i) => i.expression?.[0]), ['Patient.gender']);
+    assert.deepEqual(
+      fhir.check({ ...patient, gender: 'robot' } as unknown as Patient).map((i) => i.expression?.[0]),
+      ['Patient.gender'],
+    );
   });
 });

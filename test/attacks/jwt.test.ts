@@ -74,7 +74,9 @@ describe('JWT attack catalogue', () => {
   }
 
   test('a valid IAL2/AAL2 token passes the guard (control)', async () => {
-    const r = await request(gw.app).get(VISIT).auth(await good(), { type: 'bearer' });
+    const r = await request(gw.app)
+      .get(VISIT)
+      .auth(await good(), { type: 'bearer' });
     assert.equal(r.status, 404, 'authenticated; the visit simply does not exist');
   });
 
@@ -85,27 +87,46 @@ describe('JWT attack catalogue', () => {
     const fresh = await startTestGateway({ db: gw.services.db, trust: { identityProviders: [idp.providerConfig()], outboundAllowlist: ['127.0.0.1'] } });
     const r = await request(fresh.app).get(VISIT).auth(removedKeyToken, { type: 'bearer' });
     assert.equal(r.status, 401, JSON.stringify(r.body));
-    const rotated = await request(fresh.app).get(VISIT).auth(await good(), { type: 'bearer' });
+    const rotated = await request(fresh.app)
+      .get(VISIT)
+      .auth(await good(), { type: 'bearer' });
     assert.equal(rotated.status, 404, 'tokens from the new key pass');
   });
 
   const gatewayIssuer = () => gw.services.config.publicBaseUrl;
   const clientCases: [string, () => Promise<string>, number][] = [
-    ['client token with alg none', async () => `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify({ iss: gatewayIssuer(), aud: gatewayIssuer(), sub: 'x', org: 'Clinic A', scope: 'system/*.*', exp: now() + 60 }))}.`, 401],
+    [
+      'client token with alg none',
+      async () =>
+        `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'at+jwt' }))}.${base64url.encode(JSON.stringify({ iss: gatewayIssuer(), aud: gatewayIssuer(), sub: 'x', org: 'Clinic A', scope: 'system/*.*', exp: now() + 60 }))}.`,
+      401,
+    ],
     [
       'client token HS256-signed with the gateway public key',
       async () => {
         const secret = new TextEncoder().encode(JSON.stringify(gw.services.keys.jwks().keys[0]));
-        return new SignJWT({ org: 'Clinic A', scope: 'system/*.*' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(gatewayIssuer()).setAudience(gatewayIssuer()).setSubject('x').setExpirationTime('1m').sign(secret);
+        return new SignJWT({ org: 'Clinic A', scope: 'system/*.*' })
+          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+          .setIssuer(gatewayIssuer())
+          .setAudience(gatewayIssuer())
+          .setSubject('x')
+          .setExpirationTime('1m')
+          .sign(secret);
       },
       401,
     ],
-    ['client token with a forged org claim', async () => resign(await gw.clientToken({ clientId: 'a', organization: 'Clinic A', scopes: ['system/AuditEvent.read'] }), { alg: 'ES256', typ: 'at+jwt', kid: 'forged' }), 401],
+    [
+      'client token with a forged org claim',
+      async () => resign(await gw.clientToken({ clientId: 'a', organization: 'Clinic A', scopes: ['system/AuditEvent.read'] }), { alg: 'ES256', typ: 'at+jwt', kid: 'forged' }),
+      401,
+    ],
     ['client token without the needed scope', () => gw.clientToken({ clientId: 'a', organization: 'Clinic A', scopes: ['system/checkin.read'] }), 403],
   ];
   for (const [name, make, status] of clientCases) {
     test(`${name} → ${status}`, async () => {
-      const r = await request(gw.app).get('/fhir/AuditEvent').auth(await make(), { type: 'bearer' });
+      const r = await request(gw.app)
+        .get('/fhir/AuditEvent')
+        .auth(await make(), { type: 'bearer' });
       assert.equal(r.status, status, JSON.stringify(r.body));
       assert.equal(r.body.resourceType, 'OperationOutcome');
     });

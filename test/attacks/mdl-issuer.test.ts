@@ -37,7 +37,13 @@ async function wallet(ds: Signer, doctype: string, fields = FIVE): Promise<Uint8
     .sign({ issuerPrivateKey: ds.privateJwk, issuerCertificate: ds.pem, alg: 'ES256' });
   const pd = {
     id: 'x',
-    input_descriptors: [{ id: doctype, format: { mso_mdoc: { alg: ['ES256'] } }, constraints: { limit_disclosure: 'required' as const, fields: fields.map((f) => ({ path: [`$['org.iso.18013.5.1']['${f}']`], intent_to_retain: false })) } }],
+    input_descriptors: [
+      {
+        id: doctype,
+        format: { mso_mdoc: { alg: ['ES256'] } },
+        constraints: { limit_disclosure: 'required' as const, fields: fields.map((f) => ({ path: [`$['org.iso.18013.5.1']['${f}']`], intent_to_retain: false })) },
+      },
+    ],
   };
   const response = await DeviceResponse.from(new MDoc([doc]).encode())
     .usingPresentationDefinition(pd)
@@ -94,7 +100,13 @@ describe('mDL issuer-side attacks', () => {
     const noEku = await certificate({ subject: 'C=US, ST=CA, O=Issuer DMV, CN=No EKU', issuer: iaca.subject, signingKey: iaca.keys.privateKey, ca: false });
     await refused(verify(await wallet(noEku, MDL)), /not marked for mDL signing/);
     const rogue = await makeIaca('Rogue');
-    const impostor = await certificate({ subject: 'C=US, ST=CA, O=Issuer DMV, CN=Impostor', issuer: iaca.subject, signingKey: rogue.keys.privateKey, ca: false, eku: [MDL_DS_EKU] });
+    const impostor = await certificate({
+      subject: 'C=US, ST=CA, O=Issuer DMV, CN=Impostor',
+      issuer: iaca.subject,
+      signingKey: rogue.keys.privateKey,
+      ca: false,
+      eku: [MDL_DS_EKU],
+    });
     await refused(verify(await wallet(impostor, MDL)), /Issuer certificate must be valid|not issued by a trusted IACA/);
   });
 
@@ -122,7 +134,12 @@ describe('mDL issuer-side attacks', () => {
       Buffer.from([0x5b, 0, 0, 0, 1, 0, 0, 0, 0]),
       Buffer.from([0x9b, 0, 0, 0, 1, 0, 0, 0, 0]),
       Buffer.from([0xa0]),
-      cborEncode(new Map<string, unknown>([['version', '1.0'], ['documents', null]])),
+      cborEncode(
+        new Map<string, unknown>([
+          ['version', '1.0'],
+          ['documents', null],
+        ]),
+      ),
     ];
     for (const bytes of garbage) await refused(verify(bytes), /not a well-formed DeviceResponse|not accepted/);
   });

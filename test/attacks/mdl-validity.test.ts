@@ -37,7 +37,12 @@ describe('mDL validity edges on the injected clock', () => {
   });
 
   test('the MSO window is inclusive at both ends and nothing beyond', async () => {
-    for (const [at, ok] of [[from - 1000, false], [from, true], [until, true], [until + 1, false]] as const) {
+    for (const [at, ok] of [
+      [from - 1000, false],
+      [from, true],
+      [until, true],
+      [until + 1, false],
+    ] as const) {
       clock.set(at);
       if (ok) assert.equal((await verifyWith(mdl, anchors)).claims.familyName, ALICE.family_name);
       else await refused(verifyWith(mdl, anchors), /licence data is not valid now/);

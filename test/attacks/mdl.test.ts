@@ -48,7 +48,9 @@ async function aamvaOnly(iaca: TestIaca, clock: ManualClock, req: DcApiRequest):
 
 /** Every row of every table of the gateway, as text. */
 async function everything(gw: TestGateway): Promise<string> {
-  const { rows } = await gw.services.db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'");
+  const { rows } = await gw.services.db.query<{ table_name: string }>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+  );
   const parts: string[] = [];
   for (const { table_name } of rows) {
     const r = await gw.services.db.query<{ t: string }>(`SELECT t::text AS t FROM "${table_name}" t`);
@@ -103,7 +105,10 @@ for (const tdb of testDatabases()) {
       const request5 = view.request;
       // A wallet that over-discloses: the portrait and address as well.
       const over: DcApiRequest = JSON.parse(JSON.stringify(request5));
-      over.data.dcql_query.credentials[0]!.claims.push({ path: ['org.iso.18013.5.1', 'portrait'], intent_to_retain: false }, { path: ['org.iso.18013.5.1', 'resident_address'], intent_to_retain: false } as never);
+      over.data.dcql_query.credentials[0]!.claims.push({ path: ['org.iso.18013.5.1', 'portrait'], intent_to_retain: false }, {
+        path: ['org.iso.18013.5.1', 'resident_address'],
+        intent_to_retain: false,
+      } as never);
       const r = await checkIn(identityPresentation(view.id, await present(alice, over, ORIGIN)));
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const stored = await everything(gw);
@@ -129,13 +134,17 @@ for (const tdb of testDatabases()) {
     });
 
     test('a client access token is not a patient token', async () => {
-      const r = await request(gw.app).get('/checkin/00000000-0000-0000-0000-000000000000').auth(await gw.clientToken({ ...KIOSK, scopes: ['system/checkin.write'] }), { type: 'bearer' });
+      const r = await request(gw.app)
+        .get('/checkin/00000000-0000-0000-0000-000000000000')
+        .auth(await gw.clientToken({ ...KIOSK, scopes: ['system/checkin.write'] }), { type: 'bearer' });
       assert.ok(r.status === 401 || r.status === 403 || r.status === 404, String(r.status));
     });
 
     test("the patient token (for the patient's own reads) is not an identity token: it cannot check in at a kiosk or a session", async () => {
       const req = await request(gw.app).post('/identity-requests');
-      const t = await request(gw.app).post('/auth/patient-token').send({ identityPresentation: identityPresentation(req.body.id, await present(alice, req.body.request, ORIGIN)) });
+      const t = await request(gw.app)
+        .post('/auth/patient-token')
+        .send({ identityPresentation: identityPresentation(req.body.id, await present(alice, req.body.request, ORIGIN)) });
       assert.equal(t.status, 200, JSON.stringify(t.body));
       const token = t.body.access_token as string;
       const kioskCheckin = await request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityToken: token, bundle: alicesBundle() });
@@ -161,7 +170,10 @@ for (const tdb of testDatabases()) {
       assert.ok(refused, 'still creating rows after 1200 requests');
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.headers['retry-after']) > 0);
-      const { rows } = await gw.services.db.query<{ n: number }>("SELECT count(*)::int AS n FROM identity_request WHERE purpose = 'patient' AND used_at IS NULL AND expires_at > $1", [new Date(clock.now())]);
+      const { rows } = await gw.services.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM identity_request WHERE purpose = 'patient' AND used_at IS NULL AND expires_at > $1",
+        [new Date(clock.now())],
+      );
       assert.ok((rows[0]?.n ?? 0) <= 1000);
       // Kiosk requests are counted apart, and open again once the patient ones expire.
       await newRequest();

@@ -83,7 +83,13 @@ for (const tdb of testDatabases()) {
       const visit = await request(gw.app)
         .post(`/checkin/${checkin.body.id}/visit-summary`)
         .auth(ehr, { type: 'bearer' })
-        .send({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'passcode', valueString: PASSCODE }] });
+        .send({
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'bundle', resource: visitSummaryBundle(patientId) },
+            { name: 'passcode', valueString: PASSCODE },
+          ],
+        });
       assert.equal(visit.status, 201, JSON.stringify(visit.body));
       const path = new URL(parseShlink(visit.body.shlink, { allowlist: ['127.0.0.1'] }).url).pathname;
 
@@ -95,7 +101,11 @@ for (const tdb of testDatabases()) {
       const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => manifest(path, { recipient: RECIPIENT, passcode: `guess-${i}` })));
       const refused = answers.filter((a) => a.status === 401);
       assert.equal(refused.length, allowance, answers.map((a) => a.status).join(','));
-      assert.deepEqual(refused.map((a) => JSON.parse(a.body).remainingAttempts as number).sort((a, b) => a - b), Array.from({ length: allowance }, (_, i) => i), 'each attempt counted once');
+      assert.deepEqual(
+        refused.map((a) => JSON.parse(a.body).remainingAttempts as number).sort((a, b) => a - b),
+        Array.from({ length: allowance }, (_, i) => i),
+        'each attempt counted once',
+      );
       for (const a of answers.filter((x) => x.status !== 401)) assertUnknown(a, 'a guess past the allowance');
 
       assertUnknown(await manifest(path, { recipient: RECIPIENT, passcode: PASSCODE }), 'the right passcode after lockout');
@@ -107,7 +117,7 @@ for (const tdb of testDatabases()) {
       assert.ok(!logged.includes('guess-') && !logged.includes(PASSCODE), 'guesses and the passcode never reach logs or audit');
     });
 
-    test('parallel guesses mixed with the right one: exactly the allowance of wrong guesses is evaluated over the link\'s life', async () => {
+    test("parallel guesses mixed with the right one: exactly the allowance of wrong guesses is evaluated over the link's life", async () => {
       const allowance = 4;
       const link = await create({ passcode: PASSCODE, maxAttempts: allowance });
       const guesses = Array.from({ length: 24 }, (_, i) => (i % 6 === 3 ? PASSCODE : `wrong-${i}`));
@@ -122,7 +132,10 @@ for (const tdb of testDatabases()) {
       const wrong = remaining.length;
       assert.ok(wrong >= 1 && wrong <= allowance, `${wrong} wrong guesses evaluated`);
       assert.equal(new Set(remaining).size, wrong, 'each wrong guess took its own attempt');
-      assert.ok(remaining.every((n) => n >= 0 && n < allowance), remaining.join(','));
+      assert.ok(
+        remaining.every((n) => n >= 0 && n < allowance),
+        remaining.join(','),
+      );
       const row = await gw.services.db.query<{ failed_attempts: number }>('SELECT failed_attempts FROM shl_link WHERE id = $1', [link.id]);
       assert.equal(row.rows[0]!.failed_attempts, wrong);
       // What the burst left of the allowance is evaluated one by one, and then nothing more.
@@ -213,7 +226,11 @@ for (const tdb of testDatabases()) {
         const forReal = await manifest(trick(real.id));
         const forFake = await manifest(trick(fake));
         assert.notEqual(forReal.status, 200, trick(real.id));
-        assert.deepEqual({ ...forReal, body: forReal.body.replaceAll(real.id, 'ID'), headers: {} }, { ...forFake, body: forFake.body.replaceAll(fake, 'ID'), headers: {} }, trick('ID'));
+        assert.deepEqual(
+          { ...forReal, body: forReal.body.replaceAll(real.id, 'ID'), headers: {} },
+          { ...forFake, body: forFake.body.replaceAll(fake, 'ID'), headers: {} },
+          trick('ID'),
+        );
       }
     });
 
@@ -245,11 +262,21 @@ for (const tdb of testDatabases()) {
       clock.advance(16 * 60_000);
       assertUnknown(await get(`${late.pathname}${late.search}`), 'a ticket past its 15 minutes');
       const [revokedTicket] = (await locations(other)) as [URL];
-      assert.equal((await request(gw.app).delete(pathOf(other)).auth(await gw.clientToken(EHR), { type: 'bearer' })).status, 204);
+      assert.equal(
+        (
+          await request(gw.app)
+            .delete(pathOf(other))
+            .auth(await gw.clientToken(EHR), { type: 'bearer' })
+        ).status,
+        204,
+      );
       assertUnknown(await get(`${revokedTicket.pathname}${revokedTicket.search}`), 'a ticket of a revoked link');
 
       const stored = await gw.services.db.query<{ token_hash: string }>('SELECT token_hash FROM shl_ticket');
-      assert.ok(stored.rows.every((r) => r.token_hash !== token0), 'tickets are stored hashed');
+      assert.ok(
+        stored.rows.every((r) => r.token_hash !== token0),
+        'tickets are stored hashed',
+      );
     });
 
     test('revocation cannot be guessed either: another client, another patient and an unknown id all get one 404', async () => {
@@ -260,7 +287,11 @@ for (const tdb of testDatabases()) {
       const del = async (path: string, token: string) => answerOf(await fetch(url(path), { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }));
       const baseline = await del(`/shl/${random43()}`, otherOrg);
       assert.equal(baseline.status, 404);
-      for (const [who, token] of [['another organization (all scopes)', otherOrg], ['another client of the organization', sameOrgOtherClient], ['another patient', stranger]] as const) {
+      for (const [who, token] of [
+        ['another organization (all scopes)', otherOrg],
+        ['another client of the organization', sameOrgOtherClient],
+        ['another patient', stranger],
+      ] as const) {
         assert.deepEqual(await del(pathOf(link), token), baseline, who);
       }
       assert.equal((await manifest(pathOf(link))).status, 200, 'still active');

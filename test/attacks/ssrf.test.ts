@@ -174,7 +174,9 @@ for (const tdb of testDatabases()) {
           return void res.writeHead(307, { location: n > 0 ? `/chain/${n - 1}/${b}` : (targets.get(b) ?? '/') }).end();
         }
         if (kind === 'manifest' && targets.has(a)) {
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ files: [{ contentType: 'application/smart-health-card', location: targets.get(a) }] }));
+          return void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ files: [{ contentType: 'application/smart-health-card', location: targets.get(a) }] }));
         }
         res.writeHead(404).end();
       });
@@ -208,7 +210,8 @@ for (const tdb of testDatabases()) {
     });
 
     const stored = async () =>
-      (await gw.services.db.query<{ n: number }>('SELECT (SELECT count(*) FROM checkin) + (SELECT count(*) FROM fhir_resource) + (SELECT count(*) FROM subscription) AS n')).rows[0]!.n;
+      (await gw.services.db.query<{ n: number }>('SELECT (SELECT count(*) FROM checkin) + (SELECT count(*) FROM fhir_resource) + (SELECT count(*) FROM subscription) AS n'))
+        .rows[0]!.n;
     const checkin = async (shlink: string) =>
       request(app)
         .post('/checkin')
@@ -381,13 +384,18 @@ for (const tdb of testDatabases()) {
         trust: { identityProviders: [idp.providerConfig()], outboundAllowlist: [...gw.services.config.trust.outboundAllowlist, `127.0.0.2:${C2}`] },
       });
       const reboundApp = buildApp({ ...rebound.services, fetch: sentinelFetch(gw.services.config.trust.outboundAllowlist, violations) });
-      const r = await request(reboundApp).post('/fhir/Subscription').auth(await rebound.clientToken(KIOSK), { type: 'bearer' }).send(restHookSubscription(canaryHook));
+      const r = await request(reboundApp)
+        .post('/fhir/Subscription')
+        .auth(await rebound.clientToken(KIOSK), { type: 'bearer' })
+        .send(restHookSubscription(canaryHook));
       assert.equal(r.status, 201, r.text);
       assert.equal(r.body.status, 'error');
-      const status = await request(reboundApp).get(`/fhir/Subscription/${r.body.id}/$status`).auth(await rebound.clientToken(KIOSK), { type: 'bearer' });
+      const status = await request(reboundApp)
+        .get(`/fhir/Subscription/${r.body.id}/$status`)
+        .auth(await rebound.clientToken(KIOSK), { type: 'bearer' });
       for (const shown of [JSON.stringify(r.body), JSON.stringify(status.body)]) {
         assert.match(shown, /not an allowed destination/);
-        assert.doesNotMatch(shown, /loopback|private|link-local|metadata|forbidden address|leads to/i, 'the guard\'s reason stays inside');
+        assert.doesNotMatch(shown, /loopback|private|link-local|metadata|forbidden address|leads to/i, "the guard's reason stays inside");
       }
       await rebound.close();
       afterEach('rebound endpoint');

@@ -100,7 +100,9 @@ for (const tdb of testDatabases()) {
       const content = JSON.stringify(checkinWith(48_000, invalidCondition, { given: 'Mallory', family: 'Attacker' }));
       assert.ok(content.length > 4.5 * 1024 * 1024, `inflates to ${content.length}`);
       const shlink = await wallet.createLink({ files: [{ contentType: 'application/fhir+json', content, zip: true }] });
-      const session = await fetch(`${gw.baseUrl}/checkin/sessions`, { method: 'POST', headers: { authorization: `Bearer ${ehr}` } }).then((r) => r.json() as Promise<{ id: string }>);
+      const session = await fetch(`${gw.baseUrl}/checkin/sessions`, { method: 'POST', headers: { authorization: `Bearer ${ehr}` } }).then(
+        (r) => r.json() as Promise<{ id: string }>,
+      );
       const before = await stored();
 
       const attack = await probed(gw, `/checkin/sessions/${session.id}/submit`, { token: await patientToken('mallory'), body: { shlink } });
@@ -126,7 +128,8 @@ for (const tdb of testDatabases()) {
     test('a visit document of 17,800 invalid entries is refused before validation', async () => {
       const checkin = await probed(gw, '/checkin', { token: ehr, body: { identityToken: await patientToken(), bundle: clipboardBundle() } });
       assert.equal(checkin.status, 201);
-      const patientId = (checkin.body as unknown as { entry: { resource: { resourceType: string; id: string } }[] }).entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id;
+      const patientId = (checkin.body as unknown as { entry: { resource: { resourceType: string; id: string } }[] }).entry.find((e) => e.resource.resourceType === 'Patient')!
+        .resource.id;
       const checkinId = (checkin.body as unknown as { id: string }).id;
       const m = await probed(gw, `/checkin/${checkinId}/visit-summary`, { token: ehr, body: visitDocumentWith(17_800, patientId) });
       assertBounded(m, 'visit document of 17,800 entries');
@@ -142,7 +145,10 @@ for (const tdb of testDatabases()) {
 
     test("someone else's payload is refused before it is validated; issues are capped at 100 plus a count", async () => {
       const before = await stored();
-      const foreign = await probed(gw, '/checkin', { token: ehr, body: { identityToken: await patientToken(), bundle: checkinWith(900, invalidCondition, { given: 'Mallory', family: 'Attacker' }) } });
+      const foreign = await probed(gw, '/checkin', {
+        token: ehr,
+        body: { identityToken: await patientToken(), bundle: checkinWith(900, invalidCondition, { given: 'Mallory', family: 'Attacker' }) },
+      });
       assertBounded(foreign, 'foreign payload');
       assert.equal(foreign.status, 422);
       assert.equal(foreign.body.issue.length, 1, 'the identity mismatch alone: nothing was validated');

@@ -73,15 +73,25 @@ for (const tdb of testDatabases()) {
       assert.deepEqual(again.body, bundle);
       const other = await request(gw.app).get(`/checkin/${bundle.id}`).auth(kioskB, { type: 'bearer' });
       assert.equal(other.status, 404, 'another organization sees nothing');
-      const self = await request(gw.app).get(`/checkin/${bundle.id}`).auth(await patientToken(), { type: 'bearer' });
+      const self = await request(gw.app)
+        .get(`/checkin/${bundle.id}`)
+        .auth(await patientToken(), { type: 'bearer' });
       assert.equal(self.status, 200);
-      const stranger = await request(gw.app).get(`/checkin/${bundle.id}`).auth(await patientToken({ sub: 'patient-2' }), { type: 'bearer' });
+      const stranger = await request(gw.app)
+        .get(`/checkin/${bundle.id}`)
+        .auth(await patientToken({ sub: 'patient-2' }), { type: 'bearer' });
       assert.equal(stranger.status, 404);
     });
 
     test('a second check-in of the same identity updates the same Patient', async () => {
-      const first = await request(gw.app).post('/checkin').auth(kioskA, { type: 'bearer' }).send({ identityToken: await patientToken({ sub: 'patient-repeat' }), bundle: clipboardBundle() });
-      const second = await request(gw.app).post('/checkin').auth(kioskA, { type: 'bearer' }).send({ identityToken: await patientToken({ sub: 'patient-repeat' }), bundle: clipboardBundle() });
+      const first = await request(gw.app)
+        .post('/checkin')
+        .auth(kioskA, { type: 'bearer' })
+        .send({ identityToken: await patientToken({ sub: 'patient-repeat' }), bundle: clipboardBundle() });
+      const second = await request(gw.app)
+        .post('/checkin')
+        .auth(kioskA, { type: 'bearer' })
+        .send({ identityToken: await patientToken({ sub: 'patient-repeat' }), bundle: clipboardBundle() });
       const pid = (b: Bundle) => b.entry!.find((e) => e.resource!.resourceType === 'Patient')!.resource!;
       assert.equal(pid(first.body).id, pid(second.body).id);
       assert.equal(pid(second.body).meta?.versionId, '2');
@@ -114,7 +124,10 @@ for (const tdb of testDatabases()) {
       const bundle = clipboardBundle();
       bundle.entry![0]!.resource!.meta = { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient'] };
       delete (bundle.entry![0]!.resource as { identifier?: unknown }).identifier;
-      const r = await request(gw.app).post('/checkin').auth(kioskA, { type: 'bearer' }).send({ identityToken: await patientToken(), bundle });
+      const r = await request(gw.app)
+        .post('/checkin')
+        .auth(kioskA, { type: 'bearer' })
+        .send({ identityToken: await patientToken(), bundle });
       assert.equal(r.status, 422);
       const expressions = r.body.issue.flatMap((i: { expression?: string[] }) => i.expression ?? []);
       assert.ok(expressions.includes('Bundle.entry[0].resource.identifier'), JSON.stringify(r.body));
@@ -126,12 +139,19 @@ for (const tdb of testDatabases()) {
       ['a non-object body', [1, 2], 400],
       ['an unknown field', { bundle: clipboardBundle(), extra: 1 }, 400],
       ['a Bundle of the wrong type', { bundle: { ...clipboardBundle(), type: 'transaction' } }, 422],
-      ['a resource type that is not FHIR R4', { bundle: { ...clipboardBundle(), entry: [...clipboardBundle().entry!, { resource: { resourceType: 'Basik', code: { text: 'x' } } }] } }, 422],
+      [
+        'a resource type that is not FHIR R4',
+        { bundle: { ...clipboardBundle(), entry: [...clipboardBundle().entry!, { resource: { resourceType: 'Basik', code: { text: 'x' } } }] } },
+        422,
+      ],
     ];
     for (const [what, body, status] of badBodies) {
       test(`${what} is ${status} with an OperationOutcome`, async () => {
         const withToken = typeof body === 'object' && !Array.isArray(body) ? { identityToken: await patientToken(), ...body } : body;
-        const r = await request(gw.app).post('/checkin').auth(kioskA, { type: 'bearer' }).send(withToken as object);
+        const r = await request(gw.app)
+          .post('/checkin')
+          .auth(kioskA, { type: 'bearer' })
+          .send(withToken as object);
         assert.equal(r.status, status, JSON.stringify(r.body));
         assert.equal(r.body.resourceType, 'OperationOutcome');
       });
@@ -156,7 +176,10 @@ for (const tdb of testDatabases()) {
       const otherKiosk = await request(gw.app).get(`/checkin/sessions/${id}`).auth(kioskB, { type: 'bearer' });
       assert.equal(otherKiosk.status, 404);
 
-      const submitted = await request(gw.app).post(`/checkin/sessions/${id}/submit`).auth(await patientToken({ sub: 'patient-s' }), { type: 'bearer' }).send({ bundle: clipboardBundle() });
+      const submitted = await request(gw.app)
+        .post(`/checkin/sessions/${id}/submit`)
+        .auth(await patientToken({ sub: 'patient-s' }), { type: 'bearer' })
+        .send({ bundle: clipboardBundle() });
       assert.equal(submitted.status, 201, JSON.stringify(submitted.body));
       const polled = await request(gw.app).get(`/checkin/sessions/${id}`).auth(kioskA, { type: 'bearer' });
       assert.equal(polled.body.status, 'completed');
@@ -164,7 +187,10 @@ for (const tdb of testDatabases()) {
       const kioskRead = await request(gw.app).get(`/checkin/${submitted.body.id}`).auth(kioskA, { type: 'bearer' });
       assert.equal(kioskRead.status, 200, 'the check-in belongs to the kiosk organization');
 
-      const reused = await request(gw.app).post(`/checkin/sessions/${id}/submit`).auth(await patientToken({ sub: 'patient-s' }), { type: 'bearer' }).send({ bundle: clipboardBundle() });
+      const reused = await request(gw.app)
+        .post(`/checkin/sessions/${id}/submit`)
+        .auth(await patientToken({ sub: 'patient-s' }), { type: 'bearer' })
+        .send({ bundle: clipboardBundle() });
       assert.equal(reused.status, 409);
 
       const sse = await request(gw.app).get(`/checkin/sessions/${id}`).set('Accept', 'text/event-stream').auth(kioskA, { type: 'bearer' });
@@ -189,7 +215,10 @@ for (const tdb of testDatabases()) {
             .on('error', reject);
         });
         await new Promise((r) => setTimeout(r, 200));
-        await request(gw.app).post(`/checkin/sessions/${opened.body.id}/submit`).auth(await patientToken({ sub: 'patient-sse' }), { type: 'bearer' }).send({ bundle: clipboardBundle() });
+        await request(gw.app)
+          .post(`/checkin/sessions/${opened.body.id}/submit`)
+          .auth(await patientToken({ sub: 'patient-sse' }), { type: 'bearer' })
+          .send({ bundle: clipboardBundle() });
         await streamDone;
         assert.match(events.join(''), /"waiting"[\s\S]*"completed"/);
       } finally {
@@ -202,9 +231,14 @@ for (const tdb of testDatabases()) {
       const opened = await request(gw.app).post('/checkin/sessions').auth(kioskA, { type: 'bearer' });
       clock.advance(11 * 60 * 1000);
       try {
-        const r = await request(gw.app).post(`/checkin/sessions/${opened.body.id}/submit`).auth(await patientToken({ sub: 'patient-late' }), { type: 'bearer' }).send({ bundle: clipboardBundle() });
+        const r = await request(gw.app)
+          .post(`/checkin/sessions/${opened.body.id}/submit`)
+          .auth(await patientToken({ sub: 'patient-late' }), { type: 'bearer' })
+          .send({ bundle: clipboardBundle() });
         assert.equal(r.status, 410);
-        const polled = await request(gw.app).get(`/checkin/sessions/${opened.body.id}`).auth(await gw.clientToken(KIOSK_A), { type: 'bearer' });
+        const polled = await request(gw.app)
+          .get(`/checkin/sessions/${opened.body.id}`)
+          .auth(await gw.clientToken(KIOSK_A), { type: 'bearer' });
         assert.equal(polled.body.status, 'expired');
       } finally {
         clock.advance(-11 * 60 * 1000);

@@ -43,7 +43,8 @@ for (const tdb of testDatabases()) {
       const r = await checkin(bundle, { ...patientClaims({ given: 'Martha', family: 'DeLarosa', birthDate: '1972-05-01' }), sub: 'patient-ips' });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const types = (r.body as Bundle).entry!.map((e) => e.resource!.resourceType);
-      for (const t of ['Composition', 'Patient', 'Practitioner', 'Organization', 'Condition', 'MedicationStatement', 'Medication', 'AllergyIntolerance']) assert.ok(types.includes(t as never), t);
+      for (const t of ['Composition', 'Patient', 'Practitioner', 'Organization', 'Condition', 'MedicationStatement', 'Medication', 'AllergyIntolerance'])
+        assert.ok(types.includes(t as never), t);
     });
 
     test('meta.profile survives the round trip; unknown claims and dropped entries come back as warnings', async () => {
@@ -62,7 +63,7 @@ for (const tdb of testDatabases()) {
       const stored = read.body as Bundle;
       const patient = stored.entry!.find((e) => e.resource?.resourceType === 'Patient')!.resource!;
       assert.deepEqual(patient.meta?.profile, [`${OFFICIAL.usCorePatient}|6.1.0`]);
-      assert.notEqual(patient.meta?.versionId, '7', 'the sender\'s version is not kept');
+      assert.notEqual(patient.meta?.versionId, '7', "the sender's version is not kept");
       assert.notEqual(patient.meta?.lastUpdated, '2020-01-01T00:00:00Z');
       const flag = stored.entry!.find((e) => e.resource?.resourceType === 'Flag')!.resource!;
       assert.match(String((flag as { subject?: { reference?: string } }).subject?.reference), /^Patient\//);
@@ -82,10 +83,16 @@ for (const tdb of testDatabases()) {
 
     test('<script> in a narrative is refused with txt-1, and nothing is stored', async () => {
       const bundle = clipboardBundle();
-      bundle.entry![0]!.resource = { ...bundle.entry![0]!.resource!, text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x<script>fetch("/")</script></div>' } } as never;
+      bundle.entry![0]!.resource = {
+        ...bundle.entry![0]!.resource!,
+        text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x<script>fetch("/")</script></div>' },
+      } as never;
       const r = await checkin(bundle);
       assert.equal(r.status, 422);
-      assert.deepEqual(r.body.issue.map((i: { expression: string[] }) => i.expression[0]), ['Bundle.entry[0].resource.text.div']);
+      assert.deepEqual(
+        r.body.issue.map((i: { expression: string[] }) => i.expression[0]),
+        ['Bundle.entry[0].resource.text.div'],
+      );
       assert.match(r.body.issue[0].diagnostics, /txt-1/);
     });
   });

@@ -47,7 +47,11 @@ for (const tdb of testDatabases()) {
     });
 
     const idToken = () => idp.token({ sub: 'john', ...patientClaims() }, { now: clock.now() });
-    const checkin = async (shc: unknown) => request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityToken: await idToken(), shc });
+    const checkin = async (shc: unknown) =>
+      request(gw.app)
+        .post('/checkin')
+        .auth(kiosk, { type: 'bearer' })
+        .send({ identityToken: await idToken(), shc });
 
     for (const [form, payload] of [
       ['numeric QR', [numericQr]],
@@ -89,7 +93,10 @@ for (const tdb of testDatabases()) {
 
     test('a card whose Patient is someone else is refused (422)', async () => {
       const token = await idp.token({ sub: 'jane', ...patientClaims({ given: 'Jane', family: 'Anyperson' }) }, { now: clock.now() });
-      const r = await request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityToken: token, shc: [numericQr] });
+      const r = await request(gw.app)
+        .post('/checkin')
+        .auth(kiosk, { type: 'bearer' })
+        .send({ identityToken: token, shc: [numericQr] });
       assert.equal(r.status, 422);
     });
   });

@@ -16,7 +16,10 @@ const cardFile = readVector(SHC_VECTORS, 'example-00-e-file.smart-health-card');
 const KEY = Buffer.alloc(32, 1).toString('base64url');
 
 const typesOf = (b: Bundle) =>
-  b.entry!.map((e) => e.resource!.resourceType).filter((t) => t !== 'Provenance' && t !== 'Encounter').sort();
+  b
+    .entry!.map((e) => e.resource!.resourceType)
+    .filter((t) => t !== 'Provenance' && t !== 'Encounter')
+    .sort();
 
 for (const tdb of testDatabases()) {
   describe(`check-in with SMART Health Links (${tdb.name})`, () => {
@@ -75,7 +78,10 @@ for (const tdb of testDatabases()) {
         .auth(kiosk, { type: 'bearer' })
         .send({ identityToken: await idp.token({ sub: 'john', ...patientClaims() }), shc: JSON.parse(cardFile) });
       assert.deepEqual(typesOf(r.body), typesOf(direct.body));
-      assert.ok(host.requests.some((q) => q.recipient?.includes('Clinic A')), 'the recipient names the organization');
+      assert.ok(
+        host.requests.some((q) => q.recipient?.includes('Clinic A')),
+        'the recipient names the organization',
+      );
     });
 
     test('embedded files and FHIR content: a plain Bundle behind an SHL is stored, unverified', async () => {

@@ -37,7 +37,7 @@ describe('check-in validation: profiles chosen by meta.profile', () => {
     assert.deepEqual(r.warnings, []);
   });
 
-  test("an unclaimed Patient still needs what check-in binds on: a name part and a birth date", () => {
+  test('an unclaimed Patient still needs what check-in binds on: a name part and a birth date', () => {
     const bundle = patientWithoutGender();
     delete (bundle.entry![0]!.resource as Patient).birthDate;
     assert.deepEqual(at(run(bundle).errors), ['Bundle.entry[0].resource.birthDate']);
@@ -106,7 +106,10 @@ describe('check-in validation: profiles chosen by meta.profile', () => {
     );
     const r = run(bundle);
     assert.deepEqual(r.errors, []);
-    assert.deepEqual(r.dropped, [{ bundleIndex: 0, entryIndex: n }, { bundleIndex: 0, entryIndex: n + 1 }]);
+    assert.deepEqual(r.dropped, [
+      { bundleIndex: 0, entryIndex: n },
+      { bundleIndex: 0, entryIndex: n + 1 },
+    ]);
     assert.deepEqual(at(r.warnings), [`Bundle.entry[${n}].resource`, `Bundle.entry[${n + 1}].resource`]);
     const kept = withoutDropped(asContent(bundle), r.dropped).bundles[0]!.bundle.entry!;
     assert.equal(kept.length, n + 1);
@@ -130,7 +133,10 @@ describe('check-in validation: IPS documents', () => {
     const composition = bundle.entry![0]!.resource as Composition;
     composition.section = composition.section!.filter((s) => s.code?.coding?.[0]?.code !== '48765-2');
     const r = run(bundle);
-    assert.ok(r.errors.some((i) => i.expression?.includes('Bundle.entry[0].resource') && /ktc-ipsc-2/.test(String(i.diagnostics))), JSON.stringify(r.errors));
+    assert.ok(
+      r.errors.some((i) => i.expression?.includes('Bundle.entry[0].resource') && /ktc-ipsc-2/.test(String(i.diagnostics))),
+      JSON.stringify(r.errors),
+    );
   });
 
   test('a required section with neither entries nor an emptyReason is refused', () => {

@@ -29,7 +29,11 @@ function asCheckin(example: Resource): Bundle {
 
 const examples = readdirSync(CORPUS, { withFileTypes: true })
   .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(path.join(CORPUS, d.name)).filter((f) => f.endsWith('.json')).map((f) => `${d.name}/${f}`))
+  .flatMap((d) =>
+    readdirSync(path.join(CORPUS, d.name))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => `${d.name}/${f}`),
+  )
   .sort();
 
 const fhir = createValidator();
@@ -69,7 +73,10 @@ describe('corpus: published examples sent as check-ins', () => {
       const bundle = JSON.parse(readFileSync(path.join(CORPUS, file), 'utf8')) as Bundle;
       const composition = bundle.entry![0]!.resource as { section: { code?: { coding?: { code?: string }[] } }[] };
       composition.section = composition.section.filter((s) => !s.code?.coding?.some((c) => c.code === '48765-2'));
-      assert.ok(check(bundle, 'fhir').errors.some((i) => i.expression?.includes('Bundle.entry[0].resource')), file);
+      assert.ok(
+        check(bundle, 'fhir').errors.some((i) => i.expression?.includes('Bundle.entry[0].resource')),
+        file,
+      );
     }
   });
 

@@ -64,7 +64,10 @@ test('npm run demo -- --walk: every step ok, exit 0, nothing left running, tempo
   const [ok, total] = [Number(summary[1]), Number(summary[2])];
   assert.ok(total >= 8 && ok === total, run.stdout);
   assert.equal(steps.length, total);
-  assert.ok(steps.every((l) => l.startsWith('ok ')), run.stdout);
+  assert.ok(
+    steps.every((l) => l.startsWith('ok ')),
+    run.stdout,
+  );
   for (const name of [
     'identity token issued',
     'kiosk session opened',
@@ -79,7 +82,10 @@ test('npm run demo -- --walk: every step ok, exit 0, nothing left running, tempo
     "health card verified against the gateway's JWKS",
     'plain-language summary',
   ]) {
-    assert.ok(steps.some((l) => l.includes(` ${name}: `)), `no line for "${name}"`);
+    assert.ok(
+      steps.some((l) => l.includes(` ${name}: `)),
+      `no line for "${name}"`,
+    );
   }
   assert.match(run.stdout, /plain-language summary: deterministic fallback \(no-api-key\)/);
   assert.match(run.stdout, /network notified: Demo HIE's Subscription .* with Encounter, Patient name and "Demo Clinic"/);

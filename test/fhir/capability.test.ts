@@ -60,7 +60,10 @@ for (const tdb of testDatabases()) {
 
     test('every FHIR route the app mounts is in the statement', () => {
       const listed = new Set(
-        (cs.rest?.[0]?.resource ?? []).flatMap((r) => [...(r.interaction ?? []).map((i) => `${r.type} ${i.code}`), ...(r.operation ?? []).map((o) => `${r.type} $${o.name.replace(/^\$/, '')}`)]),
+        (cs.rest?.[0]?.resource ?? []).flatMap((r) => [
+          ...(r.interaction ?? []).map((i) => `${r.type} ${i.code}`),
+          ...(r.operation ?? []).map((o) => `${r.type} $${o.name.replace(/^\$/, '')}`),
+        ]),
       );
       const mounted = routesOf(gw.app.router).flatMap(({ method, path }) => {
         const r = fhirRouteOf(method, path);
@@ -75,7 +78,9 @@ for (const tdb of testDatabases()) {
       assert.ok(claimed.length > 5);
       const served = new Set<string>();
       for (const c of claimed) {
-        const r = await request(gw.app)[c.method.toLowerCase() as 'get'](c.path).send(c.method === 'GET' || c.method === 'DELETE' ? undefined : {});
+        const r = await request(gw.app)
+          [c.method.toLowerCase() as 'get'](c.path)
+          .send(c.method === 'GET' || c.method === 'DELETE' ? undefined : {});
         if (!(r.status === 404 && /^No route for/.test(String(r.body?.issue?.[0]?.diagnostics)))) served.add(c.label);
       }
       for (const c of claimed) assert.ok(served.has(c.label), `the CapabilityStatement lists ${c.label}, which no route serves`);

@@ -36,7 +36,10 @@ describe('narrative XHTML rules', () => {
     assert.deepEqual(visitBundleIssues(bundle, patientId, createValidator()), []);
     composition.section![0]!.text = { status: 'generated', div: SCRIPT_DIV };
     const issues = visitBundleIssues(bundle, patientId, createValidator());
-    assert.deepEqual(issues.map((i) => i.expression?.[0]), ['Bundle.entry[0].resource.section[0].text.div']);
+    assert.deepEqual(
+      issues.map((i) => i.expression?.[0]),
+      ['Bundle.entry[0].resource.section[0].text.div'],
+    );
     assert.match(String(issues[0]?.diagnostics), /txt-1/);
   });
 
@@ -56,9 +59,17 @@ describe('narrative XHTML rules', () => {
         const r = await request(gw.app)
           .post('/fhir/Encounter')
           .auth(token, { type: 'bearer' })
-          .send({ resourceType: 'Encounter', status: 'planned', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, text: { status: 'generated', div: SCRIPT_DIV } });
+          .send({
+            resourceType: 'Encounter',
+            status: 'planned',
+            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+            text: { status: 'generated', div: SCRIPT_DIV },
+          });
         assert.equal(r.status, 422);
-        assert.deepEqual(r.body.issue.map((i: { expression: string[] }) => i.expression[0]), ['Encounter.text.div']);
+        assert.deepEqual(
+          r.body.issue.map((i: { expression: string[] }) => i.expression[0]),
+          ['Encounter.text.div'],
+        );
         assert.match(r.body.issue[0].diagnostics, /txt-1/);
         const stored = await gw.services.db.query<{ n: number }>("SELECT count(*)::int AS n FROM fhir_resource WHERE resource_type = 'Encounter'");
         assert.equal(stored.rows[0]?.n, 0);

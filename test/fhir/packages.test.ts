@@ -102,7 +102,8 @@ describe('FHIR_PACKAGES_DIR', () => {
   });
 
   test('required bindings use the package value sets', () => {
-    const married = (code: string) => patient({ telecom: [{ system: 'phone', value: '5' }], maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code }] } });
+    const married = (code: string) =>
+      patient({ telecom: [{ system: 'phone', value: '5' }], maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code }] } });
     assert.deepEqual(fhir.check(married('M'), OFFICIAL.usCorePatient), []);
     assert.deepEqual(at(fhir.check(married('S'), OFFICIAL.usCorePatient)), ['Patient.maritalStatus']);
   });
@@ -117,7 +118,10 @@ describe('FHIR_PACKAGES_DIR', () => {
   });
 
   test('a package profile without a snapshot, or a broken archive, stops the start with a clear error', () => {
-    assert.throws(() => loadFhirPackages(packagesDir('no-snapshot', false)), (e) => e instanceof FhirPackageError && /has no snapshot/.test(e.message));
+    assert.throws(
+      () => loadFhirPackages(packagesDir('no-snapshot', false)),
+      (e) => e instanceof FhirPackageError && /has no snapshot/.test(e.message),
+    );
     const broken = path.join(work, 'broken');
     mkdirSync(broken);
     writeFileSync(path.join(broken, 'x.tgz'), 'not a tar');

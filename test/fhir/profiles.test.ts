@@ -131,7 +131,10 @@ describe('bad input gives issues, never an exception', () => {
     let item: Record<string, unknown> = { linkId: 'leaf', type: 'display' };
     for (let i = 0; i < 5000; i++) item = { linkId: `g${i}`, type: 'group', item: [item] };
     const issues = fhir.check({ resourceType: 'Questionnaire', status: 'active', item: [item] } as unknown as Resource);
-    assert.deepEqual(issues.map((i) => [i.code, i.expression]), [['too-costly', ['Questionnaire']]]);
+    assert.deepEqual(
+      issues.map((i) => [i.code, i.expression]),
+      [['too-costly', ['Questionnaire']]],
+    );
   });
 
   test('unknown resource types, and a profile applied to the wrong type', () => {

@@ -16,9 +16,18 @@ for (const tdb of testDatabases()) {
     test('migrations apply in order, once, and are recorded', async () => {
       const db = await tdb.open();
       const all = listMigrations();
-      assert.deepEqual(await migrate(db), all.map((m) => m.name));
+      assert.deepEqual(
+        await migrate(db),
+        all.map((m) => m.name),
+      );
       assert.deepEqual(await migrate(db), []);
-      assert.deepEqual(await pendingMigrations(db, all.map((m) => m.name)), []);
+      assert.deepEqual(
+        await pendingMigrations(
+          db,
+          all.map((m) => m.name),
+        ),
+        [],
+      );
       const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migration');
       assert.equal(rows[0]?.n, all.length);
     });
@@ -40,9 +49,7 @@ for (const tdb of testDatabases()) {
     test('the audit trail is append-only', async () => {
       const db = await tdb.open();
       await migrate(db);
-      await db.query(
-        "INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id) VALUES ('R', 'test', '0', 'system', 'x')",
-      );
+      await db.query("INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id) VALUES ('R', 'test', '0', 'system', 'x')");
       await assert.rejects(db.query("UPDATE audit_event SET subtype = 'changed'"), /append-only/);
       await assert.rejects(db.query('DELETE FROM audit_event'), /append-only/);
     });
@@ -55,7 +62,13 @@ for (const tdb of testDatabases()) {
       const first = keys.signingKey().kid;
       const second = (await keys.rotate()).kid;
       assert.notEqual(first, second);
-      assert.deepEqual(keys.jwks().keys.map((k) => k.kid).sort(), [first, second].sort());
+      assert.deepEqual(
+        keys
+          .jwks()
+          .keys.map((k) => k.kid)
+          .sort(),
+        [first, second].sort(),
+      );
       assert.equal(keys.signingKey().kid, second);
     });
   });

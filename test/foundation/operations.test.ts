@@ -75,8 +75,20 @@ describe('audit trail', () => {
     gw = await startTestGateway({ db: await openPglite('memory:') });
     const system = { kind: 'client' as const, id: 'ehr-a' };
     await gw.services.audit.record({ action: 'R', subtype: 'checkin.read', actor: { ...system, organization: 'Clinic A' }, entity: { type: 'Bundle', id: 'c1' } });
-    await gw.services.audit.record({ action: 'C', subtype: 'checkin.create', actor: { kind: 'patient', id: 'https://idp|p1' }, organization: 'Clinic A', entity: { type: 'Bundle', id: 'c2' }, detail: { method: 'shc' } });
-    await gw.services.audit.record({ action: 'R', subtype: 'checkin.read', actor: { kind: 'client', id: 'ehr-b', organization: 'Clinic B' }, entity: { type: 'Bundle', id: 'c9' } });
+    await gw.services.audit.record({
+      action: 'C',
+      subtype: 'checkin.create',
+      actor: { kind: 'patient', id: 'https://idp|p1' },
+      organization: 'Clinic A',
+      entity: { type: 'Bundle', id: 'c2' },
+      detail: { method: 'shc' },
+    });
+    await gw.services.audit.record({
+      action: 'R',
+      subtype: 'checkin.read',
+      actor: { kind: 'client', id: 'ehr-b', organization: 'Clinic B' },
+      entity: { type: 'Bundle', id: 'c9' },
+    });
   });
   after(async () => {
     await gw.close();

@@ -29,7 +29,9 @@ const garbled = fc.oneof(
   fc.tuple(base64urlish, base64urlish, base64urlish).map(([a, b, c]) => `${a}.${b}.${c}`),
   fc.tuple(base64urlish, base64urlish, base64urlish, base64urlish).map(([a, b, c, d]) => `${a}..${b}.${c}.${d}`),
   fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), maxLength: 400 }).map((d) => `shc:/${d}`),
-  fc.tuple(fc.integer({ min: -2, max: 5 }), fc.integer({ min: -2, max: 5 }), fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), maxLength: 100 })).map(([i, n, d]) => `shc:/${i}/${n}/${d}`),
+  fc
+    .tuple(fc.integer({ min: -2, max: 5 }), fc.integer({ min: -2, max: 5 }), fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), maxLength: 100 }))
+    .map(([i, n, d]) => `shc:/${i}/${n}/${d}`),
   fc.constantFrom('1e309', '-0', '9007199254740993', 'NaN', '\u0000', '../../etc/passwd', "'; DROP TABLE checkin; --"),
 );
 const deep = fc.integer({ min: 50, max: 3000 }).map((n) => '['.repeat(n) + ']'.repeat(n));
@@ -42,7 +44,9 @@ const body = fc.oneof(
   fc.record({ shc: fc.array(garbled, { maxLength: 3 }) }).map((v) => JSON.stringify(v)),
   fc.record({ identityToken: garbled, shc: garbled }).map((v) => JSON.stringify(v)),
   fc.record({ recipient: fc.string(), passcode: garbled, embeddedLengthMax: fc.oneof(fc.integer(), fc.double()) }).map((v) => JSON.stringify(v)),
-  fc.record({ resourceType: fc.constantFrom('Parameters', 'Bundle', 'Patient', 'Encounter', 'Subscription', 'Appointment'), parameter: fc.jsonValue({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
+  fc
+    .record({ resourceType: fc.constantFrom('Parameters', 'Bundle', 'Patient', 'Encounter', 'Subscription', 'Appointment'), parameter: fc.jsonValue({ maxDepth: 2 }) })
+    .map((v) => JSON.stringify(v)),
   fc.constant(JSON.stringify({ bundle: clipboardBundle() })),
   deep,
   hugeNumber,

@@ -22,7 +22,8 @@ export async function networkClient(clientId: string, organization: string, scop
   const { privateKey, publicKey } = await generateKeyPair('ES384');
   const kid = `${clientId}-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
   const config: ClientConfig = { clientId, organization, scopes, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid }] } };
-  const assertion = (gw: TestGateway, purposeOfUse: string[] | undefined) => sign(privateKey, kid, clientId, organization, `${gw.services.config.publicBaseUrl}/auth/token`, gw.services.clock.now(), purposeOfUse);
+  const assertion = (gw: TestGateway, purposeOfUse: string[] | undefined) =>
+    sign(privateKey, kid, clientId, organization, `${gw.services.config.publicBaseUrl}/auth/token`, gw.services.clock.now(), purposeOfUse);
   const client: NetworkClient = {
     config,
     async requestToken(gw, purposeOfUse) {

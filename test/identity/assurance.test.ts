@@ -60,10 +60,7 @@ describe('assessAssurance', () => {
 describe('grantScopes', () => {
   const registered = ['system/checkin.write', 'system/checkin.read', 'system/Patient.rs'];
   test('grants the requested scopes the registration covers, as asked', () => {
-    assert.deepEqual(grantScopes(['system/checkin.write', 'system/Patient.read', 'system/Encounter.rs'], registered), [
-      'system/checkin.write',
-      'system/Patient.read',
-    ]);
+    assert.deepEqual(grantScopes(['system/checkin.write', 'system/Patient.read', 'system/Encounter.rs'], registered), ['system/checkin.write', 'system/Patient.read']);
   });
   test('a wildcard request yields the registered scopes within it; nothing in common yields nothing', () => {
     assert.deepEqual(grantScopes(['system/*.rs'], registered), ['system/checkin.read', 'system/Patient.rs']);

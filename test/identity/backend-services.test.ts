@@ -177,9 +177,7 @@ for (const database of testDatabases()) {
       // Concurrent first uses on two replicas: exactly one wins.
       const raced = crypto.randomUUID();
       const results = await Promise.all(
-        [gw, replica].map(async (target) =>
-          (await tokenRequest(target, form(await assertion('ehr-1', rs, { now: clock.now(), jti: raced }), 'system/AuditEvent.read'))).status,
-        ),
+        [gw, replica].map(async (target) => (await tokenRequest(target, form(await assertion('ehr-1', rs, { now: clock.now(), jti: raced }), 'system/AuditEvent.read'))).status),
       );
       assert.deepEqual(results.sort(), [200, 401]);
     });
@@ -226,8 +224,21 @@ for (const database of testDatabases()) {
         ['other grant type', tokenRequest(gw, { ...form(await good(), 'system/checkin.write'), grant_type: 'authorization_code' }), 'unsupported_grant_type'],
         ['wrong assertion type', tokenRequest(gw, { ...form(await good(), 'system/checkin.write'), client_assertion_type: 'jwt' }), 'invalid_request'],
         ['no scope', tokenRequest(gw, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await good() }), 'invalid_request'],
-        ['repeated parameter', request(gw.app).post('/auth/token').type('form').send(`${new URLSearchParams(form(await good(), 'system/checkin.write'))}&scope=x`), 'invalid_request'],
-        ['JSON body', request(gw.app).post('/auth/token').send(form(await good(), 'system/checkin.write')), 'invalid_request'],
+        [
+          'repeated parameter',
+          request(gw.app)
+            .post('/auth/token')
+            .type('form')
+            .send(`${new URLSearchParams(form(await good(), 'system/checkin.write'))}&scope=x`),
+          'invalid_request',
+        ],
+        [
+          'JSON body',
+          request(gw.app)
+            .post('/auth/token')
+            .send(form(await good(), 'system/checkin.write')),
+          'invalid_request',
+        ],
       ];
       for (const [name, req, error] of cases) {
         const r = await req;

@@ -45,7 +45,10 @@ describe('matchPatientToIdentity', () => {
 
   test('a middle name present on only one side still matches; any of the Patient names may match', () => {
     assert.deepEqual(matchPatientToIdentity(patient([{ given: ['John'], family: 'Anyperson' }]), john), { ok: true });
-    const names = [{ given: ['Johnny'], family: 'Smith' }, { given: ['John', 'B'], family: 'ANYPERSON', use: 'official' as const }];
+    const names = [
+      { given: ['Johnny'], family: 'Smith' },
+      { given: ['John', 'B'], family: 'ANYPERSON', use: 'official' as const },
+    ];
     assert.deepEqual(matchPatientToIdentity(patient(names), john), { ok: true });
   });
 

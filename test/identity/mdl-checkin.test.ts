@@ -152,7 +152,7 @@ for (const tdb of testDatabases()) {
       assert.equal(JSON.stringify(r.body).includes('Okafor'), false, 'no compared values in the outcome');
     });
 
-    test('expired, unknown or other kiosks\' requests, and malformed presentations, are refused', async () => {
+    test("expired, unknown or other kiosks' requests, and malformed presentations, are refused", async () => {
       const late = await newRequest();
       const bytes = await present(alice, late.request, ORIGIN);
       clock.advance(301_000);
@@ -181,7 +181,7 @@ for (const tdb of testDatabases()) {
       assert.equal(identityRequest.request.protocol, 'openid4vp-v1-unsigned');
       const presented = identityPresentation(identityRequest.id, await present(alice, identityRequest.request, ORIGIN));
       const other = await request(gw.app).post(`/checkin/sessions/${id}/identity`).auth(kioskB, { type: 'bearer' }).send({ identityPresentation: presented });
-      assert.equal(other.status, 404, "another kiosk cannot touch this session");
+      assert.equal(other.status, 404, 'another kiosk cannot touch this session');
       const verified = await request(gw.app).post(`/checkin/sessions/${id}/identity`).auth(kioskA, { type: 'bearer' }).send({ identityPresentation: presented });
       assert.equal(verified.status, 200, JSON.stringify(verified.body));
       assert.equal(verified.body.identityVerified, true);
@@ -224,8 +224,10 @@ for (const tdb of testDatabases()) {
       assert.equal((read.body as Bundle).id, id);
 
       const bob = await issueMdl(iaca, BOB, { from: new Date(clock.now() - DAY), until: new Date(clock.now() + DAY) });
-      const bobs = await request(gw.app).get(`/checkin/${id}`).auth(await patientToken(bob), { type: 'bearer' });
-      assert.equal(bobs.status, 404, "another licence holder sees nothing");
+      const bobs = await request(gw.app)
+        .get(`/checkin/${id}`)
+        .auth(await patientToken(bob), { type: 'bearer' });
+      assert.equal(bobs.status, 404, 'another licence holder sees nothing');
       const asKiosk = await request(gw.app).post('/checkin/sessions').auth(token, { type: 'bearer' });
       assert.equal(asKiosk.status, 401, 'a patient token is not a client token');
       // A kiosk's check-in request cannot be spent on a patient token, nor the other way round.

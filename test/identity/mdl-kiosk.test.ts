@@ -69,7 +69,9 @@ for (const tdb of testDatabases()) {
     test('the page feature-detects: the button shows exactly where DigitalCredential and navigator.credentials.get exist', async () => {
       const { page, errors } = await openPage(browser);
       await openKiosk(page);
-      const supported = await page.evaluate(() => typeof (globalThis as { DigitalCredential?: unknown }).DigitalCredential !== 'undefined' && typeof navigator.credentials?.get === 'function');
+      const supported = await page.evaluate(
+        () => typeof (globalThis as { DigitalCredential?: unknown }).DigitalCredential !== 'undefined' && typeof navigator.credentials?.get === 'function',
+      );
       assert.equal(await page.getByRole('button', { name: BUTTON }).count(), supported ? 1 : 0);
       assert.deepEqual(errors, []);
       await page.context().close();

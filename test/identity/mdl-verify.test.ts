@@ -89,6 +89,12 @@ describe('mdl configuration', () => {
     const iaca = await makeIaca();
     const trust = parseTrustFile(JSON.stringify({ mdl: { trustAnchors: [iaca.pem, { certificate: iaca.pem, aal: 1 }] } }), 'trust.json');
     const anchors = await loadTrustAnchors(trust.mdl!);
-    assert.deepEqual(anchors.map((a) => [a.ial, a.aal]), [[2, 2], [2, 1]]);
+    assert.deepEqual(
+      anchors.map((a) => [a.ial, a.aal]),
+      [
+        [2, 2],
+        [2, 1],
+      ],
+    );
   });
 });

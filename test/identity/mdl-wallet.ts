@@ -35,10 +35,7 @@ export async function makeIaca(name = 'Test State DMV', now = Date.now()): Promi
     notAfter: new Date(now + 5 * 365 * DAY),
     signingAlgorithm: EC,
     keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    ],
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
   });
   const dsKeys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
   const ds = await x509.X509CertificateGenerator.create({
@@ -91,7 +88,10 @@ export async function present(mdl: TestMdl, request: DcApiRequest, origin: strin
       {
         id: q.meta.doctype_value,
         format: { mso_mdoc: { alg: ['ES256'] } },
-        constraints: { limit_disclosure: 'required' as const, fields: q.claims.map((c) => ({ path: [`$['${c.path[0]}']['${c.path[1]}']`], intent_to_retain: c.intent_to_retain })) },
+        constraints: {
+          limit_disclosure: 'required' as const,
+          fields: q.claims.map((c) => ({ path: [`$['${c.path[0]}']['${c.path[1]}']`], intent_to_retain: c.intent_to_retain })),
+        },
       },
     ],
   };

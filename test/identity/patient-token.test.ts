@@ -200,7 +200,10 @@ describe('issuer keys out of reach', () => {
   before(async () => {
     [down, unlisted, gone] = await Promise.all([startIdp(), startIdp(), startIdp()]);
     const hostOf = (idp: Idp) => new URL(idp.issuer).host;
-    ({ gw, app } = await gateway([down, unlisted, gone].map((i) => i.providerConfig()), { allowlist: [hostOf(down), hostOf(gone)] }));
+    ({ gw, app } = await gateway(
+      [down, unlisted, gone].map((i) => i.providerConfig()),
+      { allowlist: [hostOf(down), hostOf(gone)] },
+    ));
   });
   after(async () => {
     await stop(gw);

@@ -38,7 +38,7 @@ describe('isForbiddenAddress', () => {
     '2001::1': 'IETF protocol assignment (incl. Teredo, benchmarking)',
     '4000::1': 'not global unicast',
     'fe80::1%lo': 'scoped (zone index)',
-    'localhost': 'not an IP address',
+    localhost: 'not an IP address',
   };
   for (const [ip, reason] of Object.entries(forbidden)) {
     test(`refuses ${ip} (${reason})`, () => assert.equal(isForbiddenAddress(ip), reason));

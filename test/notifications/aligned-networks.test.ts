@@ -59,7 +59,12 @@ for (const tdb of testDatabases()) {
       hie = await networkClient('hie', 'HIE');
       network2 = await networkClient('network-2', 'Network 2');
       appNetwork = await networkClient('app-network', 'Patient App Network');
-      const kiosks = ['Clinic A', 'Clinic B'].map((organization, i) => ({ clientId: `kiosk-${i}`, organization, jwksUri: 'https://unused.example/jwks', scopes: ['system/checkin.write', 'system/AuditEvent.read'] }));
+      const kiosks = ['Clinic A', 'Clinic B'].map((organization, i) => ({
+        clientId: `kiosk-${i}`,
+        organization,
+        jwksUri: 'https://unused.example/jwks',
+        scopes: ['system/checkin.write', 'system/AuditEvent.read'],
+      }));
       gw = await startTestGateway({
         db: await tdb.open(),
         trust: {
@@ -86,7 +91,10 @@ for (const tdb of testDatabases()) {
     async function checkIn(clinic: 'a' | 'b', sub: string, who = JOHN, mrn = 'MRN-1001') {
       const bundle = clipboardBundle(who);
       (bundle.entry![0]!.resource as Patient).identifier = [{ system: MRN, value: mrn }];
-      const r = await request(gw.app).post('/checkin').auth(kiosk[clinic], { type: 'bearer' }).send({ identityToken: await patientToken(sub, who), bundle });
+      const r = await request(gw.app)
+        .post('/checkin')
+        .auth(kiosk[clinic], { type: 'bearer' })
+        .send({ identityToken: await patientToken(sub, who), bundle });
       assert.equal(r.status, 201, r.text.slice(0, 300));
       const find = <T>(type: string) => (r.body as Bundle).entry!.find((e) => e.resource!.resourceType === type)!.resource as T;
       return { encounter: find<Encounter>('Encounter'), patient: find<Patient>('Patient') };
@@ -192,7 +200,10 @@ for (const tdb of testDatabases()) {
         .send({ ...subscription(subscriber.url, [`Appointment?patient:identifier=${MRN}|MRN-4004`]), criteria: TOPICS[2]!.url });
       assert.equal(appointmentSub.status, 201, appointmentSub.text);
       const post = async (resource: object) => {
-        const r = await request(gw.app).post(`/fhir/${(resource as { resourceType: string }).resourceType}`).auth(ehrA, { type: 'bearer' }).send(resource);
+        const r = await request(gw.app)
+          .post(`/fhir/${(resource as { resourceType: string }).resourceType}`)
+          .auth(ehrA, { type: 'bearer' })
+          .send(resource);
         assert.equal(r.status, 201, r.text);
         return r.body as { id: string };
       };
@@ -245,7 +256,10 @@ for (const tdb of testDatabases()) {
         notes.map((n) => (resourcesOf(n).find((r) => r.resourceType === 'Encounter') as Encounter).id),
         [atA.encounter.id, atB.encounter.id],
       );
-      assert.deepEqual(notes.map((n) => (resourcesOf(n).find((r) => r.resourceType === 'Organization') as Organization).name), ['Clinic A', 'Clinic B']);
+      assert.deepEqual(
+        notes.map((n) => (resourcesOf(n).find((r) => r.resourceType === 'Organization') as Organization).name),
+        ['Clinic A', 'Clinic B'],
+      );
       assert.equal((await get(appToken, `/fhir/Encounter/${atB.encounter.id}`)).status, 200);
 
       const queued = await checkIn('a', 'consenting', JOHN, 'MRN-3003');
@@ -260,7 +274,10 @@ for (const tdb of testDatabases()) {
       const replayed = (replay.body as Bundle).entry!.flatMap((e) => (e.resource?.resourceType === 'Encounter' ? [e.resource.id] : []));
       assert.deepEqual(replayed, [atA.encounter.id, atB.encounter.id], 'the event cancelled by the revocation is not replayed either');
       const trail = (await get(john, '/fhir/AuditEvent')).body as Bundle<AuditEvent>;
-      const purposes = trail.entry!.map((e) => e.resource!).filter((a) => a.type?.code === '110106').map((a) => a.purposeOfEvent?.[0]?.coding?.[0]?.code);
+      const purposes = trail
+        .entry!.map((e) => e.resource!)
+        .filter((a) => a.type?.code === '110106')
+        .map((a) => a.purposeOfEvent?.[0]?.coding?.[0]?.code);
       assert.ok(purposes.length >= 3 && purposes.every((p) => p === 'PATRQT'), JSON.stringify(purposes));
     });
 
@@ -287,10 +304,19 @@ for (const tdb of testDatabases()) {
         [{ ...patientConsent('HIE'), status: 'inactive' }, 422],
         [noProvision, 422],
         [{ ...patientConsent('HIE'), provision: { ...patientConsent('HIE').provision, type: 'deny' } }, 422],
-        [{ ...patientConsent('HIE'), provision: { ...patientConsent('HIE').provision, purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] } }, 422],
+        [
+          {
+            ...patientConsent('HIE'),
+            provision: { ...patientConsent('HIE').provision, purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] },
+          },
+          422,
+        ],
       ];
       for (const [body, status] of cases) {
-        const r = await request(gw.app).post('/fhir/Consent').auth(john, { type: 'bearer' }).send(body as object);
+        const r = await request(gw.app)
+          .post('/fhir/Consent')
+          .auth(john, { type: 'bearer' })
+          .send(body as object);
         assert.equal(r.status, status, `${JSON.stringify(body).slice(0, 120)}: ${r.text.slice(0, 200)}`);
         assert.equal(r.body.resourceType, 'OperationOutcome');
       }

@@ -117,10 +117,16 @@ describe('notification delivery survives crashes (real PostgreSQL, child process
     const token = (await tokens.issue(CLIENT)).token;
     const networkToken = (await tokens.issue(NETWORK)).token;
     // The network's patient, as a check-in at the clinic would have stored it.
-    await db.query(
-      `INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', $1, $2, $3)`,
-      [NETWORK_PATIENT.id, CLIENT.organization, JSON.stringify({ resourceType: 'Patient', id: NETWORK_PATIENT.id, identifier: [{ system: NETWORK_PATIENT.system, value: NETWORK_PATIENT.value }], name: [{ family: 'Crash' }] })],
-    );
+    await db.query(`INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', $1, $2, $3)`, [
+      NETWORK_PATIENT.id,
+      CLIENT.organization,
+      JSON.stringify({
+        resourceType: 'Patient',
+        id: NETWORK_PATIENT.id,
+        identifier: [{ system: NETWORK_PATIENT.system, value: NETWORK_PATIENT.value }],
+        name: [{ family: 'Crash' }],
+      }),
+    ]);
     await db.close();
     return { url, env, replicas, up: replicas.map(() => Promise.resolve()), token, networkToken, drop };
   }
@@ -168,7 +174,12 @@ describe('notification delivery survives crashes (real PostgreSQL, child process
             const res = await fetch(`${f.replicas[r]!.baseUrl}/fhir/Encounter`, {
               method: 'POST',
               headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/fhir+json' },
-              body: JSON.stringify({ resourceType: 'Encounter', status: 'in-progress', class: { code: 'AMB' }, subject: { reference: `Patient/${forNetwork ? NETWORK_PATIENT.id : `p${i}`}` } }),
+              body: JSON.stringify({
+                resourceType: 'Encounter',
+                status: 'in-progress',
+                class: { code: 'AMB' },
+                subject: { reference: `Patient/${forNetwork ? NETWORK_PATIENT.id : `p${i}`}` },
+              }),
               signal: AbortSignal.timeout(15_000),
             });
             const body = (await res.json()) as { id?: string };
@@ -204,25 +215,23 @@ describe('notification delivery survives crashes (real PostgreSQL, child process
       const [row] = await sql<{ event_count: number }>(f.url, 'SELECT event_count::int AS event_count FROM subscription WHERE id = $1', [id]);
       counts.set(id, row!.event_count);
     }
-    await subscriber.waitFor(
-      'every event delivered',
-      () => subs.every((id) => new Set(subscriber.events(id)).size === counts.get(id)),
-      90_000,
-    );
+    await subscriber.waitFor('every event delivered', () => subs.every((id) => new Set(subscriber.events(id)).size === counts.get(id)), 90_000);
     for (const { id, acked, min } of expects) {
       const n = counts.get(id)!;
       const seen = subscriber.events(id);
       assert.ok(n >= min, `${n} events recorded for ${min} acknowledged writes`);
-      assert.deepEqual([...new Set(seen)].sort((a, b) => a - b), Array.from({ length: n }, (_, k) => k + 1), 'event numbers 1..N, no gap');
+      assert.deepEqual(
+        [...new Set(seen)].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, k) => k + 1),
+        'event numbers 1..N, no gap',
+      );
       let highest = 0;
       for (const e of seen) {
         assert.ok(e <= highest + 1, `event ${e} was delivered before event ${highest + 1}`);
         highest = Math.max(highest, e);
       }
       assert.equal(subscriber.maxConcurrent(id), 1, 'never two deliveries of one subscription at once');
-      const focus = new Set(
-        subscriber.delivered.filter((d) => d.subscriptionId === id && d.type === 'event-notification').flatMap((d) => d.focus.map((x) => x.split('/').pop())),
-      );
+      const focus = new Set(subscriber.delivered.filter((d) => d.subscriptionId === id && d.type === 'event-notification').flatMap((d) => d.focus.map((x) => x.split('/').pop())));
       for (const a of acked) assert.ok(focus.has(a), `acknowledged Encounter/${a} was notified`);
     }
     const [pending] = await sql<{ n: number }>(f.url, `SELECT count(*)::int AS n FROM outbox WHERE state <> 'delivered'`);

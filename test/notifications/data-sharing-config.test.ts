@@ -29,7 +29,11 @@ describe('dataSharing in CONFIG_FILE', () => {
       [{ from: 'Clinic A', to: 'HIE', purposes: ['TREAT'], extra: true }, /dataSharing\.0/],
     ];
     for (const [agreement, message] of cases) {
-      assert.throws(() => parseTrustFile(trust([agreement]), 'trust.json'), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(agreement));
+      assert.throws(
+        () => parseTrustFile(trust([agreement]), 'trust.json'),
+        (e: unknown) => e instanceof ConfigError && message.test(e.message),
+        JSON.stringify(agreement),
+      );
     }
   });
 

@@ -74,7 +74,10 @@ describe('fuzz: notification inputs', () => {
   test('Subscriptions with one element garbled', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...PATHS), value, async (path, v) => {
-        const r = await request(gw.app).post('/fhir/Subscription').auth(token, { type: 'bearer' }).send(replaced(path, v) as object);
+        const r = await request(gw.app)
+          .post('/fhir/Subscription')
+          .auth(token, { type: 'bearer' })
+          .send(replaced(path, v) as object);
         assert.ok(r.status < 500 && (r.status < 400 || r.body.resourceType === 'OperationOutcome'), `${r.status} at ${path.join('.')}`);
       }),
       { numRuns: 200, seed: SEED },
@@ -87,8 +90,19 @@ describe('fuzz: notification inputs', () => {
         const answers: [string, request.Response][] = [
           [type, await request(gw.app).post(`/fhir/${type}`).auth(token, { type: 'bearer' }).send({ resourceType: type, status: v, class: v, subject: v, participant: v })],
           ['$events', await request(gw.app).post('/fhir/Subscription/x/$events').auth(token, { type: 'bearer' }).send({ resourceType: 'Parameters', parameter: v })],
-          ['$status', await request(gw.app).post('/fhir/Subscription/$status').auth(token, { type: 'bearer' }).send({ resourceType: 'Parameters', parameter: [{ name: 'status', valueString: v }] })],
-          ['$status?', await request(gw.app).get(`/fhir/Subscription/$status?status=${encodeURIComponent(JSON.stringify(v))}`).auth(token, { type: 'bearer' })],
+          [
+            '$status',
+            await request(gw.app)
+              .post('/fhir/Subscription/$status')
+              .auth(token, { type: 'bearer' })
+              .send({ resourceType: 'Parameters', parameter: [{ name: 'status', valueString: v }] }),
+          ],
+          [
+            '$status?',
+            await request(gw.app)
+              .get(`/fhir/Subscription/$status?status=${encodeURIComponent(JSON.stringify(v))}`)
+              .auth(token, { type: 'bearer' }),
+          ],
         ];
         for (const [what, r] of answers) assert.ok(r.status < 500, `${r.status} ${what}`);
       }),

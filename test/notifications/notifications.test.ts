@@ -89,23 +89,34 @@ for (const tdb of testDatabases()) {
       const api = {
         organization,
         async subscribe(o: SubOptions = {}, expectStatus = 201) {
-          const r = await request(gw.app).post('/fhir/Subscription').auth(await token(), { type: 'bearer' }).send(subscriptionBody(subscriber.url, o));
+          const r = await request(gw.app)
+            .post('/fhir/Subscription')
+            .auth(await token(), { type: 'bearer' })
+            .send(subscriptionBody(subscriber.url, o));
           assert.equal(r.status, expectStatus, JSON.stringify(r.body));
           return r.body as Subscription & { issue: OperationOutcome['issue'] };
         },
         async post(resource: object) {
           const type = (resource as { resourceType: string }).resourceType;
-          const r = await request(gw.app).post(`/fhir/${type}`).auth(await token(), { type: 'bearer' }).send(resource);
+          const r = await request(gw.app)
+            .post(`/fhir/${type}`)
+            .auth(await token(), { type: 'bearer' })
+            .send(resource);
           assert.equal(r.status, 201, JSON.stringify(r.body));
           return r.body as { id: string } & Record<string, unknown>;
         },
         async put(resource: { resourceType: string; id?: string } & Record<string, unknown>, expectStatus = 200) {
-          const r = await request(gw.app).put(`/fhir/${resource.resourceType}/${resource.id}`).auth(await token(), { type: 'bearer' }).send(resource);
+          const r = await request(gw.app)
+            .put(`/fhir/${resource.resourceType}/${resource.id}`)
+            .auth(await token(), { type: 'bearer' })
+            .send(resource);
           assert.equal(r.status, expectStatus, JSON.stringify(r.body));
           return r.body as Record<string, unknown>;
         },
         async get(path: string) {
-          return request(gw.app).get(path).auth(await token(), { type: 'bearer' });
+          return request(gw.app)
+            .get(path)
+            .auth(await token(), { type: 'bearer' });
         },
         async status(id: string) {
           const r = await api.get(`/fhir/Subscription/${id}/$status`);
@@ -193,13 +204,26 @@ for (const tdb of testDatabases()) {
       for (const [what, o, status, diag, expression] of cases) {
         const oo = await t.subscribe(o as SubOptions, status);
         assert.equal(String(oo.resourceType), 'OperationOutcome', what);
-        assert.ok(oo.issue.some((i) => diag.test(String(i.diagnostics))), `${what}: ${JSON.stringify(oo.issue)}`);
-        if (expression) assert.ok(oo.issue.some((i) => i.expression?.includes(expression)), `${what}: expression`);
+        assert.ok(
+          oo.issue.some((i) => diag.test(String(i.diagnostics))),
+          `${what}: ${JSON.stringify(oo.issue)}`,
+        );
+        if (expression)
+          assert.ok(
+            oo.issue.some((i) => i.expression?.includes(expression)),
+            `${what}: expression`,
+          );
       }
       const noReason = { ...subscriptionBody(subscriber.url), reason: undefined };
-      const r1 = await request(gw.app).post('/fhir/Subscription').auth(await gw.clientToken({ clientId: 'x', organization: t.organization, scopes: SCOPES }), { type: 'bearer' }).send(noReason);
+      const r1 = await request(gw.app)
+        .post('/fhir/Subscription')
+        .auth(await gw.clientToken({ clientId: 'x', organization: t.organization, scopes: SCOPES }), { type: 'bearer' })
+        .send(noReason);
       assert.equal(r1.status, 422, 'the base R4 rules apply (reason is required)');
-      const r2 = await request(gw.app).post('/fhir/Subscription').auth(await gw.clientToken({ clientId: 'x', organization: t.organization, scopes: SCOPES }), { type: 'bearer' }).send({ hello: 1 });
+      const r2 = await request(gw.app)
+        .post('/fhir/Subscription')
+        .auth(await gw.clientToken({ clientId: 'x', organization: t.organization, scopes: SCOPES }), { type: 'bearer' })
+        .send({ hello: 1 });
       assert.equal(r2.status, 400);
       const r3 = await request(gw.app).post('/fhir/Subscription').send(subscriptionBody(subscriber.url));
       assert.equal(r3.status, 401);
@@ -239,7 +263,10 @@ for (const tdb of testDatabases()) {
       assert.deepEqual(e.eventNumbers, [1]);
       assert.deepEqual(e.focus, []);
       assert.equal(e.bundle.entry!.length, 1);
-      assert.equal((e.bundle.entry![0]!.resource as Parameters).parameter!.find((p) => p.name === 'topic'), undefined);
+      assert.equal(
+        (e.bundle.entry![0]!.resource as Parameters).parameter!.find((p) => p.name === 'topic'),
+        undefined,
+      );
       assert.ok(!JSON.stringify(e.bundle).includes(enc.id), 'an empty notification names no resource');
     });
 
@@ -291,8 +318,18 @@ for (const tdb of testDatabases()) {
       await worker.runOnce();
       assert.deepEqual(subscriber.events(one.id!), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const notes = subscriber.delivered.filter((n) => n.subscriptionId === batched.id && n.type === 'event-notification');
-      assert.deepEqual(notes.map((n) => n.eventNumbers), [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]);
-      assert.deepEqual(notes.map((n) => n.eventsSinceStart), [4, 8, 10]);
+      assert.deepEqual(
+        notes.map((n) => n.eventNumbers),
+        [
+          [1, 2, 3, 4],
+          [5, 6, 7, 8],
+          [9, 10],
+        ],
+      );
+      assert.deepEqual(
+        notes.map((n) => n.eventsSinceStart),
+        [4, 8, 10],
+      );
       const st = await t.status(one.id!);
       assert.equal(st.count('delivered'), 10);
       assert.equal(st.count('pending'), 0);
@@ -416,7 +453,13 @@ for (const tdb of testDatabases()) {
       const full = await request(gw.app)
         .post(`/fhir/Subscription/${sub.id}/$events`)
         .auth(await gw.clientToken({ clientId: 'x', organization: t.organization, scopes: SCOPES }), { type: 'bearer' })
-        .send({ resourceType: 'Parameters', parameter: [{ name: 'eventsSinceNumber', valueString: '5' }, { name: 'content', valueCode: 'full-resource' }] });
+        .send({
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'eventsSinceNumber', valueString: '5' },
+            { name: 'content', valueCode: 'full-resource' },
+          ],
+        });
       assert.equal(full.status, 200);
       assert.equal((full.body as Bundle).entry![1]!.resource!.id, ids[4]);
       assert.equal((await t.get(`/fhir/Subscription/${sub.id}/$events?eventsSinceNumber=zero`)).status, 400);
@@ -512,7 +555,10 @@ for (const tdb of testDatabases()) {
         subscriber.setDelay(0);
       }
       for (const s of subs) {
-        assert.deepEqual(subscriber.events(s.id!), Array.from({ length: 30 }, (_, i) => i + 1));
+        assert.deepEqual(
+          subscriber.events(s.id!),
+          Array.from({ length: 30 }, (_, i) => i + 1),
+        );
         assert.equal(subscriber.maxConcurrent(s.id!), 1);
       }
     });
@@ -527,7 +573,9 @@ for (const tdb of testDatabases()) {
           throw new Error('check-in failed later in the transaction');
         }),
       );
-      await gw.services.db.transaction((tx) => createNotifier(gw.services).onEncounterStart(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) }));
+      await gw.services.db.transaction((tx) =>
+        createNotifier(gw.services).onEncounterStart(tx, { organization: t.organization, encounter: enc, occurredAt: new Date(clock.now()) }),
+      );
       await worker.runOnce();
       assert.deepEqual(subscriber.events(sub.id!), [1], 'the rolled-back event left no number behind');
       const n = subscriber.delivered.find((x) => x.subscriptionId === sub.id && x.type === 'event-notification')!;
@@ -547,10 +595,7 @@ for (const tdb of testDatabases()) {
       clock.advance(3 * 24 * 3600_000);
       await worker.runOnce();
       assert.deepEqual(await replay(), []);
-      const { rows } = await gw.services.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM notification_event WHERE organization = $1`,
-        [t.organization],
-      );
+      const { rows } = await gw.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_event WHERE organization = $1`, [t.organization]);
       assert.equal(rows[0]!.n, 0, 'the stored resource copy is gone too');
       await t.post(encounter('in-progress'));
       await worker.runOnce();

@@ -61,10 +61,22 @@ describe('filter criteria', () => {
 
 describe('retry timing', () => {
   test('exponential backoff with jitter in the upper half, capped', () => {
-    assert.equal(retryDelayMs(1, undefined, () => 0), 500);
-    assert.equal(retryDelayMs(1, undefined, () => 1), 1000);
-    assert.equal(retryDelayMs(4, undefined, () => 1), 8000);
-    assert.equal(retryDelayMs(40, undefined, () => 1), 600_000);
+    assert.equal(
+      retryDelayMs(1, undefined, () => 0),
+      500,
+    );
+    assert.equal(
+      retryDelayMs(1, undefined, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelayMs(4, undefined, () => 1),
+      8000,
+    );
+    assert.equal(
+      retryDelayMs(40, undefined, () => 1),
+      600_000,
+    );
     assert.equal(retryDelayMs(3, 42_000), 42_000, 'Retry-After wins');
   });
   test('Retry-After as seconds or an HTTP date', () => {

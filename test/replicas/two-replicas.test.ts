@@ -63,7 +63,10 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migration');
     assert.equal(rows[0]!.n, listMigrations().length);
     const jwks = await Promise.all(replicas.map(async (r) => (await (await fetch(`${r.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }));
-    assert.deepEqual(jwks[0]!.keys.map((k) => k.kid), jwks[1]!.keys.map((k) => k.kid));
+    assert.deepEqual(
+      jwks[0]!.keys.map((k) => k.kid),
+      jwks[1]!.keys.map((k) => k.kid),
+    );
     assert.equal(jwks[0]!.keys.length, 1);
   });
 
@@ -134,7 +137,11 @@ describe('two replicas on one PostgreSQL', { skip: TEST_DATABASE_URL ? false : '
     }
     await subscriber.waitFor('every event', () => subscriber.events(id).length >= ENCOUNTERS, 60_000);
     await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(subscriber.events(id), Array.from({ length: ENCOUNTERS }, (_, i) => i + 1), 'each event once, in order');
+    assert.deepEqual(
+      subscriber.events(id),
+      Array.from({ length: ENCOUNTERS }, (_, i) => i + 1),
+      'each event once, in order',
+    );
     assert.equal(subscriber.maxConcurrent(id), 1, 'never two deliveries of one subscription at once');
   });
 });

@@ -71,10 +71,21 @@ for (const tdb of testDatabases()) {
     });
 
     test('round trip through HTTP: create → manifest → file → decrypt equals the input (location and embedded, both types)', async () => {
-      const link = await create({ files: [{ contentType: FHIR_TYPE, content: BUNDLE }, { contentType: SHC_TYPE, content: SHC_FILE }] });
+      const link = await create({
+        files: [
+          { contentType: FHIR_TYPE, content: BUNDLE },
+          { contentType: SHC_TYPE, content: SHC_FILE },
+        ],
+      });
       for (const opts of [{}, { embeddedLengthMax: 1_000_000 }]) {
         const r = await receive(link, opts);
-        assert.deepEqual(r.files.map((f) => [f.contentType, f.content]), [[FHIR_TYPE, BUNDLE], [SHC_TYPE, SHC_FILE]]);
+        assert.deepEqual(
+          r.files.map((f) => [f.contentType, f.content]),
+          [
+            [FHIR_TYPE, BUNDLE],
+            [SHC_TYPE, SHC_FILE],
+          ],
+        );
       }
       const locked = await create({ passcode: PASSCODE });
       assert.equal((await receive(locked, { passcode: PASSCODE })).files[0]?.content, BUNDLE);
@@ -108,7 +119,8 @@ for (const tdb of testDatabases()) {
 
     test('embedded only when the client gave embeddedLengthMax and the JWE fits', async () => {
       const link = await create();
-      const kinds = async (body: Record<string, unknown>) => ((await (await manifest(link, body)).json()) as { files: object[] }).files.map((f) => ('embedded' in f ? 'embedded' : 'location'));
+      const kinds = async (body: Record<string, unknown>) =>
+        ((await (await manifest(link, body)).json()) as { files: object[] }).files.map((f) => ('embedded' in f ? 'embedded' : 'location'));
       assert.deepEqual(await kinds({ recipient }), ['location']);
       assert.deepEqual(await kinds({ recipient, embeddedLengthMax: 10 }), ['location']);
       assert.deepEqual(await kinds({ recipient, embeddedLengthMax: 100_000 }), ['embedded']);
@@ -230,7 +242,13 @@ for (const tdb of testDatabases()) {
     test('create refuses bad input with 400', async () => {
       for (const bad of [
         { singleFile: true, passcode: 'x' },
-        { singleFile: true, files: [{ contentType: FHIR_TYPE, content: '{}' }, { contentType: FHIR_TYPE, content: '{}' }] },
+        {
+          singleFile: true,
+          files: [
+            { contentType: FHIR_TYPE, content: '{}' },
+            { contentType: FHIR_TYPE, content: '{}' },
+          ],
+        },
         { files: [] },
         { expiresAt: new Date(clock.now() - 1) },
         { label: 'x'.repeat(81) },
@@ -242,7 +260,10 @@ for (const tdb of testDatabases()) {
 
     test('CORS: a viewer on another origin may call the manifest and files', async () => {
       const link = await create();
-      const pre = await fetch(link.url, { method: 'OPTIONS', headers: { origin: 'https://viewer.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      const pre = await fetch(link.url, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://viewer.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
       assert.equal(pre.status, 204);
       assert.equal(pre.headers.get('access-control-allow-origin'), '*');
       assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);

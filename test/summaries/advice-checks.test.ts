@@ -70,11 +70,11 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     'Go off lisinopril.',
     'Wean yourself off the pills.',
     'Ramp up your lisinopril.',
-    'You don\'t need your pills anymore.',
+    "You don't need your pills anymore.",
     'You no longer need lisinopril.',
     'Forget about lisinopril.',
-    'Go ahead and use your wife\'s inhaler.',
-    'Borrow a friend\'s inhaler if you run out.',
+    "Go ahead and use your wife's inhaler.",
+    "Borrow a friend's inhaler if you run out.",
     'Only take lisinopril when your blood pressure is high.',
     'Lisinopril lowers your blood pressure. Stop it now.',
     'Double it tomorrow.',
@@ -134,8 +134,16 @@ describe('medicine-change: advice to change a medicine is refused unless the cit
     assert.deepEqual(rulesFor(plain, 'medications', 'Keep taking your pill every day.', [R.med]), [], 'the cited facts are about one medicine');
     const one = extractFacts(visitBundle({ instructions: 'Stop ibuprofen.' }));
     assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking ibuprofen.', [refs(one).note]), []);
-    assert.deepEqual(rulesFor(one, 'clinicalGuidance', 'Stop taking your pills.', [refs(one).note]), ['medicine-change'], 'stopping ibuprofen is not stopping every pill the patient takes');
-    assert.deepEqual(rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]), ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'], 'only the cited facts count');
+    assert.deepEqual(
+      rulesFor(one, 'clinicalGuidance', 'Stop taking your pills.', [refs(one).note]),
+      ['medicine-change'],
+      'stopping ibuprofen is not stopping every pill the patient takes',
+    );
+    assert.deepEqual(
+      rulesFor(changed, 'clinicalGuidance', 'Increase lisinopril to 20 mg once a day.', [r.cond]),
+      ['medicine-change', 'invented-number', 'unknown-medicine', 'guidance-uncited'],
+      'only the cited facts count',
+    );
   });
 
   test('a medicine the record marks stopped is not one to keep taking', () => {
@@ -216,7 +224,10 @@ describe('invented-number: every number with a unit or dose form must be in the 
     assert.deepEqual(values('1,000 mg'), [[['1', '1000'], 'mg']]);
     assert.deepEqual(values('1½ tabletas'), [[['1.5'], 'tablet']]);
     assert.deepEqual(values('take 2 at bedtime'), [[['2'], 'dose']]);
-    assert.deepEqual(values('2 to 3 times a day'), [[['2'], 'times/day'], [['3'], 'times/day']]);
+    assert.deepEqual(values('2 to 3 times a day'), [
+      [['2'], 'times/day'],
+      [['3'], 'times/day'],
+    ]);
     assert.deepEqual(values('una vez a la semana'), [[['1'], 'times/week']], 'once a week is not once a day');
     assert.deepEqual(values('every hour'), [[['1'], 'times/hour']]);
     assert.deepEqual(values('call 911'), [], 'a number without a unit is not a dose');
@@ -330,7 +341,10 @@ describe('the word lists', () => {
   test('one data file with English and Spanish; other languages are not checked', () => {
     assert.ok(languageChecked('en') && languageChecked('es-MX') && languageChecked('EN-us'), 'English and Spanish');
     assert.ok(!languageChecked('fr') && !languageChecked('zh-Hant'), 'no word lists');
-    assert.ok(LEXICON.actions.some((a) => a.action === 'stop' && a.phrase.join(' ') === 'deje de'), 'Spanish phrases');
+    assert.ok(
+      LEXICON.actions.some((a) => a.action === 'stop' && a.phrase.join(' ') === 'deje de'),
+      'Spanish phrases',
+    );
   });
 
   test('the feedback to the model names rules and places, never the text', () => {

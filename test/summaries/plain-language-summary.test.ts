@@ -77,7 +77,10 @@ for (const tdb of testDatabases()) {
       assert.equal(fake.requests.length, 1);
       const sent = fake.requests[0]!;
       assert.equal(sent.path, '/v1/messages');
-      assert.ok([sent.headers['x-api-key'], sent.headers.authorization].some((h) => h === API_KEY || h === `Bearer ${API_KEY}`), 'the key authenticates the call');
+      assert.ok(
+        [sent.headers['x-api-key'], sent.headers.authorization].some((h) => h === API_KEY || h === `Bearer ${API_KEY}`),
+        'the key authenticates the call',
+      );
       assert.equal(sent.body.model, MODEL);
       assert.deepEqual(sent.body.tool_choice, { type: 'tool', name: TOOL_NAME });
       assert.equal(sent.body.tools?.length, 1);
@@ -112,15 +115,24 @@ for (const tdb of testDatabases()) {
       const c = JSON.parse(mine.text) as Composition;
       assert.equal(c.resourceType, 'Composition');
       assert.deepEqual(gw.services.fhir.check(c), []);
-      assert.deepEqual(c.meta?.security?.map((s) => [s.system, s.code]), [['http://terminology.hl7.org/CodeSystem/v3-ObservationValue', AIAST]]);
+      assert.deepEqual(
+        c.meta?.security?.map((s) => [s.system, s.code]),
+        [['http://terminology.hl7.org/CodeSystem/v3-ObservationValue', AIAST]],
+      );
       assert.ok(c.text?.div.includes(AI_DISCLAIMER));
       assert.ok(c.text?.div.includes(AI_LABEL));
       assert.equal(c.subject?.reference, 'urn:uuid:5f1c2a0e-0000-4000-8000-000000000002');
       assert.deepEqual(c.relatesTo?.[0]?.code, 'transforms');
       const diagnoses = c.section!.find((s) => s.title === 'Diagnoses')!;
       assert.deepEqual(diagnoses.entry, [{ reference: CONDITION }]);
-      assert.ok(c.section!.some((s) => /educational/i.test(s.title ?? '')), 'educational content has its own section');
-      assert.ok(c.section!.some((s) => /care team/i.test(s.title ?? '')), 'clinical guidance has its own section');
+      assert.ok(
+        c.section!.some((s) => /educational/i.test(s.title ?? '')),
+        'educational content has its own section',
+      );
+      assert.ok(
+        c.section!.some((s) => /care team/i.test(s.title ?? '')),
+        'clinical guidance has its own section',
+      );
     });
 
     test('the cache is per visit version, language and reading level', async () => {

@@ -44,10 +44,13 @@ describe('facts sent to the model', () => {
     assert.equal(references.get(med.ref), 'urn:uuid:5f1c2a0e-0000-4000-8000-000000000005', 'else by its fullUrl');
     assert.deepEqual(med.instructions, ['Take 1 tablet by mouth once a day']);
     assert.equal(facts.find((f) => f.kind === 'appointment')!.when, '2024-09-03 09:00');
-    assert.deepEqual(facts.filter((f) => f.ref.startsWith('Composition/')).map((f) => [f.kind, f.title]), [
-      ['note', 'Visit notes'],
-      ['instructions', 'Instructions'],
-    ]);
+    assert.deepEqual(
+      facts.filter((f) => f.ref.startsWith('Composition/')).map((f) => [f.kind, f.title]),
+      [
+        ['note', 'Visit notes'],
+        ['instructions', 'Instructions'],
+      ],
+    );
     const wire = JSON.stringify(facts);
     for (const [what, value] of Object.entries(PHI)) assert.ok(!wire.includes(value), what);
   });
@@ -71,7 +74,10 @@ describe('safety', () => {
   test('red-flag terms (one data file) are found in any fact, negated or not', () => {
     assert.ok(RED_FLAGS.flags.some((f) => f.id === 'suicide') && RED_FLAGS.emergencyNumber === '911');
     const { facts } = extractFacts(visitBundle({ extraNote: 'Denies chest pain. Passive suicidal ideation discussed.' }));
-    assert.deepEqual(findRedFlags(facts).map((h) => h.id), ['chest-pain', 'suicide']);
+    assert.deepEqual(
+      findRedFlags(facts).map((h) => h.id),
+      ['chest-pain', 'suicide'],
+    );
     assert.deepEqual(findRedFlags(extractFacts(visitBundle({ extraNote: 'Painful chest wall after a fall.' })).facts), []);
   });
 

@@ -103,7 +103,10 @@ for (const tdb of testDatabases()) {
 
     test('an unsafe first reply and a safe retry: the retry is used', async () => {
       const [c] = INJECTIONS;
-      fake.script((req) => toolReply(MODEL, TOOL_NAME, c!.reply(factsIn(req))), (req) => toolReply(MODEL, TOOL_NAME, goodOutput(factsIn(req))));
+      fake.script(
+        (req) => toolReply(MODEL, TOOL_NAME, c!.reply(factsIn(req))),
+        (req) => toolReply(MODEL, TOOL_NAME, goodOutput(factsIn(req))),
+      );
       const id = await newVisit(gw, idp.issuer, c!.bundle);
       const a = (await summarize(gw, id, ehrA)).body as PlainLanguageSummary;
       assert.equal(a.aiGenerated, true);

@@ -75,13 +75,16 @@ for (const tdb of testDatabases()) {
         .auth(ehr, { type: 'bearer' })
         .send(parameters(sent, [{ name: 'plainLanguageSummary', valueBoolean: true }]));
       assert.equal(r.status, 201, JSON.stringify(r.body));
-      assert.deepEqual({ ...r.body.plainLanguageSummary, lastUpdated: undefined, label: undefined }, {
-        language: 'en',
-        readingLevel: 'grade8',
-        aiGenerated: false,
-        lastUpdated: undefined,
-        label: undefined,
-      });
+      assert.deepEqual(
+        { ...r.body.plainLanguageSummary, lastUpdated: undefined, label: undefined },
+        {
+          language: 'en',
+          readingLevel: 'grade8',
+          aiGenerated: false,
+          lastUpdated: undefined,
+          label: undefined,
+        },
+      );
 
       // A wallet that knows only the SHL spec: the manifest lists both FHIR files and the card.
       const got = await retrieveShl(parseShlink(r.body.shlink, { allowlist }), { recipient: 'wallet' }, wallet());
@@ -89,7 +92,11 @@ for (const tdb of testDatabases()) {
       assert.deepEqual(fhirFiles(got.files).find((f) => f.resource.resourceType === 'Bundle')!.resource, sent);
       const card = got.files.find((f) => f.contentType === 'application/smart-health-card');
       assert.ok(card && card.contentType === 'application/smart-health-card');
-      const verifier = createShcVerifier({ trust: { shcIssuers: [{ iss: noKey.baseUrl, fetchJwks: true }], acceptUnknownShcIssuers: false }, fetch: createGuardedFetch({ allowlist }), clock });
+      const verifier = createShcVerifier({
+        trust: { shcIssuers: [{ iss: noKey.baseUrl, fetchJwks: true }], acceptUnknownShcIssuers: false },
+        fetch: createGuardedFetch({ allowlist }),
+        clock,
+      });
       const [verified] = await verifier.verifyInput({ verifiableCredential: card.verifiableCredential });
       assert.equal(verified!.verified, true, 'the card verifies against /.well-known/jwks.json');
 
@@ -99,10 +106,17 @@ for (const tdb of testDatabases()) {
       assert.match(summary.text!.div, /Not AI-generated/);
       const diagnoses = summary.section!.find((s) => s.title === 'Diagnoses')!;
       const condition = sent.entry!.find((e) => e.resource!.resourceType === 'Condition')!.fullUrl!;
-      assert.deepEqual(diagnoses.section!.map((s) => s.entry?.map((e) => e.reference)), [[condition]], 'the sentence cites the Condition of the record');
+      assert.deepEqual(
+        diagnoses.section!.map((s) => s.entry?.map((e) => e.reference)),
+        [[condition]],
+        'the sentence cites the Condition of the record',
+      );
 
       const audit = await noKey.services.db.query<{ subtype: string }>('SELECT subtype FROM audit_event WHERE entity_id = $1 ORDER BY id', [r.body.visitId]);
-      assert.deepEqual(audit.rows.map((a) => a.subtype), ['visit.create', 'visit.plain-language-summary', 'visit.link-update']);
+      assert.deepEqual(
+        audit.rows.map((a) => a.subtype),
+        ['visit.create', 'visit.plain-language-summary', 'visit.link-update'],
+      );
     });
 
     test('with Claude: written in the language asked (default: the document’s), AIAST-labelled, and the request carries the language', async () => {
@@ -112,21 +126,34 @@ for (const tdb of testDatabases()) {
       const r = await request(ai.app)
         .post(`/checkin/${checkinId}/visit-summary`)
         .auth(ehr, { type: 'bearer' })
-        .send(parameters(spanishDocument, [{ name: 'plainLanguageSummary', valueBoolean: true }, { name: 'readingLevel', valueCode: 'grade6' }]));
+        .send(
+          parameters(spanishDocument, [
+            { name: 'plainLanguageSummary', valueBoolean: true },
+            { name: 'readingLevel', valueCode: 'grade6' },
+          ]),
+        );
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.equal(r.body.plainLanguageSummary.aiGenerated, true);
       assert.equal(r.body.plainLanguageSummary.language, 'es');
       assert.match(String(fake.requests[0]!.body.messages[0]!.content), /Language: Spanish \(es\)/);
       const got = await retrieveShl(parseShlink(r.body.shlink, { allowlist }), { recipient: 'wallet' }, wallet());
       const summary = summaryOf(got.files)!;
-      assert.deepEqual(summary.meta?.security?.map((s) => s.code), [AIAST]);
+      assert.deepEqual(
+        summary.meta?.security?.map((s) => s.code),
+        [AIAST],
+      );
       assert.equal(summary.language, 'es');
       assert.match(JSON.stringify(summary.section), /presión arterial alta/);
 
       const english = await request(ai.app)
         .post(`/checkin/${checkinId}/visit-summary`)
         .auth(ehr, { type: 'bearer' })
-        .send(parameters(spanishDocument, [{ name: 'plainLanguageSummary', valueBoolean: true }, { name: 'language', valueCode: 'en-us' }]));
+        .send(
+          parameters(spanishDocument, [
+            { name: 'plainLanguageSummary', valueBoolean: true },
+            { name: 'language', valueCode: 'en-us' },
+          ]),
+        );
       assert.equal(english.status, 201);
       assert.equal(english.body.plainLanguageSummary.language, 'en-US', 'an explicit language wins over the document’s, canonicalised');
     });
@@ -140,8 +167,7 @@ for (const tdb of testDatabases()) {
       const before = await retrieveShl(link, { recipient: 'wallet' }, wallet());
       assert.equal(summaryOf(before.files), undefined);
 
-      const add = (body: object, token = ehr) =>
-        request(ai.app).post(`/visits/${made.body.visitId}/$add-plain-language-summary`).auth(token, { type: 'bearer' }).send(body);
+      const add = (body: object, token = ehr) => request(ai.app).post(`/visits/${made.body.visitId}/$add-plain-language-summary`).auth(token, { type: 'bearer' }).send(body);
       const shlinkParam = { name: 'shlink', valueString: made.body.shlink };
       const first = await add({ resourceType: 'Parameters', parameter: [shlinkParam, { name: 'language', valueCode: 'es' }] });
       assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -183,7 +209,12 @@ for (const tdb of testDatabases()) {
       const made = await request(noKey.app)
         .post(`/checkin/${checkinId}/visit-summary`)
         .auth(ehr, { type: 'bearer' })
-        .send(parameters(visitSummaryBundle(patientId), [{ name: 'passcode', valueString: 'open sesame' }, { name: 'expiresIn', valueInteger: 3600 }]));
+        .send(
+          parameters(visitSummaryBundle(patientId), [
+            { name: 'passcode', valueString: 'open sesame' },
+            { name: 'expiresIn', valueInteger: 3600 },
+          ]),
+        );
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const body = { resourceType: 'Parameters', parameter: [{ name: 'shlink', valueString: made.body.shlink }] };
       const add = (token: string) => request(noKey.app).post(`/visits/${made.body.visitId}/$add-plain-language-summary`).auth(token, { type: 'bearer' }).send(body);

@@ -33,7 +33,11 @@ const TEXTS = {
 export function writeSummary(req: MessagesRequest): Reply {
   const facts = factsIn(req);
   // Record entries before Composition sections of the same kind.
-  const ref = (kind: Fact['kind']) => facts.filter((f) => f.kind === kind).sort((a, b) => Number(a.title !== undefined) - Number(b.title !== undefined)).map((f) => f.ref);
+  const ref = (kind: Fact['kind']) =>
+    facts
+      .filter((f) => f.kind === kind)
+      .sort((a, b) => Number(a.title !== undefined) - Number(b.title !== undefined))
+      .map((f) => f.ref);
   const t = /\(es[-)]/.test(String(req.messages[0]!.content)) ? TEXTS.es : TEXTS.en;
   const output: ModelOutput = {
     whatHappened: { text: t.happened, sources: [...ref('encounter'), ...ref('note')].slice(0, 2) },

@@ -37,7 +37,10 @@ for (const tdb of testDatabases()) {
       gw = await startTestGateway({ db: await tdb.open(), clock, listen: true, trust: { identityProviders: [idp.providerConfig()], outboundAllowlist: allowlist } });
       ehrA = await gw.clientToken(EHR_A);
       ehrB = await gw.clientToken(EHR_B);
-      const r = await request(gw.app).post('/checkin').auth(ehrA, { type: 'bearer' }).send({ identityToken: await idToken(), bundle: clipboardBundle() });
+      const r = await request(gw.app)
+        .post('/checkin')
+        .auth(ehrA, { type: 'bearer' })
+        .send({ identityToken: await idToken(), bundle: clipboardBundle() });
       assert.equal(r.status, 201);
       checkinId = r.body.id;
       patientId = (r.body as Bundle).entry!.find((e) => e.resource!.resourceType === 'Patient')!.resource!.id!;
@@ -48,7 +51,11 @@ for (const tdb of testDatabases()) {
       await tdb.cleanup();
     });
 
-    const post = (body: unknown, token = ehrA) => request(gw.app).post(`/checkin/${checkinId}/visit-summary`).auth(token, { type: 'bearer' }).send(body as object);
+    const post = (body: unknown, token = ehrA) =>
+      request(gw.app)
+        .post(`/checkin/${checkinId}/visit-summary`)
+        .auth(token, { type: 'bearer' })
+        .send(body as object);
     const withOptions = (opts: { passcode?: string; expiresIn?: number; singleFile?: boolean }) => ({
       resourceType: 'Parameters',
       parameter: [
@@ -86,13 +93,18 @@ for (const tdb of testDatabases()) {
       // Too large for one QR, the card is still a file of the link (no QR limit inside a link), and a download.
       assert.equal(healthCard.fitsSingleQr, false);
       assert.equal(healthCard.inLink, true);
-      assert.deepEqual(got.files.map((f) => f.contentType), ['application/fhir+json', 'application/smart-health-card']);
+      assert.deepEqual(
+        got.files.map((f) => f.contentType),
+        ['application/fhir+json', 'application/smart-health-card'],
+      );
       const inLink = got.files.find((f) => f.contentType === 'application/smart-health-card');
       assert.ok(inLink && inLink.contentType === 'application/smart-health-card');
       const [linked] = await verifier().verifyInput({ verifiableCredential: inLink.verifiableCredential });
       assert.equal(linked!.verified, true, 'the card in the link verifies against /.well-known/jwks.json');
       assert.equal(linked!.bundle.entry!.length, sent.entry!.length);
-      const download = await request(gw.app).get(`/visits/${visitId}/health-card`).auth(await idToken(), { type: 'bearer' });
+      const download = await request(gw.app)
+        .get(`/visits/${visitId}/health-card`)
+        .auth(await idToken(), { type: 'bearer' });
       assert.equal(download.status, 200);
       assert.match(String(download.headers['content-type']), /application\/smart-health-card/);
       assert.match(String(download.headers['content-disposition']), /\.smart-health-card"/);
@@ -101,7 +113,9 @@ for (const tdb of testDatabases()) {
 
       const ehrRead = await request(gw.app).get(`/visits/${visitId}`).auth(ehrA, { type: 'bearer' });
       assert.deepEqual(ehrRead.body, sent);
-      const patientRead = await request(gw.app).get(`/visits/${visitId}`).auth(await idToken(), { type: 'bearer' });
+      const patientRead = await request(gw.app)
+        .get(`/visits/${visitId}`)
+        .auth(await idToken(), { type: 'bearer' });
       assert.equal(patientRead.status, 200);
       assert.equal((await request(gw.app).get(`/visits/${visitId}`).auth(ehrB, { type: 'bearer' })).status, 404);
       const stranger = await idp.token({ sub: 'someone-else', ...patientClaims() }, { now: clock.now() });
@@ -138,13 +152,21 @@ for (const tdb of testDatabases()) {
       assert.ok(ok.files.length >= 1);
       let last = 0;
       for (let i = 0; i < 20; i++) {
-        const res = await fetch(link.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ recipient: 'guesser', passcode: `guess-${i}` }) });
+        const res = await fetch(link.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ recipient: 'guesser', passcode: `guess-${i}` }),
+        });
         last = res.status;
         if (res.status === 404) break;
         assert.equal(res.status, 401);
       }
       assert.equal(last, 404, 'locked after the allowance is spent');
-      const afterLock = await fetch(link.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ recipient: 'wallet', passcode: 'open sesame' }) });
+      const afterLock = await fetch(link.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ recipient: 'wallet', passcode: 'open sesame' }),
+      });
       assert.equal(afterLock.status, 404, 'even the right passcode no longer opens a locked link');
     });
 
@@ -192,16 +214,38 @@ for (const tdb of testDatabases()) {
 
     const bad: [string, () => unknown, number][] = [
       ['a Bundle about another patient', () => visitSummaryBundle('00000000-0000-4000-8000-000000000000'), 422],
-      ['a Bundle without an Encounter', () => ({ ...visitSummaryBundle(patientId), entry: visitSummaryBundle(patientId).entry!.filter((e) => e.resource!.resourceType !== 'Encounter') }), 422],
+      [
+        'a Bundle without an Encounter',
+        () => ({ ...visitSummaryBundle(patientId), entry: visitSummaryBundle(patientId).entry!.filter((e) => e.resource!.resourceType !== 'Encounter') }),
+        422,
+      ],
       ['a collection instead of a document', () => ({ ...visitSummaryBundle(patientId), type: 'collection' }), 422],
       ['a passcode together with the U flag', () => withOptions({ passcode: 'abcd', singleFile: true }), 400],
-      ['an unknown parameter', () => ({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'color', valueString: 'red' }] }), 400],
+      [
+        'an unknown parameter',
+        () => ({
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'bundle', resource: visitSummaryBundle(patientId) },
+            { name: 'color', valueString: 'red' },
+          ],
+        }),
+        400,
+      ],
       ['a Patient resource', () => ({ resourceType: 'Patient' }), 400],
-      ['plainLanguageSummary that is not a boolean', () => ({ ...withOptions({}), parameter: [...withOptions({}).parameter, { name: 'plainLanguageSummary', valueString: 'yes' }] }), 400],
+      [
+        'plainLanguageSummary that is not a boolean',
+        () => ({ ...withOptions({}), parameter: [...withOptions({}).parameter, { name: 'plainLanguageSummary', valueString: 'yes' }] }),
+        400,
+      ],
       ['a language without plainLanguageSummary', () => ({ ...withOptions({}), parameter: [...withOptions({}).parameter, { name: 'language', valueCode: 'es' }] }), 400],
       ['a language that is not BCP 47', () => withSummary([{ name: 'language', valueCode: 'not a tag' }]), 400],
       ['an unknown reading level', () => withSummary([{ name: 'readingLevel', valueCode: 'grade2' }]), 400],
-      ['plainLanguageSummary with the U flag', () => ({ ...withOptions({ singleFile: true }), parameter: [...withOptions({ singleFile: true }).parameter, { name: 'plainLanguageSummary', valueBoolean: true }] }), 400],
+      [
+        'plainLanguageSummary with the U flag',
+        () => ({ ...withOptions({ singleFile: true }), parameter: [...withOptions({ singleFile: true }).parameter, { name: 'plainLanguageSummary', valueBoolean: true }] }),
+        400,
+      ],
     ];
     for (const [what, body, status] of bad) {
       test(`${what} is ${status}`, async () => {

@@ -11,9 +11,7 @@ const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const BROWSER_TIMEOUT_MS = 30_000;
 
 /** Why browser tests are skipped here, or undefined when Debian's Chromium is installed. */
-export const noBrowser: string | undefined = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing (apt-get install -y chromium); browser tests skipped`;
+export const noBrowser: string | undefined = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install -y chromium); browser tests skipped`;
 if (noBrowser) process.stdout.write(`# ${noBrowser}\n`);
 
 export function launchChromium(): Promise<Browser> {

@@ -9,7 +9,11 @@ import { LABEL_MAX } from '../../src/shl/constants.js';
 import { CATALOGUES } from '../../src/web/pages/i18n/catalogue.js';
 import { webRoutes } from '../../src/web/routes.js';
 
-const app = express().use(securityHeaders).use(webRoutes()).use(notFoundRoute).use(errorHandler(createLogger('silent')));
+const app = express()
+  .use(securityHeaders)
+  .use(webRoutes())
+  .use(notFoundRoute)
+  .use(errorHandler(createLogger('silent')));
 
 describe('static pages', () => {
   for (const [path, title] of [
@@ -66,4 +70,3 @@ describe('static pages', () => {
     }
   });
 });
-

@@ -16,7 +16,10 @@ import { launchChromium, noBrowser, openPage } from './browser.js';
  * The link is served by the test (page.route) from JWEs made with the gateway's own encryptFile.
  */
 
-const JPEG = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=', 'base64');
+const JPEG = Buffer.from(
+  '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=',
+  'base64',
+);
 
 describe('viewer: documents from another file of the link, and size limits', { skip: noBrowser }, () => {
   let server: Server;
@@ -43,9 +46,34 @@ describe('viewer: documents from another file of the link, and size limits', { s
       resourceType: 'Bundle',
       type: 'document',
       entry: [
-        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Knee X-ray', type: { text: 'Imaging report' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [{ title: 'Notes', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">X-ray of the left knee.</div>' } }] } },
-        { fullUrl: 'urn:uuid:d1', resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'image/jpeg', title: 'Knee X-ray image', url: 'https://ehr.example.org/fhir/Binary/xray-1' } }] } },
-        { fullUrl: 'urn:uuid:d2', resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'application/pdf', title: 'Full imaging study', data: Buffer.alloc(10 * 1024 * 1024 + 16, 1).toString('base64') } }] } },
+        {
+          fullUrl: 'urn:uuid:c1',
+          resource: {
+            resourceType: 'Composition',
+            status: 'final',
+            title: 'Knee X-ray',
+            type: { text: 'Imaging report' },
+            date: '2026-11-23',
+            author: [{ display: 'Clinic A' }],
+            section: [{ title: 'Notes', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">X-ray of the left knee.</div>' } }],
+          },
+        },
+        {
+          fullUrl: 'urn:uuid:d1',
+          resource: {
+            resourceType: 'DocumentReference',
+            status: 'current',
+            content: [{ attachment: { contentType: 'image/jpeg', title: 'Knee X-ray image', url: 'https://ehr.example.org/fhir/Binary/xray-1' } }],
+          },
+        },
+        {
+          fullUrl: 'urn:uuid:d2',
+          resource: {
+            resourceType: 'DocumentReference',
+            status: 'current',
+            content: [{ attachment: { contentType: 'application/pdf', title: 'Full imaging study', data: Buffer.alloc(10 * 1024 * 1024 + 16, 1).toString('base64') } }],
+          },
+        },
       ],
     };
     const binary = { resourceType: 'Binary', id: 'xray-1', contentType: 'image/jpeg', data: JPEG.toString('base64') };
@@ -91,7 +119,18 @@ describe('viewer: documents from another file of the link, and size limits', { s
       resourceType: 'Bundle',
       type: 'document',
       entry: [
-        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Visit', type: { text: 'Visit note' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [] } },
+        {
+          fullUrl: 'urn:uuid:c1',
+          resource: {
+            resourceType: 'Composition',
+            status: 'final',
+            title: 'Visit',
+            type: { text: 'Visit note' },
+            date: '2026-11-23',
+            author: [{ display: 'Clinic A' }],
+            section: [],
+          },
+        },
         ...attachments.map((attachment, i) => ({ fullUrl: `urn:uuid:d${i}`, resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment }] } })),
       ],
     };
@@ -121,9 +160,26 @@ describe('viewer: documents from another file of the link, and size limits', { s
       resourceType: 'Bundle',
       type: 'document',
       entry: [
-        { fullUrl: 'urn:uuid:c1', resource: { resourceType: 'Composition', status: 'final', title: 'Visit', type: { text: 'Visit note' }, date: '2026-11-23', author: [{ display: 'Clinic A' }], section: [] } },
-        ...Array.from({ length: many }, (_, i) => ({ fullUrl: `urn:uuid:d${i}`, resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'image/jpeg', title: `Copy ${i}`, url: 'Binary/big' } }] } })),
-        { fullUrl: 'urn:uuid:b1', resource: { resourceType: 'Binary', id: 'big', contentType: 'image/jpeg', data: Buffer.concat([JPEG, randomBytes(2 * 1024 * 1024)]).toString('base64') } },
+        {
+          fullUrl: 'urn:uuid:c1',
+          resource: {
+            resourceType: 'Composition',
+            status: 'final',
+            title: 'Visit',
+            type: { text: 'Visit note' },
+            date: '2026-11-23',
+            author: [{ display: 'Clinic A' }],
+            section: [],
+          },
+        },
+        ...Array.from({ length: many }, (_, i) => ({
+          fullUrl: `urn:uuid:d${i}`,
+          resource: { resourceType: 'DocumentReference', status: 'current', content: [{ attachment: { contentType: 'image/jpeg', title: `Copy ${i}`, url: 'Binary/big' } }] },
+        })),
+        {
+          fullUrl: 'urn:uuid:b1',
+          resource: { resourceType: 'Binary', id: 'big', contentType: 'image/jpeg', data: Buffer.concat([JPEG, randomBytes(2 * 1024 * 1024)]).toString('base64') },
+        },
       ],
     };
     const file = await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true });

@@ -61,7 +61,10 @@ async function startRecordingProxy(): Promise<{ origin: string; seen: SeenReques
 
 /** What the gateway received from the browser: the manifest request, and never the key or the link. */
 function assertKeyStayedInBrowser(received: SeenRequest[], key: string) {
-  assert.ok(received.some((r) => r.method === 'POST' && r.url.startsWith('/shl/')), 'the manifest was fetched through the proxy');
+  assert.ok(
+    received.some((r) => r.method === 'POST' && r.url.startsWith('/shl/')),
+    'the manifest was fetched through the proxy',
+  );
   for (const r of received) {
     const where = `${r.method} ${r.url}`;
     assert.ok(!r.url.includes(key) && !r.body.includes(key) && !JSON.stringify(r.headers).includes(key), `${where} carries the link key`);
@@ -172,7 +175,10 @@ for (const tdb of testDatabases()) {
     });
 
     test('a link without a passcode opens at once, and a card signed by the gateway is mentioned', async () => {
-      const made = await request(gw.app).post(`/checkin/${checkinId}/visit-summary`).auth(ehr, { type: 'bearer' }).send(visitSummaryBundle(patientId, { compact: true }));
+      const made = await request(gw.app)
+        .post(`/checkin/${checkinId}/visit-summary`)
+        .auth(ehr, { type: 'bearer' })
+        .send(visitSummaryBundle(patientId, { compact: true }));
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const { viewerUrl, shlink, healthCard } = made.body as { viewerUrl: string; shlink: string; healthCard: { fitsSingleQr: boolean } };
       assert.equal(healthCard.fitsSingleQr, true);
@@ -197,7 +203,13 @@ for (const tdb of testDatabases()) {
       const made = await request(gw.app)
         .post(`/checkin/${checkinId}/visit-summary`)
         .auth(ehr, { type: 'bearer' })
-        .send({ resourceType: 'Parameters', parameter: [{ name: 'bundle', resource: visitSummaryBundle(patientId) }, { name: 'singleFile', valueBoolean: true }] });
+        .send({
+          resourceType: 'Parameters',
+          parameter: [
+            { name: 'bundle', resource: visitSummaryBundle(patientId) },
+            { name: 'singleFile', valueBoolean: true },
+          ],
+        });
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const { page, errors } = await openPage(browser);
       await page.goto((made.body as { viewerUrl: string }).viewerUrl);
@@ -205,7 +217,10 @@ for (const tdb of testDatabases()) {
       await summary.getByText('Verifiable copy included.').waitFor();
       // The card is minified (SMART Health Cards drop display texts); what remains is shown.
       await summary.getByText('Take one tablet by mouth once a day').waitFor();
-      await summary.getByText(/Blood pressure follow-up/).first().waitFor();
+      await summary
+        .getByText(/Blood pressure follow-up/)
+        .first()
+        .waitFor();
       await summary.getByText('Seen for a blood pressure check.').waitFor();
       assert.deepEqual(errors, []);
       await page.context().close();

@@ -39,7 +39,12 @@ function visitWithDocuments(patientId: string): Bundle {
     },
     {
       fullUrl: u('02'),
-      resource: { resourceType: 'Media', status: 'completed', subject: { reference: bundle.entry![1]!.fullUrl! }, content: { contentType: 'image/png', title: 'Blood pressure chart', url: u('03') } },
+      resource: {
+        resourceType: 'Media',
+        status: 'completed',
+        subject: { reference: bundle.entry![1]!.fullUrl! },
+        content: { contentType: 'image/png', title: 'Blood pressure chart', url: u('03') },
+      },
     },
     { fullUrl: u('03'), resource: { resourceType: 'Binary', contentType: 'image/png', data: PNG } },
     {

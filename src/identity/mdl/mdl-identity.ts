@@ -41,7 +41,11 @@ export function originOf(publicBaseUrl: string): string {
 }
 
 /** The vp_token of the answer, opened first when the request asked for an encrypted (dc_api.jwt) one. */
-async function answerOf(p: IdentityPresentation, request: StoredRequest, encryptionKey: string | undefined): Promise<{ vpToken: Record<string, string[]>; thumbprint?: Uint8Array }> {
+async function answerOf(
+  p: IdentityPresentation,
+  request: StoredRequest,
+  encryptionKey: string | undefined,
+): Promise<{ vpToken: Record<string, string[]>; thumbprint?: Uint8Array }> {
   if (!request.responseKey) {
     if (!p.data.vp_token) throw badRequest('This identity request asked for an unencrypted answer (vp_token)', ['identityPresentation.data']);
     return { vpToken: p.data.vp_token };

@@ -27,7 +27,14 @@ export function patientAccessTokens(keys: KeyStore, gateway: string, clock: Cloc
     async issue(identity) {
       const key = keys.signingKey();
       const now = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ idp: identity.issuer, ial: identity.ial, aal: identity.aal, name: identity.name, birthdate: identity.birthDate, evidence: identity.evidence })
+      const token = await new SignJWT({
+        idp: identity.issuer,
+        ial: identity.ial,
+        aal: identity.aal,
+        name: identity.name,
+        birthdate: identity.birthDate,
+        evidence: identity.evidence,
+      })
         .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: PATIENT_TOKEN_TYP })
         .setIssuer(gateway)
         .setAudience(gateway)

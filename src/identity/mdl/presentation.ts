@@ -5,7 +5,16 @@ export const MAX_DEVICE_RESPONSE_CHARS = 64 * 1024;
 
 export const vpTokenSchema = z.record(
   z.string().max(64),
-  z.array(z.string().min(1).max(MAX_DEVICE_RESPONSE_CHARS).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')).min(1).max(4),
+  z
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(MAX_DEVICE_RESPONSE_CHARS)
+        .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url'),
+    )
+    .min(1)
+    .max(4),
 );
 
 /**
@@ -19,7 +28,11 @@ export const identityPresentationSchema = z
     data: z
       .object({
         vp_token: vpTokenSchema.optional(),
-        response: z.string().min(1).max(2 * MAX_DEVICE_RESPONSE_CHARS).optional(),
+        response: z
+          .string()
+          .min(1)
+          .max(2 * MAX_DEVICE_RESPONSE_CHARS)
+          .optional(),
       })
       .passthrough()
       .refine((d) => (d.vp_token === undefined) !== (d.response === undefined), 'must hold exactly one of vp_token or response'),

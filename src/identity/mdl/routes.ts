@@ -35,7 +35,13 @@ export function mdlRoutes(s: Pick<Services, 'auth' | 'audit' | 'config'>): Route
   r.post('/checkin/identity-requests', requireScope(s.auth, 'system/checkin.write'), async (req, res) => {
     const client = clientOf(res);
     const view = await s.auth.identityRequest({ purpose: 'checkin', organization: client.organization, clientId: client.clientId });
-    await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'identity.request', organization: client.organization, entity: { type: 'IdentityRequest', id: view.id.slice(0, 8) } });
+    await s.audit.record({
+      ...requestAudit(req, res),
+      action: 'C',
+      subtype: 'identity.request',
+      organization: client.organization,
+      entity: { type: 'IdentityRequest', id: view.id.slice(0, 8) },
+    });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json(view);
   });
@@ -54,7 +60,12 @@ export function mdlRoutes(s: Pick<Services, 'auth' | 'audit' | 'config'>): Route
     const identity = await s.auth.presentation(parsed.data, { purpose: 'patient' });
     const { token, expiresIn } = await s.auth.patientAccessToken(identity);
     res.locals.principal = { kind: 'patient', identity } satisfies Principal;
-    await s.audit.record({ ...requestAudit(req, res), action: 'E', subtype: 'auth.patient-token', detail: { credential: identity.evidence.credential, ial: identity.ial, aal: identity.aal } });
+    await s.audit.record({
+      ...requestAudit(req, res),
+      action: 'E',
+      subtype: 'auth.patient-token',
+      detail: { credential: identity.evidence.credential, ial: identity.ial, aal: identity.aal },
+    });
     res.status(200).json({ access_token: token, token_type: 'bearer', expires_in: expiresIn, patient: { issuer: identity.issuer, subject: identity.subject } });
   });
 

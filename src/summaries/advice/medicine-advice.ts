@@ -178,7 +178,17 @@ function meaningOf(action: Action, negated: boolean): string {
 export function recordAdvice(evidence: Evidence, known: ReadonlySet<string>): MedicineAdvice[] {
   const fromStatus = evidence.medicines.flatMap((m) => {
     const meaning = m.status === undefined ? undefined : LEXICON.medicationStatus.get(m.status);
-    return meaning ? [{ meaning, medicines: medicineNamesIn(tokenize(m.name).map((t) => t.text), known) }] : [];
+    return meaning
+      ? [
+          {
+            meaning,
+            medicines: medicineNamesIn(
+              tokenize(m.name).map((t) => t.text),
+              known,
+            ),
+          },
+        ]
+      : [];
   });
   // One entry per distinct instruction: a long note repeating one instruction is compared once, not once per repeat.
   const distinct = new Map<string, MedicineAdvice>();

@@ -9,26 +9,28 @@
 const VULGAR_FRACTIONS: Record<string, string> = { '½': '1/2', '¼': '1/4', '¾': '3/4', '⅓': '1/3', '⅔': '2/3', '⅛': '1/8' };
 
 export function normalizeText(text: string): string {
-  return text
-    .replace(/[½¼¾⅓⅔⅛]/g, (c) => ` ${VULGAR_FRACTIONS[c]} `)
-    .replace(/º/g, '°')
-    .normalize('NFKC')
-    .replace(/\p{Cf}/gu, '')
-    .replace(/[\u2044\u2215]/g, '/')
-    .replace(/[\u2018\u2019\u02bc\u00b4`]/g, "'")
-    .replace(/[\u2010-\u2015\u2212]/g, '-')
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .normalize('NFC')
-    // UCUM and spaced spellings of one unit ("mm[Hg]", "mm Hg") are one word to the unit list.
-    .replace(/\bmm\s*\[?hg\]?/g, 'mmhg')
-    // A multiplier written before its number ("x2", "×2") is the count of times it stands for ("2 x").
-    .replace(/(?<![\p{L}\p{N}])[x×] ?(\d+)(?![\p{L}\p{N}])/gu, '$1 x')
-    // Latin dosing abbreviations written with dots ("b.i.d.", "q.d.") are the words of the list.
-    .replace(/\b([btq])\.\s?i\.\s?d\b\.?|\bq\.\s?d\b\.?/g, (_m, l: string | undefined) => (l ? `${l}id` : 'qd'))
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    text
+      .replace(/[½¼¾⅓⅔⅛]/g, (c) => ` ${VULGAR_FRACTIONS[c]} `)
+      .replace(/º/g, '°')
+      .normalize('NFKC')
+      .replace(/\p{Cf}/gu, '')
+      .replace(/[\u2044\u2215]/g, '/')
+      .replace(/[\u2018\u2019\u02bc\u00b4`]/g, "'")
+      .replace(/[\u2010-\u2015\u2212]/g, '-')
+      .toLowerCase()
+      .normalize('NFD')
+      .replace(/\p{M}/gu, '')
+      .normalize('NFC')
+      // UCUM and spaced spellings of one unit ("mm[Hg]", "mm Hg") are one word to the unit list.
+      .replace(/\bmm\s*\[?hg\]?/g, 'mmhg')
+      // A multiplier written before its number ("x2", "×2") is the count of times it stands for ("2 x").
+      .replace(/(?<![\p{L}\p{N}])[x×] ?(\d+)(?![\p{L}\p{N}])/gu, '$1 x')
+      // Latin dosing abbreviations written with dots ("b.i.d.", "q.d.") are the words of the list.
+      .replace(/\b([btq])\.\s?i\.\s?d\b\.?|\bq\.\s?d\b\.?/g, (_m, l: string | undefined) => (l ? `${l}id` : 'qd'))
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /**
@@ -70,5 +72,8 @@ export function tokenize(normalized: string): Token[] {
 
 /** Sentences of a normalised text. */
 export function sentences(normalized: string): string[] {
-  return normalized.split(SENTENCE_BREAK).map((s) => s.trim()).filter(Boolean);
+  return normalized
+    .split(SENTENCE_BREAK)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

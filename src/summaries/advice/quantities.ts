@@ -57,8 +57,7 @@ function numberGroup(tokens: Token[], i: number, lang: NumberLanguage): { values
       // "2-3 tablets": the tokenizer dropped the dash of a range.
       values.push(last);
       last = next;
-    }
-    else if (half) {
+    } else if (half) {
       last = combine(last, ['0.5'], (x, y) => x + y);
       j += half.length;
       continue;

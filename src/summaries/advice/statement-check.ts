@@ -14,7 +14,8 @@ import { addressesOwnCare, isCareTeamAdvice } from './scope.js';
  */
 
 export const SAFETY_RULES = {
-  'medicine-change': 'it tells the patient to start, stop, skip, pause, double, halve, increase, decrease, switch, change or keep taking a medicine or dose, and the facts it cites do not give that same instruction for that medicine',
+  'medicine-change':
+    'it tells the patient to start, stop, skip, pause, double, halve, increase, decrease, switch, change or keep taking a medicine or dose, and the facts it cites do not give that same instruction for that medicine',
   'invented-number': 'it gives a number with a unit or dose form (mg, mL, tablets, times a day, days, weeks, degrees, mmHg…) that the facts it cites do not give',
   'unknown-medicine': 'it names a medicine that the facts it cites do not name',
   'educational-personal': 'it is educational but addresses the patient’s own care; educational statements give general background only',
@@ -72,7 +73,13 @@ function readingOf(visit: VisitFacts): RecordReading {
       const advice = lazy(() => recordAdvice(evidence, known));
       const quantities = lazy(() => quantityIndex(evidence.lines.flatMap(quantitiesIn)));
       const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
-      const medicineCount = lazy(() => medicineNamesIn(evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)), known).size);
+      const medicineCount = lazy(
+        () =>
+          medicineNamesIn(
+            evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)),
+            known,
+          ).size,
+      );
       const reading: CitedReading = {
         get advice() {
           return advice();
@@ -114,7 +121,13 @@ const RULES: Rule[] = [
   },
   {
     id: 'unknown-medicine',
-    breaks: (s, r) => [...medicineNamesIn(tokenize(s.text).map((t) => t.text), r.known)].some((m) => !r.cited(s.cited).nameKeys.has(m)),
+    breaks: (s, r) =>
+      [
+        ...medicineNamesIn(
+          tokenize(s.text).map((t) => t.text),
+          r.known,
+        ),
+      ].some((m) => !r.cited(s.cited).nameKeys.has(m)),
   },
   { id: 'educational-personal', breaks: (s) => s.section === 'educational' && addressesOwnCare(s.text) },
   { id: 'guidance-uncited', breaks: (s) => s.section === 'clinicalGuidance' && !s.cited.some(isCareTeamAdvice) },

@@ -21,9 +21,7 @@ export const en = {
     passcodeNeeded: 'This link needs a passcode.',
     passcodeFirst: 'Type the passcode first.',
     passcodeWrong: (remaining: number | undefined) =>
-      remaining === undefined
-        ? 'That passcode is not right. Try again.'
-        : `That passcode is not right. You can try ${remaining} more ${plural(remaining, 'time', 'times')}.`,
+      remaining === undefined ? 'That passcode is not right. Try again.' : `That passcode is not right. You can try ${remaining} more ${plural(remaining, 'time', 'times')}.`,
     passcodeLocked: 'That passcode is not right, and this link is now locked. Ask the clinic for a new link.',
     print: 'Print',
     footer: 'Your summary is unlocked on this phone or computer. The secret part of your link is never sent to our server.',
@@ -33,8 +31,7 @@ export const en = {
       newerFormat: 'This link uses a newer format than this page can open. Try a health wallet app.',
       otherService: 'This link was made by a different service, so this page cannot open it. Open it with a health wallet app.',
       otherServiceFile: 'Part of this link is kept by a different service, so this page cannot open it.',
-      noLongerWorks:
-        'This link no longer works. It may have expired or been cancelled, or it was locked after too many wrong passcodes. Ask the clinic for a new link.',
+      noLongerWorks: 'This link no longer works. It may have expired or been cancelled, or it was locked after too many wrong passcodes. Ask the clinic for a new link.',
       tooManyTries: 'Too many tries right now. Wait a minute, then reload this page.',
       cannotReach: 'Cannot reach the server. Check your internet connection and try again.',
       serverCannotOpen: 'The server could not open this link right now. Try again later.',

@@ -135,7 +135,8 @@ export const es: Messages = {
     start: {
       pageTitle: 'Demostración de ktc-gateway',
       title: 'Pruebe el registro de llegada',
-      intro: 'Todo funciona en esta computadora: el gateway, un proveedor de identidad, una billetera del paciente, un quiosco, un sistema de historia clínica (EHR) y una red alineada. Abra cada uno en su propia pestaña.',
+      intro:
+        'Todo funciona en esta computadora: el gateway, un proveedor de identidad, una billetera del paciente, un quiosco, un sistema de historia clínica (EHR) y una red alineada. Abra cada uno en su propia pestaña.',
       kiosk: '1. Quiosco',
       kioskHelp: 'muestra un código de registro y cambia a «Registrado» cuando una billetera lo usa.',
       wallet: '2. Billetera del paciente',
@@ -196,7 +197,8 @@ export const es: Messages = {
       arrived: (time: string, reason: string) => `llegó a las ${time} · ${reason}`,
       sendButton: 'Enviar resumen de la consulta',
       sentTitle: (name: string) => `Resumen de la consulta enviado a ${name}`,
-      sentHelp: 'El paciente escanea este código, o abre el enlace, para ver su consulta en palabras sencillas. El enlace también contiene una copia firmada de la consulta (una SMART Health Card).',
+      sentHelp:
+        'El paciente escanea este código, o abre el enlace, para ver su consulta en palabras sencillas. El enlace también contiene una copia firmada de la consulta (una SMART Health Card).',
       qrAlt: 'Código que abre el resumen de la consulta',
       viewerLink: 'Abrir el visor del paciente',
       expires: (when: string) => `El enlace funciona hasta el ${when}.`,

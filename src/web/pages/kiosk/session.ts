@@ -16,14 +16,22 @@ export interface SessionView {
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
-export async function api(path: string, token: string | null, { method = 'GET', accept = 'application/json', signal }: { method?: string; accept?: string; signal: AbortSignal }): Promise<Response> {
+export async function api(
+  path: string,
+  token: string | null,
+  { method = 'GET', accept = 'application/json', signal }: { method?: string; accept?: string; signal: AbortSignal },
+): Promise<Response> {
   const res = await fetch(path, { method, headers: { Authorization: `Bearer ${token ?? ''}`, Accept: accept }, cache: 'no-store', signal });
   if (!res.ok) throw new HttpStatusError(res.status);
   return res;

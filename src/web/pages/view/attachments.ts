@@ -59,7 +59,11 @@ function fromAttachment(att: Json, title: string | undefined, index: ResourceInd
   const kind = KIND_BY_TYPE[contentType] ?? 'other';
   // base64 length * 3/4 is the size before decoding: refuse before allocating.
   const tooLarge = data !== undefined && data.length * 0.75 > MAX_ATTACHMENT_BYTES + 2;
-  const name = (title ?? 'document').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').trim().slice(0, 80) || 'document';
+  const name =
+    (title ?? 'document')
+      .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ')
+      .trim()
+      .slice(0, 80) || 'document';
   return {
     title,
     kind,
@@ -78,7 +82,9 @@ export function findDocuments(resources: Json[], index: ResourceIndex): VisitDoc
   for (const r of resources) {
     const attachments =
       r.resourceType === 'DocumentReference'
-        ? list(r.content).map((c) => c.attachment).filter(isObject)
+        ? list(r.content)
+            .map((c) => c.attachment)
+            .filter(isObject)
         : r.resourceType === 'Media' && isObject(r.content)
           ? [r.content]
           : [];
@@ -90,7 +96,8 @@ export function findDocuments(resources: Json[], index: ResourceIndex): VisitDoc
     }
   }
   for (const r of resources) {
-    if (r.resourceType === 'Binary' && !pointedAt.has(r) && typeof r.data === 'string') docs.push(fromAttachment({ contentType: r.contentType, data: r.data }, undefined, index, decoded));
+    if (r.resourceType === 'Binary' && !pointedAt.has(r) && typeof r.data === 'string')
+      docs.push(fromAttachment({ contentType: r.contentType, data: r.data }, undefined, index, decoded));
   }
   return docs;
 }

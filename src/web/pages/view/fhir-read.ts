@@ -22,7 +22,9 @@ export function resourceName(resource: Json | undefined): string | undefined {
   if (typeof resource.name === 'string') return str(resource.name);
   const name = list(resource.name)[0];
   if (!name) return undefined;
-  const parts = [...(Array.isArray(name.prefix) ? name.prefix : []), ...(Array.isArray(name.given) ? name.given : []), name.family].filter((p): p is string => typeof p === 'string');
+  const parts = [...(Array.isArray(name.prefix) ? name.prefix : []), ...(Array.isArray(name.given) ? name.given : []), name.family].filter(
+    (p): p is string => typeof p === 'string',
+  );
   return str(name.text) ?? str(parts.join(' '));
 }
 
@@ -37,8 +39,10 @@ export class ResourceIndex {
 
   /** Adds a Bundle's entries (and the Bundle itself for a bare resource). */
   addAll(resource: Json): void {
-    if (resource.resourceType === 'Bundle') for (const e of list(resource.entry)) if (isObject(e.resource)) this.add(e.resource, e.fullUrl);
-    else this.add(resource);
+    if (resource.resourceType === 'Bundle')
+      for (const e of list(resource.entry))
+        if (isObject(e.resource)) this.add(e.resource, e.fullUrl);
+        else this.add(resource);
   }
 
   byUrl(url: unknown): Json | undefined {

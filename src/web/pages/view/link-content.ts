@@ -77,7 +77,11 @@ export async function sortFiles(files: PlainFile[]): Promise<LinkContent> {
   if (!content.documents.length) content.documents.push(...fromCards);
   for (const d of content.documents) {
     content.index.addAll(d);
-    content.resources.push(...list(d.entry).map((e) => e.resource).filter(isObject));
+    content.resources.push(
+      ...list(d.entry)
+        .map((e) => e.resource)
+        .filter(isObject),
+    );
   }
   for (const r of bare) {
     content.index.add(r);

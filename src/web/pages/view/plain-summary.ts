@@ -17,7 +17,10 @@ export interface PlainSummary {
 
 const KEY_BY_TITLE = new Map<string, SummarySectionKey>(Object.entries(SUMMARY_SECTION_TITLES).map(([key, title]) => [title, key as SummarySectionKey]));
 
-const references = (section: Json) => list(section.entry).map((e) => str(e.reference)).filter((r): r is string => Boolean(r));
+const references = (section: Json) =>
+  list(section.entry)
+    .map((e) => str(e.reference))
+    .filter((r): r is string => Boolean(r));
 const texts = (section: Json) => narrativeBlocks(isObject(section.text) ? section.text.div : undefined).map((b) => b.text);
 
 /** Whether a file of the link is the summary: a bare Composition with the summary's sections. */
@@ -33,9 +36,7 @@ export function readPlainSummary(composition: Json): PlainSummary {
     if (!key || key === 'about') continue;
     const parts = list(s.section);
     // One sub-section per statement with its own citations; an older form has only the section's.
-    const statements = parts.length
-      ? parts.flatMap((p) => texts(p).map((text) => ({ text, sources: references(p) })))
-      : texts(s).map((text) => ({ text, sources: references(s) }));
+    const statements = parts.length ? parts.flatMap((p) => texts(p).map((text) => ({ text, sources: references(p) }))) : texts(s).map((text) => ({ text, sources: references(s) }));
     const meaningful = statements.filter((st) => parts.length || st.text !== 'Nothing recorded.');
     if (meaningful.length) sections[key] = meaningful;
   }

@@ -86,18 +86,29 @@ export function readVisit(bundle: Json, index: ResourceIndex): VisitRecord {
   const composition = ofType('Composition')[0];
   const encounter = index.resolve(composition?.encounter) ?? ofType('Encounter')[0];
 
-  const medicineName = (m: Json) => conceptText(m.medicationCodeableConcept) ?? conceptText(index.resolve(m.medicationReference)?.code) ?? (isObject(m.medicationReference) ? str(m.medicationReference.display) : undefined);
+  const medicineName = (m: Json) =>
+    conceptText(m.medicationCodeableConcept) ??
+    conceptText(index.resolve(m.medicationReference)?.code) ??
+    (isObject(m.medicationReference) ? str(m.medicationReference.display) : undefined);
   const period = isObject(encounter?.period) ? encounter.period : undefined;
   return {
     composition,
     encounter,
     title: str(composition?.title),
     date: str(period?.start) ?? str(composition?.date),
-    place: (isObject(encounter?.serviceProvider) ? str(encounter.serviceProvider.display) : undefined) ?? resourceName(index.resolve(encounter?.serviceProvider)) ?? resourceName(index.resolve(composition?.custodian)),
-    seenBy: names(list(encounter?.participant).map((p) => p.individual), index),
+    place:
+      (isObject(encounter?.serviceProvider) ? str(encounter.serviceProvider.display) : undefined) ??
+      resourceName(index.resolve(encounter?.serviceProvider)) ??
+      resourceName(index.resolve(composition?.custodian)),
+    seenBy: names(
+      list(encounter?.participant).map((p) => p.individual),
+      index,
+    ),
     from: names(composition?.author, index),
     visitType: conceptsText(encounter?.type),
-    reasons: [...conceptsText(encounter?.reasonCode), ...list(encounter?.reasonReference).map((r) => conceptText(index.resolve(r)?.code) ?? str(r.display))].filter((t): t is string => Boolean(t)),
+    reasons: [...conceptsText(encounter?.reasonCode), ...list(encounter?.reasonReference).map((r) => conceptText(index.resolve(r)?.code) ?? str(r.display))].filter(
+      (t): t is string => Boolean(t),
+    ),
     notes: readNotes(composition, index),
     diagnoses: ofType('Condition')
       .filter((c) => conceptText(c.verificationStatus) !== 'entered-in-error')
@@ -107,7 +118,9 @@ export function readVisit(bundle: Json, index: ResourceIndex): VisitRecord {
       .map((m) => ({
         resource: m,
         name: medicineName(m),
-        dosage: list(m.dosageInstruction ?? m.dosage).map((d) => str(d.text)).filter((t): t is string => Boolean(t)),
+        dosage: list(m.dosageInstruction ?? m.dosage)
+          .map((d) => str(d.text))
+          .filter((t): t is string => Boolean(t)),
         stopped: m.status === 'stopped' || m.status === 'cancelled',
       })),
     plans: ofType('CarePlan').map((p) => ({
@@ -115,7 +128,7 @@ export function readVisit(bundle: Json, index: ResourceIndex): VisitRecord {
       title: str(p.title) ?? conceptsText(p.category)[0],
       description: str(p.description),
       activities: list(p.activity)
-        .map((a) => (isObject(a.detail) ? str(a.detail.description) ?? conceptText(a.detail.code) : undefined))
+        .map((a) => (isObject(a.detail) ? (str(a.detail.description) ?? conceptText(a.detail.code)) : undefined))
         .filter((t): t is string => Boolean(t)),
     })),
     appointments: ofType('Appointment')

@@ -56,7 +56,13 @@ export function renderRecord(v: VisitRecord, i18n: I18n, anchors: Anchors): HTML
   });
   const medicines = v.medicines.map((m) => {
     const name = m.name ?? r.aMedicine;
-    return el('li', { id: anchors.register(m.resource, name) }, name, ...m.dosage.map((d) => el('span', { className: 'detail' }, d)), m.stopped ? el('span', { className: 'detail' }, r.stopped) : undefined);
+    return el(
+      'li',
+      { id: anchors.register(m.resource, name) },
+      name,
+      ...m.dosage.map((d) => el('span', { className: 'detail' }, d)),
+      m.stopped ? el('span', { className: 'detail' }, r.stopped) : undefined,
+    );
   });
   const plans = v.plans.flatMap((p) => {
     const id = anchors.register(p.resource, p.title ?? r.instructions);
@@ -69,7 +75,12 @@ export function renderRecord(v: VisitRecord, i18n: I18n, anchors: Anchors): HTML
   const appointments = v.appointments.map((a, i) => {
     const when = formatDate(a.start, i18n);
     const text = [when, a.what, a.with.length ? r.withWhom(a.with.join(', ')) : ''].filter(Boolean).join(' — ');
-    return el('p', { className: 'note', id: anchors.register(a.resource, a.what ?? when ?? r.appointments) }, i > 0 ? el('span', { className: 'fact-name' }, `${r.laterAppointment}: `) : undefined, text);
+    return el(
+      'p',
+      { className: 'note', id: anchors.register(a.resource, a.what ?? when ?? r.appointments) },
+      i > 0 ? el('span', { className: 'fact-name' }, `${r.laterAppointment}: `) : undefined,
+      text,
+    );
   });
   const notesId = anchors.register(v.composition, r.notes);
 
