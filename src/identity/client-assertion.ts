@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import type { Clock } from '../clock.js';
 import type { ClientConfig, Config } from '../config.js';
 import type { Db } from '../db/db.js';
@@ -91,8 +91,8 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
 
   return {
     async authenticate(assertion) {
-      let header;
-      let unverified;
+      let header: ProtectedHeaderParameters;
+      let unverified: JWTPayload;
       try {
         header = decodeProtectedHeader(assertion);
         unverified = decodeJwt(assertion);
@@ -113,7 +113,7 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
       if (header.jku !== undefined && header.jku !== c.config.jwksUri) throw refuse("The assertion's jku is not the client's registered jwks_uri");
 
       const getKey = await keyFor(c, alg, header.kid);
-      let claims;
+      let claims: JWTPayload;
       try {
         ({ payload: claims } = await jwtVerify(assertion, getKey, {
           algorithms: [alg],

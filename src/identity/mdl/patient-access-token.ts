@@ -1,4 +1,4 @@
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { Clock } from '../../clock.js';
 import { unauthorized } from '../../fhir/outcome.js';
 import type { KeyStore } from '../../keys/keystore.js';
@@ -46,7 +46,7 @@ export function patientAccessTokens(keys: KeyStore, gateway: string, clock: Cloc
       return { token, expiresIn: PATIENT_ACCESS_TOKEN_TTL_SECONDS };
     },
     async verify(token) {
-      let payload;
+      let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
           issuer: gateway,

@@ -90,7 +90,7 @@ export async function verifyDeviceResponse(
 ): Promise<VerifiedMdl> {
   const transcript = sessionTranscriptBytes(dcApiSessionTranscript(ctx.origin, ctx.nonce, ctx.jwkThumbprint ?? null));
   const { failures, onCheck } = collectFailures();
-  let mdoc;
+  let mdoc: Awaited<ReturnType<Verifier['verify']>>;
   try {
     mdoc = await new Verifier(ctx.anchors.map((a) => a.pem)).verify(bytes, { encodedSessionTranscript: transcript, onCheck });
   } catch (e) {
