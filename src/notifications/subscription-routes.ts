@@ -65,7 +65,7 @@ async function storeSubscription(
     audit: ReturnType<typeof requestAudit>;
   },
 ) {
-  const { id, client, purposes, request } = n;
+  const { id, client, purposes, request, audit } = n;
   return s.db.transaction(async (tx) => {
     const sub = await insertSubscription(tx, {
       id,
@@ -78,7 +78,7 @@ async function storeSubscription(
     });
     await s.audit.record(
       {
-        ...n.audit,
+        ...audit,
         action: 'C',
         subtype: 'subscription.create',
         organization: client.organization,
