@@ -41,6 +41,16 @@ export type ErrorCode =
   | 'ERR_ACCESS_TOKEN' // the client's access token is not valid
   | 'ERR_IDENTITY_ASSURANCE' // valid, but proves less than IAL2/AAL2
   | 'ERR_IDP_METADATA' // the identity provider's discovery document or keys are unusable
+  // Mobile driver's licences (mDL over OpenID4VP)
+  | 'ERR_MDL_NOT_CONFIGURED' // no mdl trust anchors: this gateway takes no licences
+  | 'ERR_MDL_MALFORMED' // the presentation or its answer has the wrong shape
+  | 'ERR_MDL_PRESENTATION' // the licence was not accepted (signature, issuer, validity, encryption)
+  | 'ERR_MDL_ASSURANCE' // accepted, but falls short of the IACA's policy
+  | 'ERR_MDL_REQUEST_UNKNOWN' // no such identity request (or not the caller's)
+  | 'ERR_MDL_REQUEST_USED' // the identity request has already been answered
+  | 'ERR_MDL_REQUEST_EXPIRED'
+  | 'ERR_MDL_THROTTLED' // too many open identity requests (data.retryAfterSeconds)
+  | 'ERR_MDL_PATIENT_TOKEN' // the patient access token issued after an mDL is not valid
   // Outbound requests (net/): the URL came from the caller unless said otherwise
   | 'ERR_OUTBOUND_URL' // the caller's URL cannot be fetched at all
   | 'ERR_OUTBOUND_REFUSED' // the caller's URL leads somewhere the guard refuses

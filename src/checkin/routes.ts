@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { badRequest, notFound, unauthorized } from '../fhir/outcome.js';
@@ -28,18 +28,35 @@ export interface CheckinRouteDeps {
 
 export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDeps): Router {
   const r = Router();
-  const kiosk = requireScope(s.auth, 'system/checkin.write');
-  const events = new SessionEvents(s.db);
-
-  const created = (res: Response, result: { id: string; bundle: unknown }) => {
-    res.setHeader('Location', `${s.config.publicBaseUrl}/checkin/${result.id}`);
-    sendFhir(res, 201, result.bundle);
+  const c: RouteContext = {
+    s,
+    checkin,
+    resolve,
+    kiosk: requireScope(s.auth, 'system/checkin.write'),
+    identityFrom: (evidence, owner) =>
+      evidence.kind === 'token' ? s.auth.identityToken(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner }),
   };
+  addSessionRoutes(r, c, new SessionEvents(s.db));
+  addSubmissionRoutes(r, c);
+  return r;
+}
 
+interface RouteContext {
+  s: Services;
+  checkin: CheckinDeps;
+  resolve: PayloadResolver;
+  kiosk: RequestHandler;
   /** The patient, proven by an identity token or by an mDL presented for one of `owner`'s requests. */
-  const identityFrom = (evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }) =>
-    evidence.kind === 'token' ? s.auth.identityToken(evidence.token) : s.auth.presentation(evidence.presentation, { purpose: 'checkin', ...owner });
+  identityFrom(evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }): Promise<VerifiedIdentity>;
+}
 
+function created(res: Response, publicBaseUrl: string, result: { id: string; bundle: unknown }) {
+  res.setHeader('Location', `${publicBaseUrl}/checkin/${result.id}`);
+  sendFhir(res, 201, result.bundle);
+}
+
+/** The kiosk's session: opened with a QR code, told of an mDL verified at the kiosk, followed until the check-in. */
+function addSessionRoutes(r: Router, { s, kiosk, identityFrom }: RouteContext, events: SessionEvents): void {
   r.post('/checkin/sessions', kiosk, async (req, res) => {
     const client = clientOf(res);
     // The patient is about to scan: have the validation threads ready (after an idle exit, or at first use).
@@ -94,7 +111,10 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     if (req.get('accept')?.includes('text/event-stream')) await streamSession(res, first, { events, clock: s.clock, load });
     else res.json(sessionView(first));
   });
+}
 
+/** The check-in itself: from the patient's phone for a session, from the kiosk directly, and read back. */
+function addSubmissionRoutes(r: Router, { s, checkin, resolve, kiosk, identityFrom }: RouteContext): void {
   /**
    * Who submits: the Bearer identity token when there is one (checked first, as for every patient
    * route); else an mDL presented in the body for this session's request; else the mDL the kiosk
@@ -123,7 +143,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
       sessionId: session.id,
       audit: requestAudit(req, res),
     });
-    created(res, result);
+    created(res, s.config.publicBaseUrl, result);
   });
 
   r.post('/checkin', s.admit.checkin, kiosk, async (req, res) => {
@@ -137,7 +157,7 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
       clientId: client.clientId,
       audit: requestAudit(req, res),
     });
-    created(res, result);
+    created(res, s.config.publicBaseUrl, result);
   });
 
   r.get('/checkin/:id', requireClientOrPatient(s.auth, 'system/checkin.read'), async (req, res) => {
@@ -146,6 +166,4 @@ export function checkinRoutes({ services: s, checkin, resolve }: CheckinRouteDep
     await s.audit.record({ ...requestAudit(req, res), action: 'R', subtype: 'checkin.read', organization: record.organization, entity: { type: 'Bundle', id } });
     sendFhir(res, 200, record.bundle);
   });
-
-  return r;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consent } from '@medplum/fhirtypes';
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import type { Queryable } from '../db/db.js';
 import { isFhirId } from '../fhir/ids.js';
@@ -17,6 +17,19 @@ export type RevokeHook = (tx: Queryable, c: { recipientOrganization: string; pat
 
 function view(c: StoredConsent): Consent {
   return { ...c.resource, status: c.revokedAt ? 'inactive' : 'active' };
+}
+
+/** The audit entry of a patient's change to one of their Consents. */
+function consentAudit(req: Request, res: Response, e: { action: 'C' | 'D'; subtype: string; id: string; detail: Record<string, unknown> }) {
+  const who = patientOf(res);
+  return {
+    ...requestAudit(req, res),
+    action: e.action,
+    subtype: e.subtype,
+    entity: { type: 'Consent', id: e.id },
+    patient: { issuer: who.issuer, subject: who.subject },
+    detail: e.detail,
+  };
 }
 
 /** A patient, with their identity token, permits an organization (POST), lists (GET) and revokes (DELETE) their Consents. */
@@ -41,17 +54,7 @@ export function consentRoutes(s: Services, onRevoke: RevokeHook): Router {
     };
     await s.db.transaction(async (tx) => {
       await insertConsent(tx, { id, patientIssuer: who.issuer, patientSubject: who.subject, recipientOrganization: recipient, resource, createdAt: now });
-      await s.audit.record(
-        {
-          ...requestAudit(req, res),
-          action: 'C',
-          subtype: 'consent.create',
-          entity: { type: 'Consent', id },
-          patient: { issuer: who.issuer, subject: who.subject },
-          detail: { recipient },
-        },
-        tx,
-      );
+      await s.audit.record(consentAudit(req, res, { action: 'C', subtype: 'consent.create', id, detail: { recipient } }), tx);
     });
     res.setHeader('Location', `${base}/fhir/Consent/${id}`);
     sendFhir(res, 201, resource);
@@ -72,17 +75,7 @@ export function consentRoutes(s: Services, onRevoke: RevokeHook): Router {
         const c = await revokeConsent(tx, id, who.issuer, who.subject, new Date(s.clock.now()));
         if (!c) return false;
         const cancelled = await onRevoke(tx, c);
-        await s.audit.record(
-          {
-            ...requestAudit(req, res),
-            action: 'D',
-            subtype: 'consent.revoke',
-            entity: { type: 'Consent', id },
-            patient: { issuer: who.issuer, subject: who.subject },
-            detail: { recipient: c.recipientOrganization, cancelled },
-          },
-          tx,
-        );
+        await s.audit.record(consentAudit(req, res, { action: 'D', subtype: 'consent.revoke', id, detail: { recipient: c.recipientOrganization, cancelled } }), tx);
         return true;
       }));
     if (!revoked) throw notFound('No such Consent');

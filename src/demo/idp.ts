@@ -84,26 +84,68 @@ interface KeyEntry {
   publicJwk: JWK;
 }
 
-export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
+/** The IdP's signing keys: the current one per alg, and every key it still publishes (newest first). */
+function keyRing() {
   let generation = 0;
   let published: KeyEntry[] = [];
   const current = new Map<IdpSigningAlg, KeyEntry>();
+  return {
+    entry: (alg: IdpSigningAlg = 'ES256'): KeyEntry => current.get(alg) as KeyEntry,
+    published: () => published,
+    /** A new key per alg; the keys current until now stay published unless retired. */
+    async rotate(retireOld: boolean): Promise<void> {
+      const old = new Set(current.values());
+      generation += 1;
+      const fresh = await Promise.all(
+        SIGNING_ALGS.map(async (alg): Promise<KeyEntry> => {
+          const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+          const kid = `${alg.toLowerCase()}-${generation}-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
+          return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+        }),
+      );
+      for (const k of fresh) current.set(k.alg, k);
+      published = [...fresh, ...published];
+      if (retireOld) published = published.filter((k) => !old.has(k));
+    },
+  };
+}
+
+/** The OpenID Provider metadata the gateway reads: where the keys are, which algorithms and assurance values. */
+function discoveryDocument(issuer: string): Record<string, unknown> {
+  return {
+    issuer,
+    jwks_uri: `${issuer}/jwks`,
+    authorization_endpoint: `${issuer}/authorize`,
+    token_endpoint: `${issuer}/token`,
+    response_types_supported: ['code'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: SIGNING_ALGS,
+    acr_values_supported: [IAL1_ACR, IAL2_ACR, AAL2_ACR],
+    verified_claims_supported: true,
+    trust_frameworks_supported: ['nist_800_63A'],
+  };
+}
+
+/** Signs with the current key of the alg asked for; `none` and HS256 (keyed by the public JWK) make the tokens a gateway must refuse. */
+async function signIdToken(body: Record<string, unknown>, o: IdpTokenOptions, entry: (alg?: IdpSigningAlg) => KeyEntry): Promise<string> {
+  const alg = o.alg ?? 'ES256';
+  const signer = alg === 'none' || alg === 'HS256' ? entry('ES256') : entry(alg);
+  const header: Record<string, unknown> = { alg, typ: 'JWT', ...(o.kid === null ? {} : { kid: o.kid ?? signer.kid }), ...o.header };
+  if (alg === 'none') {
+    const enc = (v: unknown) => base64url.encode(JSON.stringify(v));
+    return `${enc(header)}.${enc(body)}.`;
+  }
+  const key = alg === 'HS256' ? (o.hmacSecret ?? new TextEncoder().encode(JSON.stringify(signer.publicJwk))) : signer.privateKey;
+  // Lets tests put extensions the gateway must refuse into `crit`.
+  const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((c) => [c, true])) : undefined;
+  return new SignJWT(body).setProtectedHeader(header as { alg: string }).sign(key, crit ? { crit } : undefined);
+}
+
+export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
+  const keys = keyRing();
   let available = true;
   const stats = { discovery: 0, jwks: 0 };
-
-  async function newKeys(): Promise<void> {
-    generation += 1;
-    const fresh = await Promise.all(
-      SIGNING_ALGS.map(async (alg): Promise<KeyEntry> => {
-        const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-        const kid = `${alg.toLowerCase()}-${generation}-${base64url.encode(crypto.getRandomValues(new Uint8Array(6)))}`;
-        return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-      }),
-    );
-    for (const k of fresh) current.set(k.alg, k);
-    published = [...fresh, ...published];
-  }
-  await newKeys();
+  await keys.rotate(false);
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -114,23 +156,12 @@ export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
     if (path === '/.well-known/openid-configuration') {
       stats.discovery += 1;
       if (!available) return send(503, { error: 'unavailable' });
-      return send(200, {
-        issuer,
-        jwks_uri: jwksUri,
-        authorization_endpoint: `${issuer}/authorize`,
-        token_endpoint: `${issuer}/token`,
-        response_types_supported: ['code'],
-        subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: SIGNING_ALGS,
-        acr_values_supported: [IAL1_ACR, IAL2_ACR, AAL2_ACR],
-        verified_claims_supported: true,
-        trust_frameworks_supported: ['nist_800_63A'],
-      });
+      return send(200, discoveryDocument(issuer));
     }
     if (path === '/jwks') {
       stats.jwks += 1;
       if (!available) return send(503, { error: 'unavailable' });
-      return send(200, { keys: published.map((k) => k.publicJwk) });
+      return send(200, { keys: keys.published().map((k) => k.publicJwk) });
     }
     send(404, { error: 'not_found' });
   });
@@ -139,7 +170,7 @@ export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
   const jwksUri = `${issuer}/jwks`;
   const audience = opts.audience ?? 'ktc-gateway';
 
-  const entry = (alg: IdpSigningAlg = 'ES256'): KeyEntry => current.get(alg) as KeyEntry;
+  const entry = keys.entry;
 
   async function token(claims: Record<string, unknown> = {}, o: IdpTokenOptions = {}): Promise<string> {
     const now = Math.floor((o.now ?? Date.now()) / 1000);
@@ -155,18 +186,7 @@ export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
       ...claims,
     };
     for (const [k, v] of Object.entries(body)) if (v === undefined || v === null) delete body[k];
-
-    const alg = o.alg ?? 'ES256';
-    const signer = alg === 'none' || alg === 'HS256' ? entry('ES256') : entry(alg);
-    const header: Record<string, unknown> = { alg, typ: 'JWT', ...(o.kid === null ? {} : { kid: o.kid ?? signer.kid }), ...o.header };
-    if (alg === 'none') {
-      const enc = (v: unknown) => base64url.encode(JSON.stringify(v));
-      return `${enc(header)}.${enc(body)}.`;
-    }
-    const key = alg === 'HS256' ? (o.hmacSecret ?? new TextEncoder().encode(JSON.stringify(signer.publicJwk))) : signer.privateKey;
-    // Lets tests put extensions the gateway must refuse into `crit`.
-    const crit = Array.isArray(header.crit) ? Object.fromEntries((header.crit as string[]).map((c) => [c, true])) : undefined;
-    return new SignJWT(body).setProtectedHeader(header as { alg: string }).sign(key, crit ? { crit } : undefined);
+    return signIdToken(body, o, entry);
   }
 
   return {
@@ -186,9 +206,7 @@ export async function startIdp(opts: { audience?: string } = {}): Promise<Idp> {
     }),
     token,
     async rotate(ro = {}) {
-      const old = new Set(current.values());
-      await newKeys();
-      if (ro.retireOld) published = published.filter((k) => !old.has(k));
+      await keys.rotate(Boolean(ro.retireOld));
       return entry('ES256').kid;
     },
     setAvailable(v) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Bundle, BundleEntry, CodeableConcept, Coverage, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, CodeableConcept, Composition, Coverage, Patient, Resource } from '@medplum/fhirtypes';
 
 /**
  * Synthetic patients of the demo: who they are (the identity provider's claims), their health
@@ -155,6 +155,32 @@ export function walletCardBundle(p: DemoPatient): Bundle {
 
 const narrative = (text: string) => ({ status: 'generated' as const, div: `<div xmlns="http://www.w3.org/1999/xhtml">${text}</div>` });
 
+/** The document's Composition: one narrative section per part of the visit, pointing at its entry. */
+function visitComposition(v: DemoPatient['visit'], u: (name: string) => string, now: Date): Composition {
+  const section = (title: string, code: string, text: string, entry?: string) => ({
+    title,
+    code: { coding: [{ system: LOINC, code }] },
+    text: narrative(text),
+    ...(entry ? { entry: [{ reference: u(entry) }] } : {}),
+  });
+  return {
+    resourceType: 'Composition',
+    status: 'final',
+    type: { coding: [{ system: LOINC, code: '34133-9', display: 'Summary of episode note' }] },
+    subject: { reference: u('patient') },
+    encounter: { reference: u('encounter') },
+    date: now.toISOString(),
+    author: [{ display: 'Demo Clinic' }],
+    title: 'Your visit today',
+    section: [
+      section('Visit notes', '11506-3', v.notes),
+      section('Diagnoses', '29548-5', v.diagnosis[2], 'diagnosis'),
+      section('Medications', '10160-0', v.medicine.code[2], 'medicine'),
+      section('Instructions', '69730-0', v.instructions, 'follow-up'),
+    ],
+  };
+}
+
 /**
  * The EHR's end-of-visit document for a checked-in patient (the gateway's Patient id): Composition
  * first, the Encounter, the diagnosis, the prescription and the follow-up appointment.
@@ -165,32 +191,8 @@ export function visitDocument(p: DemoPatient, patientId: string, now: Date): Bun
   const day = 24 * 3600_000;
   const subject = { reference: u('patient') };
   const encounter = { reference: u('encounter') };
-  const section = (title: string, code: string, text: string, entry?: string) => ({
-    title,
-    code: { coding: [{ system: LOINC, code }] },
-    text: narrative(text),
-    ...(entry ? { entry: [{ reference: u(entry) }] } : {}),
-  });
   const entries: BundleEntry[] = [
-    {
-      fullUrl: u('composition'),
-      resource: {
-        resourceType: 'Composition',
-        status: 'final',
-        type: { coding: [{ system: LOINC, code: '34133-9', display: 'Summary of episode note' }] },
-        subject,
-        encounter,
-        date: now.toISOString(),
-        author: [{ display: 'Demo Clinic' }],
-        title: 'Your visit today',
-        section: [
-          section('Visit notes', '11506-3', v.notes),
-          section('Diagnoses', '29548-5', v.diagnosis[2], 'diagnosis'),
-          section('Medications', '10160-0', v.medicine.code[2], 'medicine'),
-          section('Instructions', '69730-0', v.instructions, 'follow-up'),
-        ],
-      },
-    },
+    { fullUrl: u('composition'), resource: visitComposition(v, u, now) },
     { fullUrl: u('patient'), resource: { resourceType: 'Patient', id: patientId, name: [{ family: p.family, given: p.given }], birthDate: p.birthDate } },
     {
       fullUrl: u('encounter'),

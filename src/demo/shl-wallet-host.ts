@@ -83,6 +83,39 @@ function send(res: ServerResponse, status: number, type: string, body: string) {
   res.end(body);
 }
 
+function encryptFile(f: WalletFile, key: Uint8Array): Promise<string> {
+  const cty = f.cty === undefined ? f.contentType : f.cty;
+  return new CompactEncrypt(new TextEncoder().encode(f.content))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', ...(cty === null ? {} : { cty }), ...(f.zip ? { zip: 'DEF' } : {}) })
+    .encrypt(key);
+}
+
+/** The manifest POST: recipient required, passcode counted against the link's allowance, files embedded when small enough. */
+async function answerManifest(req: IncomingMessage, res: ServerResponse, entry: WalletRequest, link: HostedLink | undefined): Promise<void> {
+  let body: { recipient?: unknown; passcode?: unknown; embeddedLengthMax?: unknown } = {};
+  try {
+    body = JSON.parse(await readBody(req)) as typeof body;
+  } catch {
+    return send(res, 400, 'text/plain', 'bad json');
+  }
+  if (typeof body.recipient === 'string') entry.recipient = body.recipient;
+  if (typeof body.passcode === 'string') entry.passcode = body.passcode;
+  if (typeof body.embeddedLengthMax === 'number') entry.embeddedLengthMax = body.embeddedLengthMax;
+  if (!link || link.revoked || link.flags.includes('U') || (link.flags.includes('P') && link.remaining <= 0)) return send(res, 404, 'text/plain', 'not found');
+  if (typeof body.recipient !== 'string' || !body.recipient) return send(res, 400, 'text/plain', 'recipient required');
+  if (link.flags.includes('P') && body.passcode !== link.passcode) {
+    link.remaining -= 1;
+    return send(res, 401, 'application/json', JSON.stringify({ remainingAttempts: link.remaining }));
+  }
+  const max = entry.embeddedLengthMax;
+  const manifest = {
+    files: link.jwes.map((f) =>
+      link.embedded && (max === undefined || f.jwe.length <= max) ? { contentType: f.contentType, embedded: f.jwe } : { contentType: f.contentType, location: f.location },
+    ),
+  };
+  return send(res, 200, 'application/json', JSON.stringify(manifest));
+}
+
 export async function startShlWalletHost(): Promise<ShlWalletHost> {
   const links = new Map<string, HostedLink>();
   const files = new Map<string, { link: HostedLink; jwe: string }>();
@@ -99,31 +132,7 @@ export async function startShlWalletHost(): Promise<ShlWalletHost> {
     requests.push(entry);
     const notFound = () => send(res, 404, 'text/plain', 'not found');
 
-    if (req.method === 'POST' && kind === 'm') {
-      let body: { recipient?: unknown; passcode?: unknown; embeddedLengthMax?: unknown } = {};
-      try {
-        body = JSON.parse(await readBody(req)) as typeof body;
-      } catch {
-        return send(res, 400, 'text/plain', 'bad json');
-      }
-      if (typeof body.recipient === 'string') entry.recipient = body.recipient;
-      if (typeof body.passcode === 'string') entry.passcode = body.passcode;
-      if (typeof body.embeddedLengthMax === 'number') entry.embeddedLengthMax = body.embeddedLengthMax;
-      const link = links.get(id);
-      if (!link || link.revoked || link.flags.includes('U') || (link.flags.includes('P') && link.remaining <= 0)) return notFound();
-      if (typeof body.recipient !== 'string' || !body.recipient) return send(res, 400, 'text/plain', 'recipient required');
-      if (link.flags.includes('P') && body.passcode !== link.passcode) {
-        link.remaining -= 1;
-        return send(res, 401, 'application/json', JSON.stringify({ remainingAttempts: link.remaining }));
-      }
-      const max = entry.embeddedLengthMax;
-      const manifest = {
-        files: link.jwes.map((f) =>
-          link.embedded && (max === undefined || f.jwe.length <= max) ? { contentType: f.contentType, embedded: f.jwe } : { contentType: f.contentType, location: f.location },
-        ),
-      };
-      return send(res, 200, 'application/json', JSON.stringify(manifest));
-    }
+    if (req.method === 'POST' && kind === 'm') return answerManifest(req, res, entry, links.get(id));
     if (req.method === 'GET' && kind === 'f') {
       const file = files.get(id);
       if (!file || file.link.revoked) return notFound();
@@ -159,10 +168,7 @@ export async function startShlWalletHost(): Promise<ShlWalletHost> {
         revoked: false,
       };
       for (const f of opts.files) {
-        const cty = f.cty === undefined ? f.contentType : f.cty;
-        const jwe = await new CompactEncrypt(new TextEncoder().encode(f.content))
-          .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', ...(cty === null ? {} : { cty }), ...(f.zip ? { zip: 'DEF' } : {}) })
-          .encrypt(key);
+        const jwe = await encryptFile(f, key);
         const fileId = random43();
         files.set(fileId, { link, jwe });
         link.jwes.push({ contentType: f.contentType, jwe, location: `${baseUrl}/f/${fileId}` });

@@ -57,14 +57,34 @@ export function parseNotification(bundle: Bundle, headers: IncomingHttpHeaders):
   };
 }
 
+/** Notifications in flight per subscription, and the most there ever were at once. */
+function concurrencyMeter(): { enter(id: string): () => void; peak(id: string): number } {
+  const inFlight = new Map<string, number>();
+  const peak = new Map<string, number>();
+  return {
+    /** Counts one in; the function returned counts it out, once however often it is called. */
+    enter(id) {
+      const now = (inFlight.get(id) ?? 0) + 1;
+      inFlight.set(id, now);
+      peak.set(id, Math.max(peak.get(id) ?? 0, now));
+      let finished = false;
+      return () => {
+        if (finished) return;
+        finished = true;
+        inFlight.set(id, (inFlight.get(id) ?? 1) - 1);
+      };
+    },
+    peak: (id) => peak.get(id) ?? 0,
+  };
+}
+
 /** A rest-hook subscriber endpoint on 127.0.0.1 (the demo's aligned network; in tests it can also fail, hang or refuse on demand). */
 export async function startSubscriber(): Promise<Subscriber> {
   let mode: SubscriberMode = { status: 200 };
   let delay = 0;
   let requests = 0;
   const delivered: Notification[] = [];
-  const inFlight = new Map<string, number>();
-  const peak = new Map<string, number>();
+  const concurrency = concurrencyMeter();
   const hanging = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
 
@@ -80,15 +100,7 @@ export async function startSubscriber(): Promise<Subscriber> {
         res.writeHead(400).end();
         return;
       }
-      const now = (inFlight.get(n.subscriptionId) ?? 0) + 1;
-      inFlight.set(n.subscriptionId, now);
-      peak.set(n.subscriptionId, Math.max(peak.get(n.subscriptionId) ?? 0, now));
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        inFlight.set(n.subscriptionId, (inFlight.get(n.subscriptionId) ?? 1) - 1);
-      };
+      const finish = concurrency.enter(n.subscriptionId);
       res.on('close', finish);
       const answer = mode;
       if (answer === 'hang') {
@@ -125,7 +137,7 @@ export async function startSubscriber(): Promise<Subscriber> {
     get requests() {
       return requests;
     },
-    maxConcurrent: (id) => peak.get(id) ?? 0,
+    maxConcurrent: concurrency.peak,
     setMode(m) {
       mode = m;
       if (m !== 'hang') for (const r of hanging) r.destroy();

@@ -16,6 +16,7 @@ interface Answer {
 }
 
 const invalidToken = () => ({ headers: { 'WWW-Authenticate': 'Bearer realm="ktc-gateway", error="invalid_token"' } });
+const retryAfter = (e: DomainError) => (e.data.retryAfterSeconds === undefined ? {} : { headers: { 'Retry-After': String(e.data.retryAfterSeconds) } });
 
 /**
  * The one place where a library's failure becomes HTTP. Refusals of what the caller sent are 4xx;
@@ -51,11 +52,7 @@ export const ANSWERS: Record<ErrorCode, Answer> = {
       return typeof remaining === 'number' ? { issue: { extension: [{ url: REMAINING_ATTEMPTS_URL, valueInteger: remaining }] } } : {};
     },
   },
-  ERR_SHL_HOST_THROTTLED: {
-    status: 429,
-    issue: 'throttled',
-    decorate: (e) => (e.data.retryAfterSeconds === undefined ? {} : { headers: { 'Retry-After': String(e.data.retryAfterSeconds) } }),
-  },
+  ERR_SHL_HOST_THROTTLED: { status: 429, issue: 'throttled', decorate: retryAfter },
   ERR_SHL_HOST_ANSWER: { status: 502, issue: 'transient' },
   ERR_SHL_FILE_LIMIT: { status: 413, issue: 'too-costly' },
   ERR_SHL_FILE: { status: 422, issue: 'processing' },
@@ -64,6 +61,15 @@ export const ANSWERS: Record<ErrorCode, Answer> = {
   ERR_ACCESS_TOKEN: { status: 401, issue: 'login', decorate: invalidToken },
   ERR_IDENTITY_ASSURANCE: { status: 403, issue: 'security' },
   ERR_IDP_METADATA: { status: 502, issue: 'transient' },
+  ERR_MDL_PATIENT_TOKEN: { status: 401, issue: 'login', decorate: invalidToken },
+  ERR_MDL_THROTTLED: { status: 429, issue: 'throttled', decorate: retryAfter },
+  ERR_MDL_NOT_CONFIGURED: { status: 400, issue: 'invalid' },
+  ERR_MDL_MALFORMED: { status: 400, issue: 'invalid' },
+  ERR_MDL_PRESENTATION: { status: 401, issue: 'login' },
+  ERR_MDL_ASSURANCE: { status: 403, issue: 'security' },
+  ERR_MDL_REQUEST_UNKNOWN: { status: 404, issue: 'not-found' },
+  ERR_MDL_REQUEST_USED: { status: 409, issue: 'conflict' },
+  ERR_MDL_REQUEST_EXPIRED: { status: 410, issue: 'deleted' },
   ERR_OUTBOUND_URL: { status: 422, issue: 'processing' },
   ERR_OUTBOUND_REFUSED: { status: 422, issue: 'security' },
   ERR_OUTBOUND_TIMEOUT: { status: 504, issue: 'timeout' },

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import type { Clock } from '../clock.js';
 import type { ClientConfig, Config } from '../config.js';
 import type { Db } from '../db/db.js';
@@ -91,8 +91,8 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
 
   return {
     async authenticate(assertion) {
-      let header;
-      let unverified;
+      let header: ProtectedHeaderParameters;
+      let unverified: JWTPayload;
       try {
         header = decodeProtectedHeader(assertion);
         unverified = decodeJwt(assertion);
@@ -104,46 +104,67 @@ export function createClientAssertionVerifier(d: ClientAssertionDeps): { authent
       const clientId = c.config.clientId;
       const refuse = (description: string) => new OAuthError('invalid_client', description, clientId);
 
-      const alg = header.alg;
-      if (typeof alg !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(alg)) {
-        throw refuse(`The assertion's alg must be one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`);
-      }
-      if (header.typ !== undefined && header.typ.toUpperCase() !== 'JWT') throw refuse('The assertion header typ must be JWT');
-      if (typeof header.kid !== 'string' || !header.kid) throw refuse('The assertion header needs a kid');
-      if (header.jku !== undefined && header.jku !== c.config.jwksUri) throw refuse("The assertion's jku is not the client's registered jwks_uri");
-
-      const getKey = await keyFor(c, alg, header.kid);
-      let claims;
-      try {
-        ({ payload: claims } = await jwtVerify(assertion, getKey, {
-          algorithms: [alg],
-          issuer: clientId,
-          subject: clientId,
-          audience: tokenUrl,
-          currentDate: new Date(d.clock.now()),
-          clockTolerance: ASSERTION_SKEW_SECONDS,
-          requiredClaims: ['exp', 'jti'],
-        }));
-      } catch (e) {
-        if (e instanceof errors.JWTExpired) throw refuse('The assertion has expired');
-        if (e instanceof errors.JWTClaimValidationFailed) {
-          throw refuse(e.claim === 'aud' ? `The assertion's aud must be exactly ${tokenUrl}` : `The assertion's "${e.claim}" claim is not acceptable`);
-        }
-        throw refuse("The assertion's signature does not verify with the client's registered key");
-      }
+      const { alg, kid } = checkHeader(header, c.config.jwksUri, refuse);
+      const getKey = await keyFor(c, alg, kid);
+      const claims = await verifiedClaims(assertion, getKey, { alg, clientId, tokenUrl, now: d.clock.now() }, refuse);
       const now = Math.floor(d.clock.now() / 1000);
       const exp = claims.exp as number;
       if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + ASSERTION_SKEW_SECONDS) throw refuse('The assertion expires more than 5 minutes ahead');
       if (typeof claims.jti !== 'string' || !claims.jti || claims.jti.length > 255) throw refuse('The assertion needs a jti of 1 to 255 characters');
-      let b2b: B2bAuthorization | undefined;
-      try {
-        b2b = readB2bExtension(claims);
-      } catch (e) {
-        if (!(e instanceof B2bExtensionError)) throw e;
-        throw new OAuthError('invalid_request', e.message, clientId);
-      }
+      const b2b = b2bOf(claims, clientId);
       if (!(await rememberJti(clientId, claims.jti, exp))) throw refuse('The assertion has been used before (jti)');
       return { config: c.config, b2b };
     },
   };
+}
+
+type Refuse = (description: string) => OAuthError;
+
+/** The header rules of SMART Backend Services: an accepted alg, typ JWT if any, a kid, and a jku only if it is the registered one. */
+function checkHeader(header: ProtectedHeaderParameters, jwksUri: string | undefined, refuse: Refuse): { alg: string; kid: string } {
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !CLIENT_ASSERTION_ALGORITHMS.includes(alg)) {
+    throw refuse(`The assertion's alg must be one of ${CLIENT_ASSERTION_ALGORITHMS.join(', ')}`);
+  }
+  if (header.typ !== undefined && header.typ.toUpperCase() !== 'JWT') throw refuse('The assertion header typ must be JWT');
+  if (typeof header.kid !== 'string' || !header.kid) throw refuse('The assertion header needs a kid');
+  if (header.jku !== undefined && header.jku !== jwksUri) throw refuse("The assertion's jku is not the client's registered jwks_uri");
+  return { alg, kid: header.kid };
+}
+
+/** Signature, iss = sub = the client, aud = the token endpoint, exp and jti present; each failure named for the client. */
+async function verifiedClaims(
+  assertion: string,
+  getKey: JWTVerifyGetKey,
+  at: { alg: string; clientId: string; tokenUrl: string; now: number },
+  refuse: Refuse,
+): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(assertion, getKey, {
+      algorithms: [at.alg],
+      issuer: at.clientId,
+      subject: at.clientId,
+      audience: at.tokenUrl,
+      currentDate: new Date(at.now),
+      clockTolerance: ASSERTION_SKEW_SECONDS,
+      requiredClaims: ['exp', 'jti'],
+    });
+    return payload;
+  } catch (e) {
+    if (e instanceof errors.JWTExpired) throw refuse('The assertion has expired');
+    if (e instanceof errors.JWTClaimValidationFailed) {
+      throw refuse(e.claim === 'aud' ? `The assertion's aud must be exactly ${at.tokenUrl}` : `The assertion's "${e.claim}" claim is not acceptable`);
+    }
+    throw refuse("The assertion's signature does not verify with the client's registered key");
+  }
+}
+
+/** A malformed UDAP B2B extension is the request's fault (invalid_request), not the client's credentials'. */
+function b2bOf(claims: JWTPayload, clientId: string): B2bAuthorization | undefined {
+  try {
+    return readB2bExtension(claims);
+  } catch (e) {
+    if (!(e instanceof B2bExtensionError)) throw e;
+    throw new OAuthError('invalid_request', e.message, clientId);
+  }
 }

@@ -18,6 +18,22 @@ function param(body: Record<string, unknown>, name: string): string {
   return v;
 }
 
+/** The OAuth error answer; audited when the assertion named a registered client. */
+async function refuseToken(s: Pick<Services, 'config' | 'audit'>, req: Request, res: Response, e: OAuthError): Promise<void> {
+  const registered = e.clientId ? s.config.trust.clients.find((c) => c.clientId === e.clientId) : undefined;
+  if (registered) {
+    await s.audit.record({
+      ...requestAudit(req, res),
+      actor: { kind: 'client', id: registered.clientId, organization: registered.organization },
+      action: 'E',
+      subtype: 'auth.token',
+      outcome: '4',
+      detail: { error: e.error },
+    });
+  }
+  res.status(e.status).json({ error: e.error, error_description: e.description });
+}
+
 /**
  * SMART Backend Services: discovery and the client_credentials token endpoint. The token endpoint
  * answers in OAuth's own error format (RFC 6749 §5.2), the one place that is not OperationOutcome.
@@ -88,18 +104,7 @@ export function identityRoutes(s: Pick<Services, 'config' | 'db' | 'clock' | 'ke
       res.status(200).json({ access_token: token, token_type: 'bearer', expires_in: expiresIn, scope: scopes.join(' ') });
     } catch (e) {
       if (!(e instanceof OAuthError)) throw e;
-      const registered = e.clientId ? s.config.trust.clients.find((c) => c.clientId === e.clientId) : undefined;
-      if (registered) {
-        await s.audit.record({
-          ...requestAudit(req, res),
-          actor: { kind: 'client', id: registered.clientId, organization: registered.organization },
-          action: 'E',
-          subtype: 'auth.token',
-          outcome: '4',
-          detail: { error: e.error },
-        });
-      }
-      res.status(e.status).json({ error: e.error, error_description: e.description });
+      await refuseToken(s, req, res, e);
     }
   });
   return r;

@@ -130,6 +130,47 @@ function checkHeaders(headers: unknown, issues: OperationOutcomeIssue[]): string
   return list;
 }
 
+/** The backport-filter-criteria extensions on criteria, parsed against what the topic can filter by. */
+function checkFilters(sub: Subscription, topic: NonNullable<ReturnType<typeof topicByUrl>>, issues: OperationOutcomeIssue[]): Filter[] {
+  const filters: Filter[] = [];
+  for (const [i, ext] of extensionsOf((sub as { _criteria?: unknown })._criteria).entries()) {
+    if (ext.url !== BP.filterCriteria) continue;
+    const at = [`Subscription.criteria.extension[${i}]`];
+    if (typeof ext.valueString !== 'string') {
+      issues.push(issue('value', 'backport-filter-criteria takes a valueString', at));
+      continue;
+    }
+    try {
+      filters.push(...parseFilterCriteria(ext.valueString, topic.resourceType, topic.canFilterBy));
+    } catch (e) {
+      if (!(e instanceof FilterError)) throw e;
+      issues.push(issue('not-supported', `Filter criteria not supported: ${e.message}`, at));
+    }
+  }
+  return filters;
+}
+
+/** The payload's MIME type (FHIR JSON only) and its backport-payload-content. */
+function checkPayload(
+  channel: Subscription['channel'],
+  issues: OperationOutcomeIssue[],
+): { contentType: ReturnType<typeof parseContentType>; payload: PayloadContent | undefined } {
+  const contentType = parseContentType(channel.payload);
+  if (!contentType) {
+    issues.push(issue('not-supported', 'channel.payload must be application/fhir+json (FHIR R4): the only format this server sends', ['Subscription.channel.payload']));
+  }
+  const contentExt = extensionsOf((channel as { _payload?: unknown })._payload).find((e) => e.url === BP.payloadContent);
+  const payload = contentExt?.valueCode as PayloadContent | undefined;
+  if (!payload || !PAYLOAD_CONTENTS.includes(payload)) {
+    issues.push(
+      issue('not-supported', `channel.payload needs the backport-payload-content extension with valueCode ${PAYLOAD_CONTENTS.join(' | ')}`, [
+        'Subscription.channel.payload.extension',
+      ]),
+    );
+  }
+  return { contentType, payload };
+}
+
 /**
  * Checks a Subscription against the base spec and the backport profile, and against what the
  * gateway honours (topics, filters, rest-hook, JSON payloads, limits). Throws 400 for something
@@ -148,22 +189,7 @@ export function parseSubscriptionRequest(body: unknown, fhir: FhirValidator, now
   if (!topic) {
     issues.push(issue('not-supported', `criteria must be the canonical URL of a topic this server offers: ${TOPICS.map((t) => t.url).join(', ')}`, ['Subscription.criteria']));
   }
-  const filters: Filter[] = [];
-  const criteriaExtensions = extensionsOf((sub as { _criteria?: unknown })._criteria);
-  criteriaExtensions.forEach((ext, i) => {
-    if (ext.url !== BP.filterCriteria || !topic) return;
-    const at = [`Subscription.criteria.extension[${i}]`];
-    if (typeof ext.valueString !== 'string') {
-      issues.push(issue('value', 'backport-filter-criteria takes a valueString', at));
-      return;
-    }
-    try {
-      filters.push(...parseFilterCriteria(ext.valueString, topic.resourceType, topic.canFilterBy));
-    } catch (e) {
-      if (!(e instanceof FilterError)) throw e;
-      issues.push(issue('not-supported', `Filter criteria not supported: ${e.message}`, at));
-    }
-  });
+  const filters = topic ? checkFilters(sub, topic, issues) : [];
 
   if (sub.status !== 'requested' && sub.status !== 'active') {
     issues.push(issue('value', 'A new Subscription has status requested (the server activates it after the handshake)', ['Subscription.status']));
@@ -178,19 +204,7 @@ export function parseSubscriptionRequest(body: unknown, fhir: FhirValidator, now
   }
   const endpoint = checkEndpoint(channel.endpoint, issues);
   const headers = checkHeaders(channel.header, issues);
-  const contentType = parseContentType(channel.payload);
-  if (!contentType) {
-    issues.push(issue('not-supported', 'channel.payload must be application/fhir+json (FHIR R4): the only format this server sends', ['Subscription.channel.payload']));
-  }
-  const contentExt = extensionsOf((channel as { _payload?: unknown })._payload).find((e) => e.url === BP.payloadContent);
-  const payload = contentExt?.valueCode as PayloadContent | undefined;
-  if (!payload || !PAYLOAD_CONTENTS.includes(payload)) {
-    issues.push(
-      issue('not-supported', `channel.payload needs the backport-payload-content extension with valueCode ${PAYLOAD_CONTENTS.join(' | ')}`, [
-        'Subscription.channel.payload.extension',
-      ]),
-    );
-  }
+  const { contentType, payload } = checkPayload(channel, issues);
   const ext = Array.isArray(channel.extension) ? channel.extension : undefined;
   if (channel.extension !== undefined && !ext) issues.push(issue('structure', 'channel.extension must be an array', ['Subscription.channel.extension']));
   const heartbeatSeconds = integerExtension(

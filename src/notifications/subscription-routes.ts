@@ -40,6 +40,57 @@ async function checkEndpointAllowed(s: Pick<Services, 'config'>, request: Subscr
   }
 }
 
+function requireNamedPatients(purposes: readonly string[], request: SubscriptionRequest): void {
+  if (!purposes.length || request.patientKeys.length) return;
+  // No bulk surveillance: another organization's events only ever for patients named one by one.
+  throw new HttpError(
+    422,
+    outcome([
+      issue('business-rule', `A subscription made with a purpose of use must name its patient: add the filter ${request.topic.resourceType}?${PATIENT_IDENTIFIER}=system|value`, [
+        'Subscription.criteria.extension',
+      ]),
+    ]),
+  );
+}
+
+/** Stores the new subscription, leased to its handshake, and audits it in the same transaction. */
+async function storeSubscription(
+  s: Services,
+  n: {
+    id: string;
+    owner: string;
+    client: ReturnType<typeof clientOf>;
+    purposes: NonNullable<ReturnType<typeof clientOf>['purposes']>;
+    request: SubscriptionRequest;
+    audit: ReturnType<typeof requestAudit>;
+  },
+) {
+  const { id, client, purposes, request, audit } = n;
+  return s.db.transaction(async (tx) => {
+    const sub = await insertSubscription(tx, {
+      id,
+      organization: client.organization,
+      clientId: client.clientId,
+      purposes,
+      request,
+      now: new Date(s.clock.now()),
+      leaseOwner: n.owner,
+    });
+    await s.audit.record(
+      {
+        ...audit,
+        action: 'C',
+        subtype: 'subscription.create',
+        organization: client.organization,
+        entity: { type: 'Subscription', id },
+        detail: { topic: request.topic.id, payload: request.payload, ...(purposes.length ? { purposeOfUse: purposes.join(' '), patients: request.patientKeys.length } : {}) },
+      },
+      tx,
+    );
+    return sub;
+  });
+}
+
 /**
  * Subscriptions: create (with the rest-hook handshake), read, list, delete. A token carrying
  * purposes of use makes the subscription cross-organization, which must name its patients.
@@ -54,45 +105,11 @@ export function subscriptionRoutes(s: Services): Router {
     const client = clientOf(res);
     const request = parseSubscriptionRequest(req.body, s.fhir, s.clock.now());
     const purposes = client.purposes ?? [];
-    if (purposes.length && !request.patientKeys.length) {
-      // No bulk surveillance: another organization's events only ever for patients named one by one.
-      throw new HttpError(
-        422,
-        outcome([
-          issue(
-            'business-rule',
-            `A subscription made with a purpose of use must name its patient: add the filter ${request.topic.resourceType}?${PATIENT_IDENTIFIER}=system|value`,
-            ['Subscription.criteria.extension'],
-          ),
-        ]),
-      );
-    }
+    requireNamedPatients(purposes, request);
     await checkEndpointAllowed(s, request);
     const id = randomUUID();
     const owner = `handshake:${randomUUID()}`;
-    const stored = await s.db.transaction(async (tx) => {
-      const sub = await insertSubscription(tx, {
-        id,
-        organization: client.organization,
-        clientId: client.clientId,
-        purposes,
-        request,
-        now: new Date(s.clock.now()),
-        leaseOwner: owner,
-      });
-      await s.audit.record(
-        {
-          ...requestAudit(req, res),
-          action: 'C',
-          subtype: 'subscription.create',
-          organization: client.organization,
-          entity: { type: 'Subscription', id },
-          detail: { topic: request.topic.id, payload: request.payload, ...(purposes.length ? { purposeOfUse: purposes.join(' '), patients: request.patientKeys.length } : {}) },
-        },
-        tx,
-      );
-      return sub;
-    });
+    const stored = await storeSubscription(s, { id, owner, client, purposes, request, audit: requestAudit(req, res) });
     await handshake(s, stored, owner);
     const current = (await getSubscription(s.db, id, client.organization)) ?? stored;
     res.setHeader('Location', `${base}/fhir/Subscription/${id}`);

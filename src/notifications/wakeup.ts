@@ -6,8 +6,8 @@
 const listeners = new WeakMap<object, Set<() => void>>();
 
 export function onWakeup(key: object, listener: () => void): () => void {
-  let set = listeners.get(key);
-  if (!set) listeners.set(key, (set = new Set()));
+  const set = listeners.get(key) ?? new Set<() => void>();
+  listeners.set(key, set);
   set.add(listener);
   return () => set.delete(listener);
 }

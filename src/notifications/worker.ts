@@ -30,6 +30,29 @@ function errorSummary(e: unknown): { type: string; code?: string } {
   return { type: err?.name ?? typeof e, ...(typeof err?.code === 'string' ? { code: err.code } : {}) };
 }
 
+/** A wait that a wake() ends early; a wake() while no one waits is kept, so the next idle() returns at once. */
+function createIdler(): { wake(): void; idle(ms: number): Promise<void> } {
+  let nudged = false;
+  let endIdle: (() => void) | undefined;
+  return {
+    wake() {
+      nudged = true;
+      endIdle?.();
+    },
+    idle: (ms) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          endIdle = undefined;
+          nudged = false;
+          resolve();
+        };
+        const timer = setTimeout(done, nudged ? 0 : ms);
+        endIdle = done;
+      }),
+  };
+}
+
 /**
  * The outbox delivery worker of one replica. Each round it claims subscriptions with due work
  * (FOR UPDATE SKIP LOCKED, then a lease) and runs one Lane per subscription, so each
@@ -44,13 +67,7 @@ export function createDeliveryWorker(d: NotifierDeps, opts: DeliveryWorkerOption
   let stopping = false;
   let loop: Promise<void> | undefined;
   let lastSweep = -Infinity;
-  // A nudge that arrives while the loop is busy is kept, so the next idle() returns at once.
-  let nudged = false;
-  let endIdle: (() => void) | undefined;
-  const wake = () => {
-    nudged = true;
-    endIdle?.();
-  };
+  const { wake, idle } = createIdler();
 
   const sweep = async (force: boolean) => {
     const now = d.clock.now();
@@ -76,18 +93,6 @@ export function createDeliveryWorker(d: NotifierDeps, opts: DeliveryWorkerOption
     }
     return subs.length;
   };
-
-  const idle = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        endIdle = undefined;
-        nudged = false;
-        resolve();
-      };
-      const timer = setTimeout(done, nudged ? 0 : ms);
-      endIdle = done;
-    });
 
   const run = async () => {
     const unsubscribe = onWakeup(d.db, wake);

@@ -62,7 +62,7 @@ export function sensitiveValues(bundle: Bundle): string[] {
 
   const walk = (node: unknown, key: string | undefined, resourceType: string | undefined): void => {
     if (Array.isArray(node)) {
-      node.forEach((n) => walk(n, key, resourceType));
+      for (const n of node) walk(n, key, resourceType);
       return;
     }
     if (typeof node !== 'object' || node === null) return;

@@ -6,7 +6,8 @@ import { cborDecode, cborEncode } from '@auth0/mdl/lib/cbor/index.js';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { DomainError } from '../../src/errors.js';
+import { httpErrorOf } from '../../src/http/errors.js';
 import { dcApiSessionTranscript, sessionTranscriptBytes } from '../../src/identity/mdl/session-transcript.js';
 import { loadTrustAnchors, MDL_DS_EKU } from '../../src/identity/mdl/trust-anchors.js';
 import { verifyDeviceResponse } from '../../src/identity/mdl/verify-presentation.js';
@@ -77,7 +78,8 @@ describe('mDL issuer-side attacks', () => {
   let iaca: TestIaca;
   const verify = async (bytes: Uint8Array, anchorPems = [iaca.pem]) =>
     verifyDeviceResponse(bytes, { origin: ORIGIN, nonce: NONCE, anchors: await loadTrustAnchors({ trustAnchors: anchorPems, ial: 2, aal: 2 } as never), clock });
-  const refused = (p: Promise<unknown>, why: RegExp) => assert.rejects(p, (e: unknown) => e instanceof HttpError && e.status === 401 && why.test(e.message));
+  const refused = (p: Promise<unknown>, why: RegExp) =>
+    assert.rejects(p, (e: unknown) => e instanceof DomainError && e.code === 'ERR_MDL_PRESENTATION' && httpErrorOf(e).status === 401 && why.test(e.message));
 
   before(async () => {
     iaca = await makeIaca('Issuer DMV', clock.now());

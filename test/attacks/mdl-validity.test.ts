@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { DomainError } from '../../src/errors.js';
+import { httpErrorOf } from '../../src/http/errors.js';
 import { dcApiRequest } from '../../src/identity/mdl/request.js';
 import { loadTrustAnchors, type TrustAnchor } from '../../src/identity/mdl/trust-anchors.js';
 import { verifyDeviceResponse } from '../../src/identity/mdl/verify-presentation.js';
@@ -20,7 +21,8 @@ describe('mDL validity edges on the injected clock', () => {
   const until = start + 2 * DAY;
   const verifyWith = async (mdl: TestMdl, anchors: TrustAnchor[]) =>
     verifyDeviceResponse(await present(mdl, request, ORIGIN), { origin: ORIGIN, nonce: request.data.nonce, anchors, clock });
-  const refused = (p: Promise<unknown>, why: RegExp) => assert.rejects(p, (e: unknown) => e instanceof HttpError && e.status === 401 && why.test(e.message));
+  const refused = (p: Promise<unknown>, why: RegExp) =>
+    assert.rejects(p, (e: unknown) => e instanceof DomainError && e.code === 'ERR_MDL_PRESENTATION' && httpErrorOf(e).status === 401 && why.test(e.message));
   let anchors: TrustAnchor[];
   let mdl: TestMdl;
   let shortDsAnchors: TrustAnchor[];

@@ -171,8 +171,10 @@ describe('bounds under configuration', () => {
   before(async () => {
     idp = await startIdp();
     // An SHL host that answers the manifest only when told to: keeps one check-in in flight.
-    let release = () => undefined as void;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const server = createServer((req, res) => {
       req.resume();
       void held.then(() => res.writeHead(404).end());

@@ -14,14 +14,30 @@ test('every folder docs/architecture.md names exists', () => {
   for (const folder of named) assert.ok(existsSync(path.join(root, folder)) && statSync(path.join(root, folder)).isDirectory(), `${folder} is named but does not exist`);
 });
 
-test('every folder of src/ is named in docs/architecture.md', () => {
-  const folders = readdirSync(path.join(root, 'src'), { withFileTypes: true })
+/** Every folder under src/, at any depth, as `src/a/b/`. */
+function sourceFolders(dir = 'src'): string[] {
+  return readdirSync(path.join(root, dir), { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .map((d) => `src/${d.name}/`);
+    .flatMap((d) => [`${dir}/${d.name}/`, ...sourceFolders(`${dir}/${d.name}`)]);
+}
+
+test('every folder of src/, at any depth, is named in docs/architecture.md', () => {
+  const folders = sourceFolders();
+  assert.ok(folders.includes('src/identity/mdl/'), 'nested folders are listed');
   assert.deepEqual(
     folders.filter((f) => !named.has(f)),
     [],
   );
+});
+
+test('as the page says, nothing outside src/demo/ imports the demo', () => {
+  const files = sourceFolders()
+    .filter((f) => !f.startsWith('src/demo/'))
+    .flatMap((f) => readdirSync(path.join(root, f)).map((n) => path.join(f, n)))
+    .concat(readdirSync(path.join(root, 'src')).map((n) => path.join('src', n)))
+    .filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 50);
+  for (const f of files) assert.doesNotMatch(readFileSync(path.join(root, f), 'utf8'), /from '(\.\.?\/)+demo\//, `${f} imports the demo`);
 });
 
 test('every top-level source file it names exists', () => {

@@ -4,7 +4,8 @@ import { before, describe, it } from 'node:test';
 import { cborEncode } from '@auth0/mdl/lib/cbor/index.js';
 import { ManualClock } from '../../src/clock.js';
 import { ConfigError, parseTrustFile } from '../../src/config.js';
-import { HttpError } from '../../src/fhir/outcome.js';
+import { DomainError } from '../../src/errors.js';
+import { httpErrorOf } from '../../src/http/errors.js';
 import { dcApiRequest } from '../../src/identity/mdl/request.js';
 import { dcApiSessionTranscript } from '../../src/identity/mdl/session-transcript.js';
 import { loadTrustAnchors, type TrustAnchor } from '../../src/identity/mdl/trust-anchors.js';
@@ -34,7 +35,7 @@ describe('mDL DeviceResponse verification', () => {
   const verify = (bytes: Uint8Array, over: Partial<{ origin: string; nonce: string; anchors: TrustAnchor[] }> = {}) =>
     verifyDeviceResponse(bytes, { origin: ORIGIN, nonce: request.data.nonce, anchors, clock, ...over });
   const refused = async (p: Promise<unknown>, why: RegExp) => {
-    await assert.rejects(p, (e: unknown) => e instanceof HttpError && e.status === 401 && why.test(e.message));
+    await assert.rejects(p, (e: unknown) => e instanceof DomainError && e.code === 'ERR_MDL_PRESENTATION' && httpErrorOf(e).status === 401 && why.test(e.message));
   };
 
   before(async () => {

@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
-import { badRequest, conflict } from '../../fhir/outcome.js';
+import { DomainError } from '../../errors.js';
 import type { VerifiedIdentity } from '../types.js';
 import { vpTokenSchema, type IdentityPresentation } from './presentation.js';
 import { IDENTITY_REQUEST_TTL_SECONDS, dcApiRequest, type DcApiRequest } from './request.js';
@@ -30,7 +30,11 @@ export interface MdlIdentityDeps {
   clock: Clock;
 }
 
-const notConfigured = () => badRequest("This gateway does not accept mobile driver's licences (no mdl trust anchors are configured)", ['identityPresentation']);
+const notConfigured = () =>
+  new DomainError('ERR_MDL_NOT_CONFIGURED', "This gateway does not accept mobile driver's licences (no mdl trust anchors are configured)", {
+    expression: ['identityPresentation'],
+  });
+const malformed = (why: string, at: string) => new DomainError('ERR_MDL_MALFORMED', why, { expression: [at] });
 
 /**
  * The gateway's origin as a browser reports it to the wallet (scheme://host[:port], default port
@@ -47,13 +51,13 @@ async function answerOf(
   encryptionKey: string | undefined,
 ): Promise<{ vpToken: Record<string, string[]>; thumbprint?: Uint8Array }> {
   if (!request.responseKey) {
-    if (!p.data.vp_token) throw badRequest('This identity request asked for an unencrypted answer (vp_token)', ['identityPresentation.data']);
+    if (!p.data.vp_token) throw malformed('This identity request asked for an unencrypted answer (vp_token)', 'identityPresentation.data');
     return { vpToken: p.data.vp_token };
   }
-  if (!p.data.response) throw badRequest('This identity request asked for an encrypted answer (response, a JWE)', ['identityPresentation.data']);
+  if (!p.data.response) throw malformed('This identity request asked for an encrypted answer (response, a JWE)', 'identityPresentation.data');
   const { payload, thumbprint } = await openEncryptedResponse(p.data.response, request.responseKey, encryptionKey);
   const vpToken = vpTokenSchema.safeParse((payload as { vp_token?: unknown } | null)?.vp_token);
-  if (!vpToken.success) throw badRequest('The encrypted answer holds no valid vp_token', ['identityPresentation.data.response']);
+  if (!vpToken.success) throw malformed('The encrypted answer holds no valid vp_token', 'identityPresentation.data.response');
   return { vpToken: vpToken.data, thumbprint };
 }
 
@@ -88,7 +92,7 @@ export function createMdlIdentity(d: MdlIdentityDeps): MdlIdentity {
       });
       // Used up only by a presentation that verified, so garbage cannot burn a kiosk's request;
       // the atomic update lets exactly one of two racing copies through.
-      if (!(await consumeRequest(d.db, request.id, now))) throw conflict('This identity request has already been answered; ask for a new one');
+      if (!(await consumeRequest(d.db, request.id, now))) throw new DomainError('ERR_MDL_REQUEST_USED', 'This identity request has already been answered; ask for a new one');
       return identityOf(verified, mdlSubject(await saltOnce(), verified.anchor.issuer, verified.claims.documentNumber));
     },
   };

@@ -1,6 +1,6 @@
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { Clock } from '../../clock.js';
-import { unauthorized } from '../../fhir/outcome.js';
+import { DomainError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keystore.js';
 import type { VerifiedIdentity } from '../types.js';
 
@@ -8,7 +8,7 @@ import type { VerifiedIdentity } from '../types.js';
 export const PATIENT_ACCESS_TOKEN_TTL_SECONDS = 900;
 export const PATIENT_TOKEN_TYP = 'ktc-patient+jwt';
 
-const invalid = (why: string) => unauthorized(why, undefined, { 'WWW-Authenticate': 'Bearer realm="ktc-gateway", error="invalid_token"' });
+const invalid = (why: string) => new DomainError('ERR_MDL_PATIENT_TOKEN', why);
 
 export interface PatientAccessTokens {
   issue(identity: VerifiedIdentity): Promise<{ token: string; expiresIn: number }>;
@@ -46,7 +46,7 @@ export function patientAccessTokens(keys: KeyStore, gateway: string, clock: Cloc
       return { token, expiresIn: PATIENT_ACCESS_TOKEN_TTL_SECONDS };
     },
     async verify(token) {
-      let payload;
+      let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
           issuer: gateway,

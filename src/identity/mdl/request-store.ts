@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../../db/db.js';
-import { conflict, gone, notFound, throttled } from '../../fhir/outcome.js';
+import { DomainError } from '../../errors.js';
 import { MAX_OPEN_REQUESTS, MAX_OPEN_REQUESTS_PER_ADDRESS } from './request.js';
 
 export type RequestPurpose = 'checkin' | 'patient';
@@ -53,7 +53,7 @@ async function assertBelowBudget(q: Queryable, owner: RequestOwner, now: Date): 
 function throwWhenSpent(open: { n: number; first: Date | null } | undefined, max: number, now: Date): void {
   if (!open || open.n < max) return;
   const retryAfter = Math.max(1, Math.ceil(((open.first ? new Date(open.first).getTime() : now.getTime()) - now.getTime()) / 1000));
-  throw throttled('Too many identity requests are open; ask again in a few minutes', undefined, { 'Retry-After': String(retryAfter) });
+  throw new DomainError('ERR_MDL_THROTTLED', 'Too many identity requests are open; ask again in a few minutes', { data: { retryAfterSeconds: retryAfter } });
 }
 
 /** Ids and nonces are 256-bit random; expired requests are pruned as new ones are made. */
@@ -79,9 +79,9 @@ function ownedBy(r: Row, owner: RequestOwner): boolean {
 export async function openRequest(q: Queryable, id: string, owner: RequestOwner, now: Date): Promise<StoredRequest> {
   const { rows } = await q.query<Row>('SELECT * FROM identity_request WHERE id = $1', [id]);
   const r = rows[0];
-  if (!r || !ownedBy(r, owner)) throw notFound('No such identity request');
-  if (r.used_at) throw conflict('This identity request has already been answered; ask for a new one');
-  if (r.expires_at.getTime() <= now.getTime()) throw gone('This identity request has expired; ask for a new one');
+  if (!r || !ownedBy(r, owner)) throw new DomainError('ERR_MDL_REQUEST_UNKNOWN', 'No such identity request');
+  if (r.used_at) throw new DomainError('ERR_MDL_REQUEST_USED', 'This identity request has already been answered; ask for a new one');
+  if (r.expires_at.getTime() <= now.getTime()) throw new DomainError('ERR_MDL_REQUEST_EXPIRED', 'This identity request has expired; ask for a new one');
   return {
     id: r.id,
     nonce: r.nonce,

@@ -1,5 +1,5 @@
 import { base64url, calculateJwkThumbprint, compactDecrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { badRequest, unauthorized } from '../../fhir/outcome.js';
+import { DomainError } from '../../errors.js';
 import { open, seal } from '../../keys/envelope.js';
 import { RESPONSE_ENC_VALUES } from './request.js';
 
@@ -31,11 +31,11 @@ export async function openEncryptedResponse(jwe: string, stored: string, encrypt
   try {
     ({ plaintext } = await compactDecrypt(jwe, await importJWK(privateJwk, 'ECDH-ES'), { keyManagementAlgorithms: ['ECDH-ES'], contentEncryptionAlgorithms: RESPONSE_ENC_VALUES }));
   } catch {
-    throw unauthorized("The mobile driver's licence was not accepted: the encrypted response does not open with this request's key");
+    throw new DomainError('ERR_MDL_PRESENTATION', "The mobile driver's licence was not accepted: the encrypted response does not open with this request's key");
   }
   try {
     return { payload: JSON.parse(new TextDecoder().decode(plaintext)) as unknown, thumbprint };
   } catch {
-    throw badRequest('The encrypted response is not JSON', ['identityPresentation.data.response']);
+    throw new DomainError('ERR_MDL_MALFORMED', 'The encrypted response is not JSON', { expression: ['identityPresentation.data.response'] });
   }
 }

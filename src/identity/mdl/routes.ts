@@ -35,13 +35,8 @@ export function mdlRoutes(s: Pick<Services, 'auth' | 'audit' | 'config'>): Route
   r.post('/checkin/identity-requests', requireScope(s.auth, 'system/checkin.write'), async (req, res) => {
     const client = clientOf(res);
     const view = await s.auth.identityRequest({ purpose: 'checkin', organization: client.organization, clientId: client.clientId });
-    await s.audit.record({
-      ...requestAudit(req, res),
-      action: 'C',
-      subtype: 'identity.request',
-      organization: client.organization,
-      entity: { type: 'IdentityRequest', id: view.id.slice(0, 8) },
-    });
+    const entity = { type: 'IdentityRequest', id: view.id.slice(0, 8) };
+    await s.audit.record({ ...requestAudit(req, res), action: 'C', subtype: 'identity.request', organization: client.organization, entity });
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json(view);
   });

@@ -1,7 +1,7 @@
 import { MDLError, Verifier, type IssuerSignedDocument, VerificationAssessmentId } from '@auth0/mdl';
 import { X509Certificate } from '@peculiar/x509';
 import type { Clock } from '../../clock.js';
-import { badRequest, forbidden, HttpError, unauthorized } from '../../fhir/outcome.js';
+import { DomainError } from '../../errors.js';
 import type { VerifiedIdentity } from '../types.js';
 import type { IdentityPresentation } from './presentation.js';
 import { CREDENTIAL_QUERY_ID, DC_API_PROTOCOL, MDL_DOCTYPE, MDL_NAMESPACE } from './request.js';
@@ -21,10 +21,11 @@ export interface MdlClaims {
   issuingAuthority?: string;
 }
 
-const refuse = (why: string) => unauthorized(`The mobile driver's licence was not accepted: ${why}`);
+const refuse = (why: string) => new DomainError('ERR_MDL_PRESENTATION', `The mobile driver's licence was not accepted: ${why}`);
 
 export function assertProtocol(p: IdentityPresentation): void {
-  if (p.protocol !== DC_API_PROTOCOL) throw badRequest(`identityPresentation.protocol must be ${DC_API_PROTOCOL}`, ['identityPresentation.protocol']);
+  if (p.protocol !== DC_API_PROTOCOL)
+    throw new DomainError('ERR_MDL_MALFORMED', `identityPresentation.protocol must be ${DC_API_PROTOCOL}`, { expression: ['identityPresentation.protocol'] });
 }
 
 /** The one DeviceResponse of the answer, keyed by the credential query id the request used. */
@@ -32,7 +33,9 @@ export function deviceResponseOf(vpToken: Record<string, string[]>): Uint8Array 
   const keys = Object.keys(vpToken);
   const answers = vpToken[CREDENTIAL_QUERY_ID];
   if (keys.length !== 1 || !answers || answers.length !== 1) {
-    throw badRequest(`identityPresentation.data.vp_token must hold exactly one presentation under "${CREDENTIAL_QUERY_ID}"`, ['identityPresentation.data.vp_token']);
+    throw new DomainError('ERR_MDL_MALFORMED', `identityPresentation.data.vp_token must hold exactly one presentation under "${CREDENTIAL_QUERY_ID}"`, {
+      expression: ['identityPresentation.data.vp_token'],
+    });
   }
   return Buffer.from(answers[0] as string, 'base64url');
 }
@@ -90,11 +93,11 @@ export async function verifyDeviceResponse(
 ): Promise<VerifiedMdl> {
   const transcript = sessionTranscriptBytes(dcApiSessionTranscript(ctx.origin, ctx.nonce, ctx.jwkThumbprint ?? null));
   const { failures, onCheck } = collectFailures();
-  let mdoc;
+  let mdoc: Awaited<ReturnType<Verifier['verify']>>;
   try {
     mdoc = await new Verifier(ctx.anchors.map((a) => a.pem)).verify(bytes, { encodedSessionTranscript: transcript, onCheck });
   } catch (e) {
-    if (e instanceof HttpError) throw e;
+    if (e instanceof DomainError) throw e;
     throw refuse(e instanceof MDLError ? e.message.slice(0, 200) : 'it is not a well-formed DeviceResponse');
   }
   if (failures.length) throw refuse(failures[0] as string);
@@ -118,7 +121,7 @@ export async function verifyDeviceResponse(
 export function identityOf(m: VerifiedMdl, subject: string): VerifiedIdentity {
   const { ial, aal } = m.anchor;
   const short = [ial < REQUIRED.ial ? `IAL2 (it proves IAL${ial})` : '', aal < REQUIRED.aal ? `AAL2 (it proves AAL${aal})` : ''].filter(Boolean);
-  if (short.length) throw forbidden(`The mobile driver's licence falls short of ${short.join(' and ')} under the policy for its IACA`);
+  if (short.length) throw new DomainError('ERR_MDL_ASSURANCE', `The mobile driver's licence falls short of ${short.join(' and ')} under the policy for its IACA`);
   return {
     issuer: m.anchor.issuer,
     subject,

@@ -50,8 +50,7 @@ async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ t
       if (done) return;
       // A trailing CR waits for the next chunk: it may be the first half of CRLF.
       buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n|\r(?!$)/g, '\n');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         let type = 'message';

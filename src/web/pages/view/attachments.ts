@@ -61,6 +61,7 @@ function fromAttachment(att: Json, title: string | undefined, index: ResourceInd
   const tooLarge = data !== undefined && data.length * 0.75 > MAX_ATTACHMENT_BYTES + 2;
   const name =
     (title ?? 'document')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: C0 controls are not allowed in a download file name
       .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ')
       .trim()
       .slice(0, 80) || 'document';

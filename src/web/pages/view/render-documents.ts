@@ -38,7 +38,7 @@ function item(doc: VisitDocument, i18n: I18n): HTMLLIElement {
 }
 
 export function renderDocuments(docs: VisitDocument[], i18n: I18n): HTMLElement | undefined {
-  liveUrls.forEach((byType) => byType.forEach((u) => URL.revokeObjectURL(u)));
+  for (const byType of liveUrls.values()) for (const u of byType.values()) URL.revokeObjectURL(u);
   liveUrls = new Map();
   if (!docs.length) return undefined;
   const a = i18n.m.view.attachments;

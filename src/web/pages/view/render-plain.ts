@@ -23,7 +23,7 @@ function citeLink(target: { id: string; name: string }): HTMLAnchorElement {
     event.preventDefault();
     const entry = document.getElementById(target.id);
     if (!entry) return;
-    document.querySelectorAll('.cited').forEach((n) => n.classList.remove('cited'));
+    for (const n of document.querySelectorAll('.cited')) n.classList.remove('cited');
     entry.classList.add('cited');
     entry.tabIndex = -1;
     entry.scrollIntoView({ block: 'center' });

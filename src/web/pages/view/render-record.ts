@@ -19,7 +19,10 @@ function renderBlocks(blocks: Note['blocks']): HTMLElement[] {
   let bullets: HTMLUListElement | undefined;
   for (const b of blocks) {
     if (b.item) {
-      if (!bullets) out.push((bullets = el('ul')));
+      if (!bullets) {
+        bullets = el('ul');
+        out.push(bullets);
+      }
       bullets.append(el('li', {}, b.text));
     } else {
       bullets = undefined;
