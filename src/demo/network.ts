@@ -54,7 +54,7 @@ export async function subscribeNetwork(gatewayUrl: string, token: string, endpoi
   return body.id;
 }
 
-/** A patient's Consent (API.md shape): `organization` may receive their encounter notifications, purpose PATRQT. */
+/** A patient's Consent (the contract's shape): `organization` may receive their encounter notifications, purpose PATRQT. */
 export function patientConsent(organization: string): Consent {
   return {
     resourceType: 'Consent',

@@ -1,4 +1,3 @@
-import type { Consent } from '@medplum/fhirtypes';
 import { SignJWT, base64url, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import request from 'supertest';
 import type { ClientConfig } from '../../src/config.js';
@@ -61,23 +60,5 @@ async function sign(key: CryptoKey, kid: string, clientId: string, organization:
     .sign(key);
 }
 
-/** A patient's Consent (API.md shape) letting `organization` receive their encounter notifications. */
-export function patientConsent(organization: string): Consent {
-  return {
-    resourceType: 'Consent',
-    status: 'active',
-    scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
-    category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
-    policyRule: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'OPTIN' }] },
-    provision: {
-      type: 'permit',
-      purpose: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'PATRQT' }],
-      actor: [
-        {
-          role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] },
-          reference: { identifier: { system: 'urn:ktc-gateway:organization', value: organization } },
-        },
-      ],
-    },
-  };
-}
+/** A patient's Consent letting `organization` receive their encounter notifications: the demo's, one builder. */
+export { patientConsent } from '../../src/demo/network.js';
