@@ -1,14 +1,17 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db, Queryable, QueryResult } from './db.js';
 
 function wrap(conn: PGlite | Transaction): Queryable {
   return {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      await nextTurn();
       const r = await conn.query<T>(sql, params);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {
+      await nextTurn();
       await conn.exec(sql);
     },
   };
