@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,24 @@ import { helloWorld, serve } from './lib/servers.js';
 import type { Bench, BenchRow } from './types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * What `npm start` runs after its `prestart` build: the environment assignments and node arguments
+ * of the `start` script, so the bench measures exactly that process.
+ */
+function startCommand(): { env: Record<string, string>; args: string[] } {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = scripts.start!.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0]?.includes('=')) {
+    const [k, v] = words.shift()!.split('=') as [string, string];
+    env[k] = v;
+  }
+  if (words.shift() !== 'node') throw new Error(`unexpected start script: ${scripts.start}`);
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+  return { env, args: words };
+}
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -52,12 +70,12 @@ async function coldStart(args: string[], env: Record<string, string>, readyPath:
 }
 
 /** Start and idle RSS with DATABASE_URL (a fresh database on TEST_DATABASE_URL's server). */
-async function postgresStartRow(floor: { ms: number; rssKiB: number }): Promise<BenchRow> {
+async function postgresStartRow(floor: { ms: number; rssKiB: number }, start: ReturnType<typeof startCommand>): Promise<BenchRow> {
   const name = 'idle RSS (DATABASE_URL)';
   if (!TEST_DATABASE_URL) return { name, value: 0, floor: 0, unit: 'MiB', higherIsBetter: false, note: 'skipped: TEST_DATABASE_URL is not set' };
   const db = await createPostgresDatabase(TEST_DATABASE_URL);
   try {
-    const ours = await coldStart(['--import', 'tsx', 'src/main.ts'], { PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'info' }, '/ready');
+    const ours = await coldStart(start.args, { ...start.env, PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'info' }, '/ready');
     const met = ours.rssKiB <= 200 * 1024;
     return {
       name,
@@ -130,7 +148,8 @@ export const bench: Bench = {
         {},
         '/',
       );
-      const ours = await coldStart(['--import', 'tsx', 'src/main.ts'], { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, '/ready');
+      const start = startCommand();
+      const ours = await coldStart(start.args, { ...start.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' }, '/ready');
       rows.push({
         name: 'cold start to /ready (PGlite, first start)',
         value: ours.ms,
@@ -149,7 +168,7 @@ export const bench: Bench = {
         goal: 'ours <= 300 MiB',
         note: `floor: express hello world process; 2 s after /ready; target ${ours.rssKiB <= 300 * 1024 ? 'met' : 'NOT met'}`,
       });
-      rows.push(await postgresStartRow(floorStart));
+      rows.push(await postgresStartRow(floorStart, start));
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

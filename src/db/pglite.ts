@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import * as tar from 'tar';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
 
 function wrap(conn: PGlite | Transaction): Queryable {
   return {
@@ -21,30 +23,32 @@ function wrap(conn: PGlite | Transaction): Queryable {
  * PostgreSQL's default 128 MB of shared buffers live in the WebAssembly memory, which never
  * shrinks; a gateway's working set is far smaller, and 16 MB saves about 110 MiB of RSS.
  */
-const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'wal_buffers=512kB'];
+export const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'wal_buffers=512kB'];
 
 /**
- * Embedded PostgreSQL. `dataDir` of `memory:` keeps everything in memory (tests). A first start
- * runs initdb, whose WebAssembly instance stays reachable from that PGlite; closing and reopening
- * once lets it be collected (about 350 MiB of idle RSS, for ~1 s more on the first start only).
+ * Embedded PostgreSQL. `dataDir` of `memory:` keeps everything in memory (tests). A new database
+ * starts as a copy of a template (src/db/pglite-template.ts): by default with this build's
+ * migrations already applied, or as initdb left it.
  */
-export async function openPglite(dataDir: string): Promise<Db> {
-  let target: string | undefined;
-  if (dataDir !== 'memory:') {
-    mkdirSync(dataDir, { recursive: true });
-    target = `${dataDir.replace(/\/+$/, '')}/pglite`;
+export async function openPglite(dataDir: string, from: TemplateKind = 'migrated'): Promise<Db> {
+  const template = await pgliteTemplate(from);
+  if (dataDir === 'memory:') return pgliteDb(await PGlite.create(undefined, { startParams: START_PARAMS, loadDataDir: new Blob([readFileSync(template)]) }));
+  const target = `${dataDir.replace(/\/+$/, '')}/pglite`;
+  if (!existsSync(target)) {
+    // Unpacked beside and renamed, so a start interrupted here never leaves half a data directory.
+    const partial = `${target}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
+    tar.x({ file: template, cwd: partial, sync: true });
+    renameSync(partial, target);
   }
-  const firstStart = target !== undefined && !existsSync(`${target}/PG_VERSION`);
-  const create = () => PGlite.create(target, { startParams: START_PARAMS });
-  let db = await create();
-  if (firstStart) {
-    await db.close();
-    db = await create();
-  }
-  const base = wrap(db);
+  return pgliteDb(await PGlite.create(target, { startParams: START_PARAMS }));
+}
+
+export function pgliteDb(db: PGlite): Db {
   return {
     kind: 'pglite',
-    ...base,
+    ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
     // One embedded connection: notifications never go missing, so `undefined` is never passed.
     listen: (channel, onNotify) => db.listen(channel, onNotify),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import type { Db } from '../../src/db/db.js';
 import { listMigrations, migrate, pendingMigrations } from '../../src/db/migrate.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
@@ -14,7 +15,7 @@ for (const tdb of testDatabases()) {
     after(() => tdb.cleanup());
 
     test('migrations apply in order, once, and are recorded', async () => {
-      const db = await tdb.open();
+      const db = await tdb.open({ empty: true });
       const all = listMigrations();
       assert.deepEqual(
         await migrate(db),
@@ -94,6 +95,49 @@ describe('migrations under concurrency (real PostgreSQL)', { skip: TEST_DATABASE
       await a.close();
       await b.close();
       await drop();
+    }
+  });
+});
+
+describe('PGlite templates', () => {
+  test('a new data directory starts from the migrated template: every migration recorded, none left to apply', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ktc-template-'));
+    try {
+      // A start interrupted while unpacking leaves only the `.partial` directory, which the next start replaces.
+      mkdirSync(path.join(dir, 'pglite.partial'));
+      writeFileSync(path.join(dir, 'pglite.partial', 'PG_VERSION'), 'half');
+      const db = await openPglite(dir);
+      try {
+        const names = listMigrations().map((m) => m.name);
+        assert.deepEqual(await pendingMigrations(db, names), []);
+        assert.deepEqual(await migrate(db), []);
+        await db.query("INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id) VALUES ('R', 'test', '0', 'system', 'x')");
+      } finally {
+        await db.close();
+      }
+      assert.ok(!existsSync(path.join(dir, 'pglite.partial')));
+      const again = await openPglite(dir);
+      try {
+        const { rows } = await again.query<{ n: number }>('SELECT count(*) AS n FROM audit_event');
+        assert.equal(rows[0]?.n, 1, 'the second start opens the same data, not a new copy');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the migrated template has the schema the migrations make', async () => {
+    const [fromTemplate, migrated] = [await openPglite('memory:'), await openPglite('memory:', 'initdb')];
+    try {
+      await migrate(migrated);
+      const schema = (db: Db) =>
+        db.query("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2").then((r) => r.rows);
+      assert.deepEqual(await schema(fromTemplate), await schema(migrated));
+    } finally {
+      await fromTemplate.close();
+      await migrated.close();
     }
   });
 });

@@ -8,8 +8,11 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
 export interface TestDatabase {
   name: 'pglite' | 'postgres';
-  /** A fresh, empty database (PGlite in memory, or a new PostgreSQL database). */
-  open(): Promise<Db>;
+  /**
+   * A fresh database: PGlite in memory (from the migrated template, or initdb's with `empty`), or a
+   * new, empty PostgreSQL database. Tests migrate it; on the migrated template that finds nothing to do.
+   */
+  open(opts?: { empty?: boolean }): Promise<Db>;
   /** For PostgreSQL: the connection string of the last opened database (child-process tests). */
   url?: string;
   /** Drops what open() created. */
@@ -45,8 +48,8 @@ export function testDatabases(): TestDatabase[] {
   const pgliteDbs: Db[] = [];
   list.push({
     name: 'pglite',
-    open: async () => {
-      const db = await openPglite('memory:');
+    open: async (opts) => {
+      const db = await openPglite('memory:', opts?.empty ? 'initdb' : 'migrated');
       pgliteDbs.push(db);
       return db;
     },
