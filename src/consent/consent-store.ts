@@ -1,4 +1,5 @@
 import type { Consent } from '@medplum/fhirtypes';
+import { camelRow } from '../db/camel-row.js';
 import type { Queryable } from '../db/db.js';
 
 /** A patient's Consent as stored: who (verified identity) permits which organization. */
@@ -22,16 +23,8 @@ interface Row {
   revoked_at: Date | null;
 }
 
-function fromRow(r: Row): StoredConsent {
-  return {
-    id: r.id,
-    patientIssuer: r.patient_issuer,
-    patientSubject: r.patient_subject,
-    recipientOrganization: r.recipient_organization,
-    resource: r.resource,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at ?? undefined,
-  };
+function fromRow({ revoked_at, ...columns }: Row): StoredConsent {
+  return { ...camelRow(columns), revokedAt: revoked_at ?? undefined };
 }
 
 export async function insertConsent(q: Queryable, c: Omit<StoredConsent, 'revokedAt'>): Promise<void> {

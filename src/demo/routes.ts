@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Response } from 'express';
@@ -9,6 +8,7 @@ import { sendFhir } from '../http/body.js';
 import { requireScope } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { bundledOnce } from '../web/page-scripts.js';
+import { readFragment, renderPage, sendPage } from '../web/page-shell.js';
 import { en, type Messages } from '../web/pages/i18n/en.js';
 import { DEMO_CLINIC, DEMO_KIOSK_CLIENT_ID, type DemoRole } from './clients.js';
 import { DEMO_PATIENTS, demoPatient, visitDocument, type DemoPatient } from './patients.js';
@@ -41,26 +41,15 @@ export interface DemoRouteDeps {
   token(role: DemoRole): Promise<string>;
 }
 
-/** The shell every demo page shares with /kiosk and /view: base stylesheet, language switcher, no inline script or style. */
+/** A demo page: its <main> in the shell it shares with /kiosk and /view. */
 function page({ name, key }: { name: string; key: keyof Messages['demo'] }): string {
-  const main = readFileSync(path.join(PAGES_DIR, `${name}.html`), 'utf8').replace(/^<!--.*?-->\n/s, '');
-  return `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title data-i18n="demo.${key}.pageTitle">${en.demo[key].pageTitle}</title>
-  <link rel="stylesheet" href="/web/base.css">
-  <link rel="stylesheet" href="/demo/static/demo.css">
-  <script type="module" src="/demo/static/${name}.js"></script>
-</head>
-<body>
-<header class="page-header">
-  <nav id="languages" class="switcher" aria-label="Language"></nav>
-</header>
-${main}</body>
-</html>
-`;
+  return renderPage({
+    title: en.demo[key].pageTitle,
+    titleKey: `demo.${key}.pageTitle`,
+    stylesheet: '/demo/static/demo.css',
+    script: `/demo/static/${name}.js`,
+    main: readFragment(path.join(PAGES_DIR, `${name}.html`)),
+  });
 }
 
 function sendStatic(res: Response, next: NextFunction, file: string) {
@@ -82,13 +71,7 @@ const fullName = (p: DemoPatient) => `${p.given.join(' ')} ${p.family}`;
 function pageRoutes(d: DemoRouteDeps): Router {
   const r = Router();
   const scripts = bundledOnce(SCRIPTS);
-  for (const [route, p] of Object.entries(PAGES)) {
-    const html = page(p);
-    r.get(route, (_req, res) => {
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('html').send(html);
-    });
-  }
+  for (const [route, p] of Object.entries(PAGES)) r.get(route, sendPage(page(p)));
   r.get('/demo/static/:file', async (req, res, next) => {
     const file = String(req.params.file);
     if (STYLES.has(file)) return sendStatic(res, next, file);

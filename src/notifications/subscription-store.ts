@@ -1,4 +1,5 @@
 import type { Subscription } from '@medplum/fhirtypes';
+import { camelRow } from '../db/camel-row.js';
 import type { Queryable } from '../db/db.js';
 import type { PurposeOfUse } from '../identity/purpose-of-use.js';
 import type { PayloadContent, SubscriptionErrorCode } from './backport.js';
@@ -53,30 +54,16 @@ interface Row {
 const COLUMNS = `id, organization, client_id, topic, status, filters, purposes, patient_keys, endpoint, headers, content_type, payload, heartbeat_seconds,
   timeout_seconds, max_count, end_at, resource, event_count, error_code, error, last_notified_at, created_at, deleted_at`;
 
-function fromRow(r: Row): StoredSubscription {
+function fromRow({ heartbeat_seconds, max_count, end_at, event_count, error_code, error, last_notified_at, deleted_at, ...columns }: Row): StoredSubscription {
   return {
-    id: r.id,
-    organization: r.organization,
-    clientId: r.client_id,
-    topic: r.topic,
-    status: r.status,
-    filters: r.filters,
-    purposes: r.purposes,
-    patientKeys: r.patient_keys,
-    endpoint: r.endpoint,
-    headers: r.headers,
-    contentType: r.content_type,
-    payload: r.payload,
-    heartbeatSeconds: r.heartbeat_seconds ?? undefined,
-    timeoutSeconds: r.timeout_seconds,
-    maxCount: r.max_count ?? undefined,
-    end: r.end_at ?? undefined,
-    resource: r.resource,
-    eventCount: Number(r.event_count),
-    error: r.error_code && r.error ? { code: r.error_code, text: r.error } : undefined,
-    lastNotifiedAt: r.last_notified_at ?? undefined,
-    createdAt: r.created_at,
-    deletedAt: r.deleted_at ?? undefined,
+    ...camelRow(columns),
+    heartbeatSeconds: heartbeat_seconds ?? undefined,
+    maxCount: max_count ?? undefined,
+    end: end_at ?? undefined,
+    eventCount: Number(event_count),
+    error: error_code && error ? { code: error_code, text: error } : undefined,
+    lastNotifiedAt: last_notified_at ?? undefined,
+    deletedAt: deleted_at ?? undefined,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Bundle } from '@medplum/fhirtypes';
+import { camelRow } from '../db/camel-row.js';
 import type { Queryable } from '../db/db.js';
 
 export interface VisitRecord {
@@ -31,26 +32,9 @@ interface VisitRow {
   updated_at: Date;
 }
 
-function fromRow(r: VisitRow): VisitRecord {
-  return {
-    id: r.id,
-    checkinId: r.checkin_id,
-    organization: r.organization,
-    clientId: r.client_id,
-    patientIssuer: r.patient_issuer,
-    patientSubject: r.patient_subject,
-    bundle: r.bundle,
-    version: r.version,
-    shlId: r.shl_id,
-    healthCard: r.health_card,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
 export async function getVisit(q: Queryable, id: string): Promise<VisitRecord | undefined> {
   const { rows } = await q.query<VisitRow>('SELECT * FROM visit WHERE id = $1', [id]);
-  return rows[0] ? fromRow(rows[0]) : undefined;
+  return rows[0] ? camelRow(rows[0]) : undefined;
 }
 
 export async function insertVisit(q: Queryable, v: Omit<VisitRecord, 'version' | 'createdAt' | 'updatedAt'>, now: Date): Promise<void> {

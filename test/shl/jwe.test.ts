@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { CompactEncrypt, decodeProtectedHeader } from 'jose';
 import { httpAnswer } from '../helpers/http-answer.js';
@@ -62,10 +63,20 @@ describe('encrypt', () => {
   });
 });
 
+/** A dir/A256GCM compact JWE of exactly these plaintext bytes (jose would deflate a zip DEF plaintext itself, and checks what it writes). */
+function rawJwe(header: object, plaintext: Uint8Array, key: Uint8Array, iv = randomBytes(12)): string {
+  const encodedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(encodedHeader));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return [encodedHeader, '', iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+}
+
 describe('decrypt refusals', () => {
   const key = randomBytes(32);
+  const dir = { alg: 'dir', enc: 'A256GCM' };
 
-  test("inflating beyond the cap is 413 (pins jose's limit message)", async () => {
+  test('inflating beyond the cap is 413; up to the cap is fine', async () => {
     const jwe = await encryptFile('a'.repeat(2_000_000), key, 'application/fhir+json', { zip: true });
     await rejects(decryptFile(jwe, key, 1_000_000), 413);
     assert.equal((await decryptFile(jwe, key, 2_000_000)).content.length, 2_000_000);
@@ -90,5 +101,13 @@ describe('decrypt refusals', () => {
     for (const text of ['', 'a.b', 'a..b.c.d', '....']) await rejects(decryptFile(text, key), 422);
     const binary = await new CompactEncrypt(new Uint8Array([0xff, 0xfe, 0x00])).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(key);
     await rejects(decryptFile(binary, key), 422);
+  });
+
+  test('a zip DEF file whose plaintext is not raw DEFLATE, a critical extension, or an IV other than 96 bits is 422', async () => {
+    const text = new TextEncoder().encode('{"a":1}');
+    assert.equal((await decryptFile(rawJwe({ ...dir, zip: 'DEF' }, deflateRawSync(text), key), key)).content, '{"a":1}');
+    await rejects(decryptFile(rawJwe({ ...dir, zip: 'DEF' }, text, key), key), 422);
+    await rejects(decryptFile(rawJwe({ ...dir, crit: ['exp'], exp: 1 }, text, key), key), 422);
+    await rejects(decryptFile(rawJwe(dir, text, key, randomBytes(16)), key), 422);
   });
 });
