@@ -14,7 +14,16 @@ export function checkinModule(s: Services): Module {
     router: checkinRoutes({
       services: s,
       resolve: createPayloadResolver({
-        shc: createShcVerifier({ trust, fetch: s.fetch, clock: s.clock, maxInflatedBytes: s.config.limits.maxInflatedBytes }),
+        shc: createShcVerifier({
+          trust,
+          fetch: s.fetch,
+          clock: s.clock,
+          maxInflatedBytes: s.config.limits.maxInflatedBytes,
+          work: {
+            open: (jwsList, maxInflatedBytes) => s.cpu.run('shc.open', { jwsList, maxInflatedBytes }),
+            signaturesValid: (checks) => s.cpu.run('shc.signatures', { checks }),
+          },
+        }),
         cpu: s.cpu,
         maxPlaintextBytes: s.config.limits.maxInflatedBytes,
         fetch: s.fetch,

@@ -1,12 +1,20 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { DomainError } from '../errors.js';
 import { HttpError } from '../fhir/outcome.js';
-import { httpErrorOf } from '../http/errors.js';
-import { withCappedIssues } from '../limits/bounds.js';
+import { capIssues, withCappedIssues } from '../limits/bounds.js';
 import { tasks, type TaskName } from './tasks.js';
 
-/** What crosses the thread boundary: a task's value, or the error it threw as its HTTP answer, as plain data. */
-export type Envelope = { ok: true; value: unknown } | { ok: false; status: number; outcome: OperationOutcome; headers: Record<string, string> };
+type DomainErrorData = Pick<DomainError, 'code' | 'message' | 'detail' | 'expression' | 'issues' | 'data'>;
+
+/**
+ * What crosses the thread boundary, as plain data: a task's value, or the error it threw: a domain
+ * error as its fields (rebuilt on this side, so callers see the same DomainError as inline), an
+ * HttpError as its answer.
+ */
+export type Envelope =
+  | { ok: true; value: unknown }
+  | { ok: false; domain: DomainErrorData }
+  | { ok: false; status: number; outcome: OperationOutcome; headers: Record<string, string> };
 
 export interface TaskMessage {
   task: TaskName;
@@ -21,8 +29,11 @@ export async function runTask({ task, input, maxIssues }: TaskMessage): Promise<
   try {
     return { ok: true, value: await run(input) };
   } catch (e) {
-    // A library's domain error crosses as the edge's answer to it: the thread boundary keeps plain data only.
-    const capped = withCappedIssues(e instanceof DomainError ? httpErrorOf(e) : e, maxIssues);
+    if (e instanceof DomainError) {
+      const { code, message, detail, expression, issues, data } = e;
+      return { ok: false, domain: { code, message, detail, expression, issues: issues && capIssues(issues, maxIssues), data } };
+    }
+    const capped = withCappedIssues(e, maxIssues);
     if (capped instanceof HttpError) return { ok: false, status: capped.status, outcome: capped.outcome, headers: capped.headers };
     throw e;
   }
@@ -30,5 +41,9 @@ export async function runTask({ task, input, maxIssues }: TaskMessage): Promise<
 
 export function unwrap(envelope: Envelope): unknown {
   if (envelope.ok) return envelope.value;
+  if ('domain' in envelope) {
+    const { code, message, ...options } = envelope.domain;
+    throw new DomainError(code, message, options);
+  }
   throw new HttpError(envelope.status, envelope.outcome, envelope.headers);
 }

@@ -1,23 +1,34 @@
-import { verify as verifySignature } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { ShcIssuerConfig, TrustConfig } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { GuardedFetch } from '../net/types.js';
 import { cardsFromInput, type ShcInput } from './card-input.js';
-import { checkCardTimes, parseCardPayload } from './claims.js';
-import { parseCompactCard } from './compact-jws.js';
-import { DEFAULT_MAX_INFLATED_BYTES, inflateCardPayload } from './deflate.js';
+import { type OpenedCard, openCards, type SignatureCheck, signaturesValid } from './card-work.js';
+import { checkCardTimes } from './claims.js';
+import { DEFAULT_MAX_INFLATED_BYTES } from './deflate.js';
 import { issuerVerificationKey, type IssuerJwk } from './issuer-key.js';
 import { ShcIssuerKeys } from './issuer-keys.js';
 import { RevocationLists } from './revocation.js';
 import type { ShcPayload, VerifiedCard } from './types.js';
 
+/** Where the CPU part runs: inline by default, on the worker threads when the gateway passes its pool. */
+export interface ShcWork {
+  open(jwsList: string[], maxInflatedBytes: number): Promise<OpenedCard[]>;
+  signaturesValid(checks: SignatureCheck[]): Promise<boolean[]>;
+}
+
+const INLINE: ShcWork = {
+  open: async (jwsList, maxInflatedBytes) => openCards(jwsList, maxInflatedBytes),
+  signaturesValid: async (checks) => signaturesValid(checks),
+};
+
 export interface ShcVerifierOptions {
   trust: Pick<TrustConfig, 'shcIssuers' | 'acceptUnknownShcIssuers'>;
   fetch: GuardedFetch;
   clock: Clock;
-  /** Ceiling on an inflated payload (413 past it). */
+  /** Ceiling on the inflated payloads of one input, together (413 past it). */
   maxInflatedBytes?: number;
+  work?: ShcWork;
 }
 
 export interface ShcVerifier {
@@ -36,19 +47,17 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
   const keys = new ShcIssuerKeys(opts.fetch, opts.clock);
   const revocation = new RevocationLists(opts.fetch, opts.clock);
   const maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
+  const work = opts.work ?? INLINE;
 
   /**
    * The trusted issuer is looked up by the payload's iss and only its keys are tried, so a card
-   * that verifies has an iss equal to the issuer whose key verified it. Returns that key.
+   * that verifies has an iss equal to the issuer whose key verified it. The key is checked
+   * against the spec's key rules before any signature is.
    */
-  async function checkSignature(jws: string, issuer: ShcIssuerConfig, kid: string): Promise<IssuerJwk> {
-    const jwk = await keys.find(issuer, kid);
+  async function issuerKey(card: OpenedCard, issuer: ShcIssuerConfig): Promise<IssuerJwk> {
+    const jwk = await keys.find(issuer, card.kid);
     if (!jwk) throw new DomainError('ERR_SHC_UNKNOWN_KID', 'The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
-    const key = await issuerVerificationKey(jwk);
-    // ES256 over the exact ASCII of `header.payload`; JOSE signatures are r||s (IEEE P1363), not DER.
-    const dot = jws.lastIndexOf('.');
-    const valid = verifySignature('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
-    if (!valid) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
+    await issuerVerificationKey(jwk);
     return jwk;
   }
 
@@ -65,45 +74,37 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     }
   }
 
-  /** `maxBytes`: what is left of the inflate allowance, which all the cards of one input share. */
-  async function verifyWithin(jws: string, maxBytes: number): Promise<{ card: VerifiedCard; inflatedBytes: number }> {
-    const card = parseCompactCard(jws);
-    const { kid } = card.header;
-    // The issuer (and so the key) is only known from inside the payload: inflate, capped, first.
-    const inflated = inflateCardPayload(card.payload, maxBytes);
-    const payload = parseCardPayload(inflated);
-    const issuer = issuers.get(payload.iss);
-    if (!issuer && !opts.trust.acceptUnknownShcIssuers)
-      throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${payload.iss}` });
-    const jwk = issuer ? await checkSignature(jws, issuer, kid) : undefined;
-    checkCardTimes(payload, opts.clock.now());
-    if (issuer && jwk) await checkRevocation(issuer, kid, jwk, payload);
-    const verified: VerifiedCard = {
-      jws,
-      issuer: payload.iss,
+  /** Open (inflate first: the issuer, so the key, is only known from inside the payload) → trust → signatures → times → revocation. */
+  async function verifyAll(jwsList: string[]): Promise<VerifiedCard[]> {
+    const opened = await work.open(jwsList, maxInflatedBytes);
+    const trusted: { card: OpenedCard; issuer: ShcIssuerConfig | undefined; jwk: IssuerJwk | undefined }[] = [];
+    for (const card of opened) {
+      const issuer = issuers.get(card.payload.iss);
+      if (!issuer && !opts.trust.acceptUnknownShcIssuers)
+        throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${card.payload.iss}` });
+      trusted.push({ card, issuer, jwk: issuer ? await issuerKey(card, issuer) : undefined });
+    }
+    const signed = trusted.flatMap(({ card, jwk }) => (jwk ? [{ jws: card.jws, key: { x: String(jwk.x), y: String(jwk.y) } }] : []));
+    if ((await work.signaturesValid(signed)).includes(false)) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
+    const now = opts.clock.now();
+    for (const { card, issuer, jwk } of trusted) {
+      checkCardTimes(card.payload, now);
+      if (issuer && jwk) await checkRevocation(issuer, card.kid, jwk, card.payload);
+    }
+    return trusted.map(({ card, issuer }) => ({
+      jws: card.jws,
+      issuer: card.payload.iss,
       ...(issuer?.name ? { issuerName: issuer.name } : {}),
-      kid,
+      kid: card.kid,
       verified: issuer !== undefined,
-      nbf: payload.nbf,
-      bundle: payload.vc.credentialSubject.fhirBundle,
-      payload,
-    };
-    return { card: verified, inflatedBytes: inflated.length };
+      nbf: card.payload.nbf,
+      bundle: card.payload.vc.credentialSubject.fhirBundle,
+      payload: card.payload,
+    }));
   }
 
   return {
-    verify: async (jws) => (await verifyWithin(jws, maxInflatedBytes)).card,
-    async verifyInput(input) {
-      // Forty cards each just under the cap would be forty times the FHIR to parse and validate.
-      let remaining = maxInflatedBytes;
-      const cards: VerifiedCard[] = [];
-      for (const jws of cardsFromInput(input)) {
-        if (remaining <= 0) throw new DomainError('ERR_SHC_INFLATE_LIMIT', `The SMART Health Cards inflate to more than ${maxInflatedBytes} bytes together`);
-        const { card, inflatedBytes } = await verifyWithin(jws, remaining);
-        remaining -= inflatedBytes;
-        cards.push(card);
-      }
-      return cards;
-    },
+    verify: async (jws) => (await verifyAll([jws]))[0]!,
+    verifyInput: async (input) => verifyAll(cardsFromInput(input)),
   };
 }
