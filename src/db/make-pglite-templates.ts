@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate } from './migrate.js';
@@ -28,3 +28,6 @@ if (!existsSync(initdb) || !existsSync(migrated)) {
   await dump(db, migrated);
   await db.close();
 }
+// Templates of other PGlite versions or other migrations are 40 MB each that nothing will read again.
+const current = new Set([initdb, migrated].map((f) => path.basename(f)));
+for (const f of readdirSync(path.dirname(migrated))) if (f.endsWith('.tar') && !current.has(f)) rmSync(path.join(path.dirname(migrated), f), { force: true });

@@ -13,21 +13,23 @@ export interface ResourceOwner {
  * A resource id held by another organization is never overwritten (throws).
  */
 export async function putResource<T extends Resource>(q: Queryable, resource: T & { id: string }, owner: ResourceOwner, now: Date): Promise<T & { id: string }> {
-  const { rows } = await q.query<{ version_id: number; organization: string }>(
-    'SELECT version_id, organization FROM fhir_resource WHERE resource_type = $1 AND id = $2 FOR UPDATE',
-    [resource.resourceType, resource.id],
-  );
-  const prev = rows[0];
-  if (prev && prev.organization !== owner.organization) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
-  const versionId = (prev?.version_id ?? 0) + 1;
-  const stored = { ...resource, meta: { ...resource.meta, versionId: String(versionId), lastUpdated: now.toISOString() } };
-  await q.query(
+  const stored = { ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated: now.toISOString() } };
+  // One statement (each is a round trip, and on PGlite several WebAssembly calls on the event loop):
+  // the version is bumped under the row lock the upsert takes, and another tenant's row is left alone.
+  const { rows } = await q.query<{ version_id: number }>(
     `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     VALUES ($1, $2, 1, $3, $4, $5, $6, $7)
      ON CONFLICT (resource_type, id) DO UPDATE
-       SET version_id = EXCLUDED.version_id, content = EXCLUDED.content, last_updated = EXCLUDED.last_updated`,
-    [resource.resourceType, resource.id, versionId, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, JSON.stringify(stored), now],
+       SET version_id = fhir_resource.version_id + 1,
+           content = jsonb_set(EXCLUDED.content, '{meta,versionId}', to_jsonb((fhir_resource.version_id + 1)::text)),
+           last_updated = EXCLUDED.last_updated
+       WHERE fhir_resource.organization = EXCLUDED.organization
+     RETURNING version_id`,
+    [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, JSON.stringify(stored), now],
   );
+  const version = rows[0]?.version_id;
+  if (version === undefined) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
+  stored.meta.versionId = String(version);
   return stored;
 }
 

@@ -42,18 +42,12 @@ const LIVE = `s.topic = ANY($2) AND s.status <> 'off' AND (s.end_at IS NULL OR s
  * subscription_patient index). Nothing else is read, however many subscriptions exist.
  */
 async function candidatesFor(tx: Queryable, change: ResourceChange, topics: string[], patient: EventPatient | undefined): Promise<Candidate[]> {
-  const { rows: own } = await tx.query<Candidate>(`SELECT ${CANDIDATE_COLUMNS} FROM subscription s WHERE s.organization = $1 AND ${LIVE} AND s.patient_keys = '[]'::jsonb`, [
-    change.organization,
-    topics,
-    change.occurredAt,
-  ]);
-  if (!patient?.keys.length) return own;
-  const { rows: named } = await tx.query<Candidate>(
-    `SELECT DISTINCT ${CANDIDATE_COLUMNS} FROM subscription_patient sp JOIN subscription s ON s.id = sp.subscription_id
-      WHERE sp.patient_key = ANY($1) AND ${LIVE}`,
-    [patient.keys, topics, change.occurredAt],
-  );
-  return [...own, ...named];
+  // One statement either way: each costs a round trip, and on PGlite several WebAssembly calls on the event loop.
+  const own = `SELECT ${CANDIDATE_COLUMNS} FROM subscription s WHERE s.organization = $1 AND ${LIVE} AND s.patient_keys = '[]'::jsonb`;
+  if (!patient?.keys.length) return (await tx.query<Candidate>(own, [change.organization, topics, change.occurredAt])).rows;
+  const named = `SELECT DISTINCT ${CANDIDATE_COLUMNS} FROM subscription_patient sp JOIN subscription s ON s.id = sp.subscription_id
+      WHERE sp.patient_key = ANY($4) AND ${LIVE}`;
+  return (await tx.query<Candidate>(`${own} UNION ALL (${named})`, [change.organization, topics, change.occurredAt, patient.keys])).rows;
 }
 
 /**
