@@ -16,7 +16,10 @@ import { claimSession, completeSession } from './sessions.js';
 import { withoutDropped } from './validate.js';
 
 /** Called inside the check-in transaction so the encounter-start event commits with the data. */
-export type EncounterStartHook = (tx: Queryable, e: { organization: string; encounter: Encounter; occurredAt: Date }) => Promise<void>;
+export type EncounterStartHook = (
+  tx: Queryable,
+  e: { organization: string; encounter: Encounter; occurredAt: Date; patient?: { resource: Patient & { id: string }; issuer: string; subject: string } },
+) => Promise<void>;
 
 export interface CheckinDeps {
   db: Db;
@@ -103,7 +106,12 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
       createdAt: now,
     });
     if (req.sessionId) await completeSession(tx, req.sessionId, id);
-    await d.onEncounterStart(tx, { organization: req.organization, encounter: stored.encounter, occurredAt: now });
+    await d.onEncounterStart(tx, {
+      organization: req.organization,
+      encounter: stored.encounter,
+      occurredAt: now,
+      patient: { resource: stored.patient, issuer: req.identity.issuer, subject: req.identity.subject },
+    });
     await d.audit.record(
       {
         ...req.audit,

@@ -1,9 +1,17 @@
-import type { Encounter } from '@medplum/fhirtypes';
+import type { Encounter, Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/db.js';
 import type { Services } from '../services.js';
 import { Agreements } from '../sharing/agreements.js';
+import { patientKeys } from './event-subject.js';
 import { recordResourceChange, type ResourceChange } from './outbox.js';
 import { wakeUp } from './wakeup.js';
+
+/** The Patient a check-in has just stored, with the verified identity it is bound to. */
+export interface CheckedInPatient {
+  resource: Patient & { id: string };
+  issuer: string;
+  subject: string;
+}
 
 /**
  * What the modules that change Encounters and Appointments (check-in, the EHR API) call, inside
@@ -13,7 +21,7 @@ export interface Notifier {
   /** Records the events a change causes; returns how many outbox rows it wrote. */
   recordChange(tx: Queryable, change: ResourceChange): Promise<number>;
   /** The check-in hook: a checked-in patient's new Encounter fires encounter-start. */
-  onEncounterStart(tx: Queryable, e: { organization: string; encounter: Encounter; occurredAt: Date }): Promise<void>;
+  onEncounterStart(tx: Queryable, e: { organization: string; encounter: Encounter; occurredAt: Date; patient?: CheckedInPatient }): Promise<void>;
   /** After the transaction committed events: this process's worker delivers them now rather than at its next poll. */
   committed(events: number): void;
 }
@@ -25,7 +33,15 @@ export function createNotifier(s: Pick<Services, 'config' | 'db'>): Notifier {
     recordChange,
     async onEncounterStart(tx, e) {
       if (!e.encounter.id) throw new Error('onEncounterStart needs a stored Encounter (with an id)');
-      await recordChange(tx, { organization: e.organization, resource: e.encounter as Encounter & { id: string }, occurredAt: e.occurredAt });
+      // The check-in just stored the Patient: handed over, not read back.
+      const patient = e.patient && {
+        id: e.patient.resource.id,
+        resource: e.patient.resource,
+        issuer: e.patient.issuer,
+        subject: e.patient.subject,
+        keys: patientKeys(e.patient.resource, e.patient.issuer, e.patient.subject),
+      };
+      await recordChange(tx, { organization: e.organization, resource: e.encounter as Encounter & { id: string }, occurredAt: e.occurredAt, patient });
     },
     committed(events) {
       if (events > 0) wakeUp(s.db);

@@ -17,6 +17,8 @@ export interface ResourceChange {
   /** The stored version before this change; absent for a create. */
   previous?: TopicResource | undefined;
   occurredAt: Date;
+  /** The Patient the resource is about, when the caller has just stored it (check-in); otherwise read by reference. */
+  patient?: EventPatient | undefined;
 }
 
 interface Candidate {
@@ -75,7 +77,7 @@ async function grantFor(tx: Queryable, agreements: Agreements, change: ResourceC
 export async function recordResourceChange(tx: Queryable, agreements: Agreements, change: ResourceChange): Promise<number> {
   const fired = topicsFiredBy(change.previous, change.resource);
   if (fired.length === 0) return 0;
-  const patient = await findEventPatient(tx, change.organization, change.resource);
+  const patient = change.patient ?? (await findEventPatient(tx, change.organization, change.resource));
   const candidates = await candidatesFor(
     tx,
     change,
