@@ -8,6 +8,7 @@ import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 export type ErrorCode =
   // SMART Health Cards
   | 'ERR_SHC_INPUT' // the request's card field has the wrong shape
+  | 'ERR_SHC_TOO_MANY_CARDS' // more cards (or QR chunks) in one input than MAX_CARDS_PER_INPUT
   | 'ERR_SHC_QR' // a numeric QR text that cannot be decoded
   | 'ERR_SHC_JWS_MALFORMED' // not a compact JWS with a JSON header
   | 'ERR_SHC_JWS_HEADER' // a JWS, but not with the header or signature size cards use

@@ -21,7 +21,7 @@ export function checkinModule(s: Services): Module {
           maxInflatedBytes: s.config.limits.maxInflatedBytes,
           work: {
             open: (jwsList, maxInflatedBytes) => s.cpu.run('shc.open', { jwsList, maxInflatedBytes }),
-            signaturesValid: (checks) => s.cpu.run('shc.signatures', { checks }),
+            firstBadSignature: (checks) => s.cpu.run('shc.signatures', { checks }),
           },
         }),
         cpu: s.cpu,

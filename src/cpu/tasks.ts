@@ -4,7 +4,7 @@ import { validateCheckin, type EntryRef } from '../checkin/validate.js';
 import { DomainError } from '../errors.js';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { budgeted } from '../limits/bounds.js';
-import { openCards, type OpenedCard, type SignatureCheck, signaturesValid } from '../shc/card-work.js';
+import { openCards, type OpenedCard, type SignatureCheck, firstBadSignature } from '../shc/card-work.js';
 import { decryptFile, type DecryptedFile } from '../shl/jwe.js';
 import { validateVisitBundle } from '../visits/validate-visit.js';
 import { threadValidator } from './thread-validator.js';
@@ -25,7 +25,7 @@ export interface Tasks {
   'shl.decrypt': (i: { jwe: string; key: Uint8Array; maxBytes: number }) => Promise<DecryptedFile>;
   /** SMART Health Cards: header, capped inflate and payload of every card of one input. */
   'shc.open': (i: { jwsList: string[]; maxInflatedBytes: number }) => OpenedCard[];
-  'shc.signatures': (i: { checks: SignatureCheck[] }) => boolean[];
+  'shc.signatures': (i: { checks: SignatureCheck[] }) => number;
 }
 
 export type TaskName = keyof Tasks;
@@ -43,5 +43,5 @@ export const tasks: Tasks = {
   'fhir.validate': ({ resource, budgetMs }) => budgeted(threadValidator(), budgetMs).validate(resource),
   'shl.decrypt': ({ jwe, key, maxBytes }) => decryptFile(jwe, key, maxBytes),
   'shc.open': ({ jwsList, maxInflatedBytes }) => openCards(jwsList, maxInflatedBytes),
-  'shc.signatures': ({ checks }) => signaturesValid(checks),
+  'shc.signatures': ({ checks }) => firstBadSignature(checks),
 };

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate } from './migrate.js';
 import { pgliteDb, START_PARAMS } from './pglite.js';
-import { templateFile } from './pglite-template.js';
+import { templateFile, templateIsWhole } from './pglite-template.js';
 
 /**
  * Makes the PGlite templates (src/db/pglite-template.ts) that are missing: initdb in memory, then
@@ -13,15 +13,24 @@ import { templateFile } from './pglite-template.js';
  */
 async function dump(db: PGlite, file: string): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
+  const bytes = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
   const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer()));
+  const fd = openSync(partial, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(partial, file);
+  // Written last: a template is only used when its size is the one recorded here.
+  writeFileSync(`${file}.bytes`, String(bytes.length));
 }
 
 const initdb = templateFile('initdb');
 const migrated = templateFile('migrated');
-if (!existsSync(initdb) || !existsSync(migrated)) {
-  const fromInitdb = existsSync(initdb);
+if (!templateIsWhole(initdb) || !templateIsWhole(migrated)) {
+  const fromInitdb = templateIsWhole(initdb);
   const db = await PGlite.create(undefined, { startParams: START_PARAMS, ...(fromInitdb ? { loadDataDir: new Blob([readFileSync(initdb)]) } : {}) });
   if (!fromInitdb) await dump(db, initdb);
   await migrate(pgliteDb(db));
@@ -29,5 +38,5 @@ if (!existsSync(initdb) || !existsSync(migrated)) {
   await db.close();
 }
 // Templates of other PGlite versions or other migrations are 40 MB each that nothing will read again.
-const current = new Set([initdb, migrated].map((f) => path.basename(f)));
-for (const f of readdirSync(path.dirname(migrated))) if (f.endsWith('.tar') && !current.has(f)) rmSync(path.join(path.dirname(migrated), f), { force: true });
+const current = new Set([initdb, migrated].flatMap((f) => [path.basename(f), `${path.basename(f)}.bytes`]));
+for (const f of readdirSync(path.dirname(migrated))) if (/\.tar(\.bytes)?$/.test(f) && !current.has(f)) rmSync(path.join(path.dirname(migrated), f), { force: true });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,8 @@ export type TemplateKind = 'initdb' | 'migrated';
 // The package does not export its package.json; its entry point is dist/ under the package root.
 const PGLITE_ROOT = path.resolve(path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..');
 const PGLITE_VERSION = (JSON.parse(readFileSync(path.join(PGLITE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-const CACHE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/.cache/ktc-gateway');
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules/.cache/ktc-gateway');
 
 /** Where a template is kept: per PGlite version, and for the migrated one per set of migrations. */
 export function templateFile(kind: TemplateKind): string {
@@ -28,12 +29,21 @@ export function templateFile(kind: TemplateKind): string {
   return path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-migrated-${hash.digest('hex').slice(0, 16)}.tar`);
 }
 
+/** A template written whole: its size is the one recorded beside it after it was written and synced. */
+export function templateIsWhole(file: string): boolean {
+  try {
+    return statSync(file).size === Number(readFileSync(`${file}.bytes`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 let making: Promise<void> | undefined;
 
 /** The template's path, making the templates in a child process first if it is not there yet. */
 export async function pgliteTemplate(kind: TemplateKind): Promise<string> {
   const file = templateFile(kind);
-  if (existsSync(file)) return file;
+  if (templateIsWhole(file)) return file;
   making ??= makeTemplates().finally(() => {
     making = undefined;
   });
@@ -43,10 +53,11 @@ export async function pgliteTemplate(kind: TemplateKind): Promise<string> {
 
 function makeTemplates(): Promise<void> {
   const entry = fileURLToPath(import.meta.url).replace(/pglite-template\.(ts|js)$/, (_, ext: string) => `make-pglite-templates.${ext}`);
-  // Not this process's execArgv: it may hold `-e` code, which the child would run again.
+  // Not this process's execArgv: it may hold `-e` code, which the child would run again. From the
+  // project root, where `tsx` resolves whatever directory the gateway was started from.
   const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, entry], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...execArgv, entry], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString();

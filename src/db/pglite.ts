@@ -1,19 +1,27 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import * as tar from 'tar';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
 
-function wrap(conn: PGlite | Transaction): Queryable {
+/**
+ * PGlite runs each statement synchronously behind one mutex, and the next waiter starts in a
+ * microtask: a queue of statements would drain as one chain of microtasks, and the event loop would
+ * not accept a connection until it was empty (seconds under load). So every operation that joins
+ * the queue (a statement or a transaction, not the statements inside one) yields a turn first;
+ * all of them do, so they keep the order they were issued in.
+ */
+function wrap(conn: PGlite | Transaction, joinsQueue: boolean): Queryable {
+  const turn = joinsQueue ? nextTurn : async () => undefined;
   return {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      await nextTurn();
+      await turn();
       const r = await conn.query<T>(sql, params);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
     async exec(sql: string): Promise<void> {
-      await nextTurn();
+      await turn();
       await conn.exec(sql);
     },
   };
@@ -34,22 +42,25 @@ export async function openPglite(dataDir: string, from: TemplateKind = 'migrated
   const template = await pgliteTemplate(from);
   if (dataDir === 'memory:') return pgliteDb(await PGlite.create(undefined, { startParams: START_PARAMS, loadDataDir: new Blob([readFileSync(template)]) }));
   const target = `${dataDir.replace(/\/+$/, '')}/pglite`;
-  if (!existsSync(target)) {
-    // Unpacked beside and renamed, so a start interrupted here never leaves half a data directory.
-    const partial = `${target}.partial`;
-    rmSync(partial, { recursive: true, force: true });
-    mkdirSync(partial, { recursive: true });
-    tar.x({ file: template, cwd: partial, sync: true });
-    renameSync(partial, target);
+  // PG_VERSION is unpacked last: without it the directory is new, empty (a volume mounted there), or a copy cut short.
+  if (!existsSync(`${target}/PG_VERSION`)) {
+    mkdirSync(target, { recursive: true });
+    tar.x({ file: template, cwd: target, sync: true, filter: (p) => !isRootPgVersion(p) });
+    tar.x({ file: template, cwd: target, sync: true, filter: isRootPgVersion });
   }
   return pgliteDb(await PGlite.create(target, { startParams: START_PARAMS }));
 }
 
+const isRootPgVersion = (entry: string) => entry.replace(/^\/+/, '') === 'PG_VERSION';
+
 export function pgliteDb(db: PGlite): Db {
   return {
     kind: 'pglite',
-    ...wrap(db),
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    ...wrap(db, true),
+    async transaction(fn) {
+      await nextTurn();
+      return db.transaction((tx) => fn(wrap(tx, false)));
+    },
     // One embedded connection: notifications never go missing, so `undefined` is never passed.
     listen: (channel, onNotify) => db.listen(channel, onNotify),
     async close() {

@@ -24,6 +24,7 @@ const retryAfter = (e: DomainError) => (e.data.retryAfterSeconds === undefined ?
  */
 export const ANSWERS: Record<ErrorCode, Answer> = {
   ERR_SHC_INPUT: { status: 400, issue: 'invalid' },
+  ERR_SHC_TOO_MANY_CARDS: { status: 413, issue: 'too-costly' },
   ERR_SHC_QR: { status: 400, issue: 'invalid' },
   ERR_SHC_JWS_MALFORMED: { status: 400, issue: 'invalid' },
   ERR_SHC_JWS_HEADER: { status: 422, issue: 'processing' },

@@ -1,7 +1,18 @@
-import { failWith } from '../errors.js';
+import { DomainError, failWith } from '../errors.js';
+import { assembleChunks, parseQrText, QR_PREFIX, type QrPart } from './numeric-qr.js';
 
 const badInput = failWith('ERR_SHC_INPUT');
-import { assembleChunks, parseQrText, QR_PREFIX, type QrPart } from './numeric-qr.js';
+
+/**
+ * Wallets hand over a handful of cards; each one costs an inflate, a parse and a signature check,
+ * so a body full of copies of one card is refused before any of that.
+ */
+export const MAX_CARDS_PER_INPUT = 50;
+
+function assertCount(n: number, where: string): void {
+  if (n > MAX_CARDS_PER_INPUT)
+    throw new DomainError('ERR_SHC_TOO_MANY_CARDS', `${where} holds ${n} cards or QR codes; at most ${MAX_CARDS_PER_INPUT} are accepted at once`, { expression: [where] });
+}
 
 /** The `.smart-health-card` file form (MIME application/smart-health-card). */
 export interface SmartHealthCardFile {
@@ -27,11 +38,13 @@ export function cardsFromInput(input: ShcInput): string[] {
   if (typeof input === 'string') return assemble([toPart(trimmed(input, 'shc'))]);
   if (Array.isArray(input)) {
     if (input.length === 0) throw badInput('shc holds no card', ['shc']);
+    assertCount(input.length, 'shc');
     return assemble(input.map((v, i) => toPart(trimmed(v, `shc[${i}]`))));
   }
   if (typeof input === 'object' && input !== null && 'verifiableCredential' in input) {
     const vcs: unknown = input.verifiableCredential;
     if (!Array.isArray(vcs) || vcs.length === 0) throw badInput('verifiableCredential must be a non-empty array', ['verifiableCredential']);
+    assertCount(vcs.length, 'verifiableCredential');
     return vcs.map((v, i) => trimmed(v, `verifiableCredential[${i}]`));
   }
   throw badInput('shc must be a list of QR texts, a .smart-health-card file object or a JWS', ['shc']);

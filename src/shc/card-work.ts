@@ -50,10 +50,14 @@ function keyObject({ x, y }: SignatureCheck['key']): KeyObject {
   return key;
 }
 
-/** Whether each card's signature verifies: ES256 over the exact ASCII of `header.payload`, r||s (IEEE P1363) not DER. */
-export function signaturesValid(checks: readonly SignatureCheck[]): boolean[] {
-  return checks.map(({ jws, key }) => {
+/**
+ * The index of the first card whose signature does not verify, or -1 when all do (the rest are not
+ * checked: one forgery refuses the input). ES256 over the exact ASCII of `header.payload`, r||s
+ * (IEEE P1363) not DER.
+ */
+export function firstBadSignature(checks: readonly SignatureCheck[]): number {
+  return checks.findIndex(({ jws, key }) => {
     const dot = jws.lastIndexOf('.');
-    return verify('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
+    return !verify('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
   });
 }

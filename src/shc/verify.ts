@@ -3,7 +3,7 @@ import type { ShcIssuerConfig, TrustConfig } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { GuardedFetch } from '../net/types.js';
 import { cardsFromInput, type ShcInput } from './card-input.js';
-import { type OpenedCard, openCards, type SignatureCheck, signaturesValid } from './card-work.js';
+import { type OpenedCard, openCards, type SignatureCheck, firstBadSignature } from './card-work.js';
 import { checkCardTimes } from './claims.js';
 import { DEFAULT_MAX_INFLATED_BYTES } from './deflate.js';
 import { issuerVerificationKey, type IssuerJwk } from './issuer-key.js';
@@ -14,12 +14,12 @@ import type { ShcPayload, VerifiedCard } from './types.js';
 /** Where the CPU part runs: inline by default, on the worker threads when the gateway passes its pool. */
 export interface ShcWork {
   open(jwsList: string[], maxInflatedBytes: number): Promise<OpenedCard[]>;
-  signaturesValid(checks: SignatureCheck[]): Promise<boolean[]>;
+  firstBadSignature(checks: SignatureCheck[]): Promise<number>;
 }
 
 const INLINE: ShcWork = {
   open: async (jwsList, maxInflatedBytes) => openCards(jwsList, maxInflatedBytes),
-  signaturesValid: async (checks) => signaturesValid(checks),
+  firstBadSignature: async (checks) => firstBadSignature(checks),
 };
 
 export interface ShcVerifierOptions {
@@ -85,7 +85,7 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
       trusted.push({ card, issuer, jwk: issuer ? await issuerKey(card, issuer) : undefined });
     }
     const signed = trusted.flatMap(({ card, jwk }) => (jwk ? [{ jws: card.jws, key: { x: String(jwk.x), y: String(jwk.y) } }] : []));
-    if ((await work.signaturesValid(signed)).includes(false)) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
+    if ((await work.firstBadSignature(signed)) !== -1) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
     const now = opts.clock.now();
     for (const { card, issuer, jwk } of trusted) {
       checkCardTimes(card.payload, now);

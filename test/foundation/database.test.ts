@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Db } from '../../src/db/db.js';
 import { listMigrations, migrate, pendingMigrations } from '../../src/db/migrate.js';
 import { openPglite } from '../../src/db/pglite.js';
+import { templateFile, templateIsWhole } from '../../src/db/pglite-template.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import { KeyStore } from '../../src/keys/keystore.js';
 import { TEST_DATABASE_URL, createPostgresDatabase, testDatabases } from '../helpers/db.js';
@@ -103,9 +104,6 @@ describe('PGlite templates', () => {
   test('a new data directory starts from the migrated template: every migration recorded, none left to apply', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ktc-template-'));
     try {
-      // A start interrupted while unpacking leaves only the `.partial` directory, which the next start replaces.
-      mkdirSync(path.join(dir, 'pglite.partial'));
-      writeFileSync(path.join(dir, 'pglite.partial', 'PG_VERSION'), 'half');
       const db = await openPglite(dir);
       try {
         const names = listMigrations().map((m) => m.name);
@@ -115,7 +113,6 @@ describe('PGlite templates', () => {
       } finally {
         await db.close();
       }
-      assert.ok(!existsSync(path.join(dir, 'pglite.partial')));
       const again = await openPglite(dir);
       try {
         const { rows } = await again.query<{ n: number }>('SELECT count(*) AS n FROM audit_event');
@@ -125,6 +122,72 @@ describe('PGlite templates', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const [what, prepare] of [
+    ['an empty one (a volume mounted there)', () => undefined],
+    ['a copy cut short (no PG_VERSION yet)', (target: string) => writeFileSync(path.join(target, 'postgresql.conf'), 'half')],
+  ] as const) {
+    test(`an existing data directory that is ${what} is unpacked from the template too`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'ktc-template-'));
+      try {
+        mkdirSync(path.join(dir, 'pglite'));
+        prepare(path.join(dir, 'pglite'));
+        const db = await openPglite(dir);
+        try {
+          assert.deepEqual(
+            await pendingMigrations(
+              db,
+              listMigrations().map((m) => m.name),
+            ),
+            [],
+          );
+        } finally {
+          await db.close();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('a template cut short is made again, not trusted', async () => {
+    const file = templateFile('migrated');
+    const whole = statSync(file).size;
+    truncateSync(file, 20_000_000);
+    assert.equal(templateIsWhole(file), false);
+    const db = await openPglite('memory:');
+    try {
+      assert.equal(statSync(file).size, whole);
+      assert.deepEqual(
+        await pendingMigrations(
+          db,
+          listMigrations().map((m) => m.name),
+        ),
+        [],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('operations keep the order they were issued in; a statement in a transaction runs inside it even when not awaited', async () => {
+    const db = await openPglite('memory:', 'initdb');
+    try {
+      await db.exec('CREATE TABLE t (n int)');
+      const insert = db.query('INSERT INTO t VALUES (1)');
+      const seen = db.transaction(async (tx) => (await tx.query<{ c: number }>('SELECT count(*)::int AS c FROM t')).rows[0]!.c);
+      await insert;
+      assert.equal(await seen, 1);
+      let pending: Promise<unknown> | undefined;
+      await db.transaction(async (tx) => {
+        pending = tx.query('INSERT INTO t VALUES (2)');
+      });
+      await pending;
+      assert.equal((await db.query<{ c: number }>('SELECT count(*)::int AS c FROM t')).rows[0]?.c, 2);
+    } finally {
+      await db.close();
     }
   });
 

@@ -9,6 +9,7 @@ import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import type { GuardedFetch } from '../../src/net/types.js';
 import { issuerVerificationKey } from '../../src/shc/issuer-key.js';
 import { RevocationLists } from '../../src/shc/revocation.js';
+import { MAX_CARDS_PER_INPUT } from '../../src/shc/card-input.js';
 import { createShcVerifier, type ShcVerifierOptions } from '../../src/shc/verify.js';
 import { SHC_VECTORS, readVector } from '../helpers/fixtures.js';
 import { cardPayload, issuerKey, minimalBundle, signCard, startIssuerHost, type IssuerHost, type IssuerKey } from './card-issuer.js';
@@ -65,6 +66,16 @@ describe('SHC verification with an inline issuer', () => {
     const bomb = deflateRawSync(Buffer.alloc(6 * 1024 * 1024, 0x20), { level: 9 });
     assert.ok(bomb.length < 10_000);
     assert.equal((await refusal(make().verify(await signCard(key, bomb)))).status, 413);
+  });
+
+  test(`an input of up to ${MAX_CARDS_PER_INPUT} cards verifies; one more is refused (413) before any is opened; one forgery among them refuses the input`, async () => {
+    const jws = await signCard(key, cardPayload(ISS, nowS - 3600));
+    assert.equal((await make().verifyInput(Array(MAX_CARDS_PER_INPUT).fill(jws))).length, MAX_CARDS_PER_INPUT);
+    const tooMany = await refusal(make().verifyInput({ verifiableCredential: Array(MAX_CARDS_PER_INPUT + 1).fill(jws) }));
+    assert.equal(tooMany.status, 413);
+    assert.match(tooMany.diagnostics, /at most 50/);
+    const forged = `${jws.slice(0, -4)}${jws.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+    assert.equal((await refusal(make().verifyInput([jws, forged, jws]))).status, 422);
   });
 
   test('the inflate cap is a parameter', async () => {
