@@ -8,22 +8,30 @@ import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
 /**
  * PGlite runs each statement synchronously behind one mutex, and the next waiter starts in a
  * microtask: a queue of statements would drain as one chain of microtasks, and the event loop would
- * not accept a connection until it was empty (seconds under load). So every operation that joins
- * the queue (a statement or a transaction, not the statements inside one) yields a turn first;
- * all of them do, so they keep the order they were issued in.
+ * not accept a connection until it was empty (seconds under load). So every operation, inside a
+ * transaction too, yields a turn first; all of them do, so they keep the order they were issued in.
+ * `issued` collects a transaction's statements, so those not awaited still run before it ends.
  */
-function wrap(conn: PGlite | Transaction, joinsQueue: boolean): Queryable {
-  const turn = joinsQueue ? nextTurn : async () => undefined;
+function wrap(conn: PGlite | Transaction, issued?: Set<Promise<unknown>>): Queryable {
+  const run = <T>(op: () => Promise<T>): Promise<T> => {
+    const p = nextTurn().then(op);
+    if (issued) {
+      issued.add(p);
+      const done = () => issued.delete(p);
+      p.then(done, done);
+    }
+    return p;
+  };
   return {
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      await turn();
-      const r = await conn.query<T>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-    async exec(sql: string): Promise<void> {
-      await turn();
-      await conn.exec(sql);
-    },
+    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> =>
+      run(async () => {
+        const r = await conn.query<T>(sql, params);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      }),
+    exec: (sql: string): Promise<void> =>
+      run(async () => {
+        await conn.exec(sql);
+      }),
   };
 }
 
@@ -56,10 +64,17 @@ const isRootPgVersion = (entry: string) => entry.replace(/^\/+/, '') === 'PG_VER
 export function pgliteDb(db: PGlite): Db {
   return {
     kind: 'pglite',
-    ...wrap(db, true),
+    ...wrap(db),
     async transaction(fn) {
       await nextTurn();
-      return db.transaction((tx) => fn(wrap(tx, false)));
+      return db.transaction(async (tx) => {
+        const issued = new Set<Promise<unknown>>();
+        try {
+          return await fn(wrap(tx, issued));
+        } finally {
+          await Promise.allSettled(issued);
+        }
+      });
     },
     // One embedded connection: notifications never go missing, so `undefined` is never passed.
     listen: (channel, onNotify) => db.listen(channel, onNotify),
