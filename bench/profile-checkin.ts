@@ -1,8 +1,10 @@
 /**
  * Runs check-ins over loopback HTTP in one process for `node --cpu-prof` (bench/README.md, "Where a
- * check-in's time goes"): `node --cpu-prof --cpu-prof-dir=.prof --import tsx bench/profile-checkin.ts shc 300`
- * or `history 100`. CPU_THREADS defaults to 0 here so validation shows in the same profile.
+ * check-in's time goes"): `node --cpu-prof --cpu-prof-dir=.prof --import tsx bench/profile-checkin.ts shc 300`,
+ * `history 100` (Patient + 49 US Core Conditions) or `ips 100` (a published 66-resource IPS document). CPU_THREADS defaults to 0 here so validation shows in the same profile.
  */
+import path from 'node:path';
+import type { Bundle } from '@medplum/fhirtypes';
 import { buildApp } from '../src/app.js';
 import { loadConfig, trustFileSchema } from '../src/config.js';
 import { openPglite } from '../src/db/pglite.js';
@@ -10,12 +12,12 @@ import { accessTokens } from '../src/identity/access-token.js';
 import { createLogger } from '../src/log.js';
 import { createServices } from '../src/services.js';
 import { checkinWith, validCondition } from '../test/attacks/stall-payloads.js';
-import { SHC_VECTORS, readVector, shcExampleIssuer } from '../test/helpers/fixtures.js';
+import { SHC_VECTORS, VECTORS, readVector, shcExampleIssuer } from '../test/helpers/fixtures.js';
 import { patientClaims, startIdp } from '../test/helpers/idp.js';
 import { serve } from './lib/servers.js';
 
 const [kind = 'shc', countArg = '300'] = process.argv.slice(2);
-if (kind !== 'shc' && kind !== 'history') throw new Error('usage: profile-checkin.ts shc|history [count]');
+if (kind !== 'shc' && kind !== 'history' && kind !== 'ips') throw new Error('usage: profile-checkin.ts shc|history|ips [count]');
 const count = Number(countArg);
 
 const idp = await startIdp();
@@ -27,8 +29,15 @@ await services.cpu.warm();
 const kioskToken = (
   await accessTokens(services.keys, config.publicBaseUrl, services.clock).issue({ clientId: 'kiosk', organization: 'Clinic A', scopes: ['system/checkin.write'] })
 ).token;
-const identityToken = await idp.token({ sub: 'profile-patient', ...patientClaims() }, { expiresIn: 3600 });
-const content = kind === 'shc' ? { shc: [readVector(SHC_VECTORS, 'example-00-f-qr-code-numeric-value-0.txt').trim()] } : { bundle: checkinWith(49, validCondition) };
+// ips: a published IPS document (AU PS referral, 66 resources), for the patient it names.
+const ips = JSON.parse(readVector(path.join(VECTORS, 'corpus', 'au-ps'), 'Bundle-aups-referral-endoconsult-autogen.json')) as Bundle;
+const claims = kind === 'ips' ? patientClaims({ given: 'Joyce', family: 'JOHNSON', birthDate: '1985-02-06' }) : patientClaims();
+const identityToken = await idp.token({ sub: 'profile-patient', ...claims }, { expiresIn: 3600 });
+const content = {
+  shc: { shc: [readVector(SHC_VECTORS, 'example-00-f-qr-code-numeric-value-0.txt').trim()] },
+  history: { bundle: checkinWith(49, validCondition) },
+  ips: { bundle: ips },
+}[kind];
 const body = JSON.stringify({ identityToken, ...content });
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${kioskToken}` };
 
