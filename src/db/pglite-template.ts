@@ -21,12 +21,19 @@ const PGLITE_VERSION = (JSON.parse(readFileSync(path.join(PGLITE_ROOT, 'package.
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules/.cache/ktc-gateway');
 
-/** Where a template is kept: per PGlite version, and for the migrated one per set of migrations. */
+/** Where a template is kept: per PGlite version, and for the migrated one per set of migrations (hashed once). */
 export function templateFile(kind: TemplateKind): string {
   if (kind === 'initdb') return path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-initdb.tar`);
+  migratedFile ??= path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-migrated-${migrationsHash()}.tar`);
+  return migratedFile;
+}
+
+let migratedFile: string | undefined;
+
+function migrationsHash(): string {
   const hash = createHash('sha256');
   for (const m of listMigrations()) hash.update(`${m.name}\0${m.sql}\0`);
-  return path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-migrated-${hash.digest('hex').slice(0, 16)}.tar`);
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** A template written whole: its size is the one recorded beside it after it was written and synced. */

@@ -1,11 +1,11 @@
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { DomainError } from '../errors.js';
 
 /** A JWK as published in an issuer's key set (crlVersion is SHC's addition). */
 export type IssuerJwk = JWK & { crlVersion?: unknown };
 
-const imported = new WeakMap<object, Promise<KeyObject>>();
+const checked = new WeakMap<object, Promise<void>>();
 
 function refuse(kid: string, why: string): never {
   throw new DomainError('ERR_SHC_ISSUER_KEY', `The issuer key ${kid} breaks the SMART Health Card key rules: ${why}`);
@@ -23,7 +23,7 @@ function certificateMatches(jwk: IssuerJwk): boolean {
   }
 }
 
-async function checkAndImport(jwk: IssuerJwk): Promise<KeyObject> {
+async function check(jwk: IssuerJwk): Promise<void> {
   const kid = String(jwk.kid);
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') refuse(kid, 'not an EC P-256 key');
   if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') refuse(kid, 'x or y is missing');
@@ -34,22 +34,23 @@ async function checkAndImport(jwk: IssuerJwk): Promise<KeyObject> {
   if (jwk.kid !== thumbprint) refuse(kid, 'kid is not its RFC 7638 thumbprint');
   if (jwk.x5c !== undefined && !certificateMatches(jwk)) refuse(kid, 'the first x5c certificate holds another key');
   try {
-    // A node KeyObject, not a WebCrypto key: synchronous verification is several times faster per card.
-    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
+    // Importing is the check that x/y is a point on P-256; the signatures are checked on the worker threads (card-work.ts).
+    createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
   } catch {
-    return refuse(kid, 'x/y is not a point on P-256');
+    refuse(kid, 'x/y is not a point on P-256');
   }
 }
 
 /**
- * Checks an issuer key against spec §4 (EC P-256, no d, kid = thumbprint, x5c matching) and
- * imports it. Each JWK object is checked once; a refetched key set brings new objects.
+ * Checks an issuer key against spec §4 (EC P-256, no d, kid = thumbprint, x5c matching, a point on
+ * the curve) before any card signed with it is believed. Each JWK object is checked once; a
+ * refetched key set brings new objects.
  */
-export function issuerVerificationKey(jwk: IssuerJwk): Promise<KeyObject> {
-  let key = imported.get(jwk);
-  if (!key) {
-    key = checkAndImport(jwk);
-    imported.set(jwk, key);
+export function checkIssuerKey(jwk: IssuerJwk): Promise<void> {
+  let result = checked.get(jwk);
+  if (!result) {
+    result = check(jwk);
+    checked.set(jwk, result);
   }
-  return key;
+  return result;
 }

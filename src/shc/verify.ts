@@ -6,7 +6,7 @@ import { cardsFromInput, type ShcInput } from './card-input.js';
 import { type OpenedCard, openCards, type SignatureCheck, firstBadSignature } from './card-work.js';
 import { checkCardTimes } from './claims.js';
 import { DEFAULT_MAX_INFLATED_BYTES } from './deflate.js';
-import { issuerVerificationKey, type IssuerJwk } from './issuer-key.js';
+import { checkIssuerKey, type IssuerJwk } from './issuer-key.js';
 import { ShcIssuerKeys } from './issuer-keys.js';
 import { RevocationLists } from './revocation.js';
 import type { ShcPayload, VerifiedCard } from './types.js';
@@ -57,7 +57,7 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
   async function issuerKey(card: OpenedCard, issuer: ShcIssuerConfig): Promise<IssuerJwk> {
     const jwk = await keys.find(issuer, card.kid);
     if (!jwk) throw new DomainError('ERR_SHC_UNKNOWN_KID', 'The SMART Health Card is signed with a key its issuer does not publish (unknown kid)');
-    await issuerVerificationKey(jwk);
+    await checkIssuerKey(jwk);
     return jwk;
   }
 

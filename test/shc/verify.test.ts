@@ -7,7 +7,7 @@ import type { ShcIssuerConfig } from '../../src/config.js';
 import { httpAnswer } from '../helpers/http-answer.js';
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import type { GuardedFetch } from '../../src/net/types.js';
-import { issuerVerificationKey } from '../../src/shc/issuer-key.js';
+import { checkIssuerKey } from '../../src/shc/issuer-key.js';
 import { RevocationLists } from '../../src/shc/revocation.js';
 import { MAX_CARDS_PER_INPUT } from '../../src/shc/card-input.js';
 import { createShcVerifier, type ShcVerifierOptions } from '../../src/shc/verify.js';
@@ -139,14 +139,14 @@ describe('SHC verification with an inline issuer', () => {
   });
 
   test('key rules (§4): EC P-256, no d, kid = thumbprint, x5c carrying the same key', async () => {
-    const keyWith = (extra: Partial<JWK>) => issuerVerificationKey({ ...key.publicJwk, ...extra });
+    const keyWith = (extra: Partial<JWK>) => checkIssuerKey({ ...key.publicJwk, ...extra });
     assert.match((await refusal(keyWith({ d: 'AAAA' }))).diagnostics, /private part/);
     assert.match((await refusal(keyWith({ kid: 'not-the-thumbprint' }))).diagnostics, /thumbprint/);
     assert.match((await refusal(keyWith({ crv: 'P-384' }))).diagnostics, /P-256/);
     assert.match((await refusal(keyWith({ use: 'enc' }))).diagnostics, /use/);
     const spec = (JSON.parse(readVector(SHC_VECTORS, 'issuer.jwks.public.json')) as { keys: JWK[] }).keys;
     const withX5c = spec.find((k) => k.x5c)!;
-    await issuerVerificationKey(withX5c);
+    await checkIssuerKey(withX5c);
     assert.match((await refusal(keyWith({ x5c: withX5c.x5c }))).diagnostics, /x5c/);
   });
 });
