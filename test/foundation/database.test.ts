@@ -100,14 +100,24 @@ describe('migrations under concurrency (real PostgreSQL)', { skip: TEST_DATABASE
   });
 });
 
+/** Every migration of this build recorded: the database came from the migrated template. */
+async function assertFullyMigrated(db: Db): Promise<void> {
+  assert.deepEqual(
+    await pendingMigrations(
+      db,
+      listMigrations().map((m) => m.name),
+    ),
+    [],
+  );
+}
+
 describe('PGlite templates', () => {
   test('a new data directory starts from the migrated template: every migration recorded, none left to apply', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ktc-template-'));
     try {
       const db = await openPglite(dir);
       try {
-        const names = listMigrations().map((m) => m.name);
-        assert.deepEqual(await pendingMigrations(db, names), []);
+        await assertFullyMigrated(db);
         assert.deepEqual(await migrate(db), []);
         await db.query("INSERT INTO audit_event (action, subtype, outcome, actor_kind, actor_id) VALUES ('R', 'test', '0', 'system', 'x')");
       } finally {
@@ -136,13 +146,7 @@ describe('PGlite templates', () => {
         prepare(path.join(dir, 'pglite'));
         const db = await openPglite(dir);
         try {
-          assert.deepEqual(
-            await pendingMigrations(
-              db,
-              listMigrations().map((m) => m.name),
-            ),
-            [],
-          );
+          await assertFullyMigrated(db);
         } finally {
           await db.close();
         }
@@ -160,13 +164,7 @@ describe('PGlite templates', () => {
     const db = await openPglite('memory:');
     try {
       assert.equal(statSync(file).size, whole);
-      assert.deepEqual(
-        await pendingMigrations(
-          db,
-          listMigrations().map((m) => m.name),
-        ),
-        [],
-      );
+      await assertFullyMigrated(db);
     } finally {
       await db.close();
     }

@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
+import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { securityHeaders } from '../../src/http/security-headers.js';
+import { webRoutes } from '../../src/web/routes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-artifacts');
@@ -20,6 +26,29 @@ export function launchChromium(): Promise<Browser> {
     timeout: BROWSER_TIMEOUT_MS,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * The gateway's pages (web routes behind its security headers) on loopback, and a Chromium: started
+ * before the suite's tests, closed after them. Read `origin` and `browser` inside the tests.
+ */
+export function pagesInChromium(): { readonly origin: string; readonly browser: Browser } {
+  const env = {} as { origin: string; browser: Browser };
+  let server: Server | undefined;
+  before(async () => {
+    const app = express().use(securityHeaders).use(webRoutes());
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    env.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    env.browser = await launchChromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+  return env;
 }
 
 /**

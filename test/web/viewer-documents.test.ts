@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import express from 'express';
-import type { Browser } from 'playwright-core';
-import { securityHeaders } from '../../src/http/security-headers.js';
+import { describe, test } from 'node:test';
 import { encryptFile } from '../../src/shl/jwe.js';
-import { webRoutes } from '../../src/web/routes.js';
-import { launchChromium, noBrowser, openPage } from './browser.js';
+import { noBrowser, openPage, pagesInChromium } from './browser.js';
 
 /**
  * Documents whose bytes are in another file of the same link: the visit document's
@@ -22,23 +16,7 @@ const JPEG = Buffer.from(
 );
 
 describe('viewer: documents from another file of the link, and size limits', { skip: noBrowser }, () => {
-  let server: Server;
-  let origin: string;
-  let browser: Browser;
-
-  before(async () => {
-    const app = express().use(securityHeaders).use(webRoutes());
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-  });
+  const web = pagesInChromium();
 
   test('a JPEG named by url opens from a blob: URL; a document over the limit is listed, not opened', async () => {
     const key = randomBytes(32);
@@ -81,11 +59,11 @@ describe('viewer: documents from another file of the link, and size limits', { s
       await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true }),
       await encryptFile(JSON.stringify(binary), key, 'application/fhir+json', { zip: true }),
     ];
-    const manifestUrl = `${origin}/shl/documents-test`;
-    const { page, errors } = await openPage(browser);
+    const manifestUrl = `${web.origin}/shl/documents-test`;
+    const { page, errors } = await openPage(web.browser);
     await page.route(manifestUrl, (route) => route.fulfill({ json: { files: files.map((embedded) => ({ contentType: 'application/fhir+json', embedded })) } }));
     const payload = { url: manifestUrl, key: key.toString('base64url'), label: 'Knee X-ray from Clinic A' };
-    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+    await page.goto(`${web.origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
 
     const summary = page.locator('#summary');
     await summary.getByRole('heading', { level: 2, name: 'Documents' }).waitFor();
@@ -113,7 +91,7 @@ describe('viewer: documents from another file of the link, and size limits', { s
       { contentType: 'application/javascript', title: 'Code', data: b64('window.top.pwned = 1') },
       { contentType: 'text/html; charset=utf-8', title: 'Page two', data: b64(script) },
       // A url that names no file of the link is not fetched from elsewhere.
-      { contentType: 'application/pdf', title: 'Elsewhere', url: `${origin}/not-in-the-link/Binary/nowhere` },
+      { contentType: 'application/pdf', title: 'Elsewhere', url: `${web.origin}/not-in-the-link/Binary/nowhere` },
     ];
     const visitDocument = {
       resourceType: 'Bundle',
@@ -135,13 +113,13 @@ describe('viewer: documents from another file of the link, and size limits', { s
       ],
     };
     const file = await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true });
-    const manifestUrl = `${origin}/shl/hostile-test`;
-    const { page, errors } = await openPage(browser);
+    const manifestUrl = `${web.origin}/shl/hostile-test`;
+    const { page, errors } = await openPage(web.browser);
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
     await page.route(manifestUrl, (route) => route.fulfill({ json: { files: [{ contentType: 'application/fhir+json', embedded: file }] } }));
     const payload = { url: manifestUrl, key: key.toString('base64url') };
-    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+    await page.goto(`${web.origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
 
     const summary = page.locator('#summary');
     await summary.getByRole('heading', { level: 2, name: 'Documents' }).waitFor();
@@ -183,11 +161,11 @@ describe('viewer: documents from another file of the link, and size limits', { s
       ],
     };
     const file = await encryptFile(JSON.stringify(visitDocument), key, 'application/fhir+json', { zip: true });
-    const manifestUrl = `${origin}/shl/shared-binary-test`;
-    const { page, errors } = await openPage(browser);
+    const manifestUrl = `${web.origin}/shl/shared-binary-test`;
+    const { page, errors } = await openPage(web.browser);
     await page.route(manifestUrl, (route) => route.fulfill({ json: { files: [{ contentType: 'application/fhir+json', embedded: file }] } }));
     const payload = { url: manifestUrl, key: key.toString('base64url') };
-    await page.goto(`${origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+    await page.goto(`${web.origin}/view#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
 
     const summary = page.locator('#summary');
     await summary.getByRole('link', { name: `Open Copy ${many - 1}` }).waitFor();

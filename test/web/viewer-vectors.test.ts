@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import express from 'express';
-import type { Browser, Page, Request as BrowserRequest } from 'playwright-core';
-import { securityHeaders } from '../../src/http/security-headers.js';
-import { webRoutes } from '../../src/web/routes.js';
+import { describe, test } from 'node:test';
+import type { Page, Request as BrowserRequest } from 'playwright-core';
 import { SHL_VECTORS, readVector } from '../helpers/fixtures.js';
-import { launchChromium, noBrowser, openPage, screenshot } from './browser.js';
+import { noBrowser, openPage, pagesInChromium, screenshot } from './browser.js';
 
 /**
  * The viewer against the spec's own example links and JWEs. Their hosts do not exist, so each
@@ -21,23 +16,7 @@ const shlink = (p: Payload) => `shlink:/${Buffer.from(JSON.stringify(p)).toStrin
 const RECIPIENT = 'Patient viewer (ktc-gateway)';
 
 describe('patient viewer with the SMART Health Links example vectors', { skip: noBrowser }, () => {
-  let server: Server;
-  let origin: string;
-  let browser: Browser;
-
-  before(async () => {
-    const app = express().use(securityHeaders).use(webRoutes());
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-  });
+  const web = pagesInChromium();
 
   /** Every request the page made, so a test can show the key never left the browser. */
   function recordRequests(page: Page): BrowserRequest[] {
@@ -56,9 +35,9 @@ describe('patient viewer with the SMART Health Links example vectors', { skip: n
 
   test("the IG's P-flag link: passcode, manifest with a location, its example card", async () => {
     const ig = vectorPayload('ig-link-payload.json');
-    const manifestUrl = `${origin}/shl/${new URL(ig.url).pathname.split('/')[2]}`;
-    const fileUrl = `${origin}/shl/file/ig-file-0`;
-    const { page, errors } = await openPage(browser);
+    const manifestUrl = `${web.origin}/shl/${new URL(ig.url).pathname.split('/')[2]}`;
+    const fileUrl = `${web.origin}/shl/file/ig-file-0`;
+    const { page, errors } = await openPage(web.browser);
     const requests = recordRequests(page);
     const manifestBodies: Record<string, unknown>[] = [];
     await page.route(manifestUrl, async (route) => {
@@ -69,7 +48,7 @@ describe('patient viewer with the SMART Health Links example vectors', { skip: n
     });
     await page.route(fileUrl, (route) => route.fulfill({ contentType: 'application/jose', body: readVector(SHL_VECTORS, 'ig-file-0.jwe') }));
 
-    await page.goto(`${origin}/view#${shlink({ ...ig, url: manifestUrl })}`);
+    await page.goto(`${web.origin}/view#${shlink({ ...ig, url: manifestUrl })}`);
     await page.getByText('Back-to-school immunizations for Oliver Brown').waitFor();
     await page.getByLabel('Passcode').fill('guess');
     await page.getByRole('button', { name: 'Open my summary' }).click();
@@ -94,15 +73,15 @@ describe('patient viewer with the SMART Health Links example vectors', { skip: n
     const u = vectorPayload('sdk-u-payload.json');
     // The vector's exp (2024-01-01) has passed; without it the link is current.
     const { exp: _past, ...current } = u;
-    const fileUrl = `${origin}${new URL(u.url).pathname}`;
-    const { page, errors } = await openPage(browser);
+    const fileUrl = `${web.origin}${new URL(u.url).pathname}`;
+    const { page, errors } = await openPage(web.browser);
     const requests = recordRequests(page);
     await page.route(`${fileUrl}?*`, (route) => {
       if (route.request().method() !== 'GET') return route.fulfill({ status: 405 });
       return route.fulfill({ contentType: 'application/jose', body: readVector(SHL_VECTORS, 'sdk-u-file-0.jwe') });
     });
 
-    await page.goto(`${origin}/view#${shlink({ ...current, url: fileUrl })}`);
+    await page.goto(`${web.origin}/view#${shlink({ ...current, url: fileUrl })}`);
     await page.getByText('Verifiable copy included.').waitFor();
     const fetched = requests.filter((r) => r.url().startsWith(fileUrl));
     assert.equal(fetched.length, 1);
@@ -113,28 +92,28 @@ describe('patient viewer with the SMART Health Links example vectors', { skip: n
   });
 
   test('an expired link, a link of another service and a revoked link say so in plain words', async () => {
-    const { page, errors } = await openPage(browser);
+    const { page, errors } = await openPage(web.browser);
     const requests = recordRequests(page);
     const p = vectorPayload('sdk-p-payload.json');
-    const manifestUrl = `${origin}${new URL(p.url).pathname}`;
+    const manifestUrl = `${web.origin}${new URL(p.url).pathname}`;
     await page.route(manifestUrl, (route) => route.fulfill({ status: 404, json: { resourceType: 'OperationOutcome', issue: [] } }));
     const status = page.locator('#status');
 
-    await page.goto(`${origin}/view#${shlink({ ...p, url: manifestUrl })}`);
+    await page.goto(`${web.origin}/view#${shlink({ ...p, url: manifestUrl })}`);
     await page.getByText('This link expired on').waitFor();
     assert.match(String(await status.textContent()), /Ask the clinic for a new link/);
 
-    await page.goto(`${origin}/view#${readVector(SHL_VECTORS, 'ig-link.txt').trim()}`);
+    await page.goto(`${web.origin}/view#${readVector(SHL_VECTORS, 'ig-link.txt').trim()}`);
     await page.getByText('This link was made by a different service').waitFor();
 
     const { exp: _past, ...current } = p;
-    await page.goto(`${origin}/view#${shlink({ ...current, url: manifestUrl })}`);
+    await page.goto(`${web.origin}/view#${shlink({ ...current, url: manifestUrl })}`);
     await page.getByLabel('Passcode').fill('1234');
     await page.getByRole('button', { name: 'Open my summary' }).click();
     await page.getByText('This link no longer works.').waitFor();
     assert.equal(await page.getByLabel('Passcode').isVisible(), false);
 
-    await page.goto(`${origin}/view#shlink:/not-base64!`);
+    await page.goto(`${web.origin}/view#shlink:/not-base64!`);
     await page.getByText('This link is not complete or not correct.').waitFor();
 
     const posts = requests.filter((r) => r.method() === 'POST');
