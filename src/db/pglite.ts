@@ -3,6 +3,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import * as tar from 'tar';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { PgliteStatements } from './pglite-statements.js';
 import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
 
 /**
@@ -12,7 +13,7 @@ import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
  * transaction too, yields a turn first; all of them do, so they keep the order they were issued in.
  * `issued` collects a transaction's statements, so those not awaited still run before it ends.
  */
-function wrap(conn: PGlite | Transaction, issued?: Set<Promise<unknown>>): Queryable {
+function wrap(statements: PgliteStatements, conn: PGlite | Transaction, issued?: Set<Promise<unknown>>): Queryable {
   const run = <T>(op: () => Promise<T>): Promise<T> => {
     const p = nextTurn().then(op);
     if (issued) {
@@ -23,11 +24,7 @@ function wrap(conn: PGlite | Transaction, issued?: Set<Promise<unknown>>): Query
     return p;
   };
   return {
-    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> =>
-      run(async () => {
-        const r = await conn.query<T>(sql, params);
-        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-      }),
+    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => run(() => statements.query<T>(sql, params ?? [], issued !== undefined)),
     exec: (sql: string): Promise<void> =>
       run(async () => {
         await conn.exec(sql);
@@ -47,8 +44,13 @@ export const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers
  * migrations already applied, or as initdb left it.
  */
 export async function openPglite(dataDir: string, from: TemplateKind = 'migrated'): Promise<Db> {
+  return pgliteDb(await createPglite(dataDir, from));
+}
+
+/** The PGlite instance itself, opened as `openPglite` opens it. */
+export async function createPglite(dataDir: string, from: TemplateKind = 'migrated'): Promise<PGlite> {
   const template = await pgliteTemplate(from);
-  if (dataDir === 'memory:') return pgliteDb(await PGlite.create(undefined, { startParams: START_PARAMS, loadDataDir: new Blob([readFileSync(template)]) }));
+  if (dataDir === 'memory:') return PGlite.create(undefined, { startParams: START_PARAMS, loadDataDir: new Blob([readFileSync(template)]) });
   const target = `${dataDir.replace(/\/+$/, '')}/pglite`;
   // PG_VERSION is unpacked last: without it the directory is new, empty (a volume mounted there), or a copy cut short.
   if (!existsSync(`${target}/PG_VERSION`)) {
@@ -56,21 +58,22 @@ export async function openPglite(dataDir: string, from: TemplateKind = 'migrated
     tar.x({ file: template, cwd: target, sync: true, filter: (p) => !isRootPgVersion(p) });
     tar.x({ file: template, cwd: target, sync: true, filter: isRootPgVersion });
   }
-  return pgliteDb(await PGlite.create(target, { startParams: START_PARAMS }));
+  return PGlite.create(target, { startParams: START_PARAMS });
 }
 
 const isRootPgVersion = (entry: string) => entry.replace(/^\/+/, '') === 'PG_VERSION';
 
 export function pgliteDb(db: PGlite): Db {
+  const statements = new PgliteStatements(db);
   return {
     kind: 'pglite',
-    ...wrap(db),
+    ...wrap(statements, db),
     async transaction(fn) {
       await nextTurn();
       return db.transaction(async (tx) => {
         const issued = new Set<Promise<unknown>>();
         try {
-          return await fn(wrap(tx, issued));
+          return await fn(wrap(statements, tx, issued));
         } finally {
           await Promise.allSettled(issued);
         }

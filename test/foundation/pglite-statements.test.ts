@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { PGlite } from '@electric-sql/pglite';
+import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
+import { createPglite, pgliteDb } from '../../src/db/pglite.js';
+
+describe('PGlite prepared statements', () => {
+  let pg: PGlite;
+  before(async () => {
+    pg = await createPglite('memory:', 'initdb');
+    await pg.exec('CREATE TABLE t (id text PRIMARY KEY, n integer, doc jsonb, at timestamptz, tags text[], ok boolean)');
+  });
+  after(() => pg.close());
+
+  test("values go in and rows come out as PGlite's own query gives them", async () => {
+    const statements = new PgliteStatements(pg);
+    const at = new Date('2026-11-30T01:02:03.456Z');
+    const params = ['a', 7, JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Ñandú' }] }), at, ['x', 'y,z', 'q"uote'], true];
+    const insert = 'INSERT INTO t (id, n, doc, at, tags, ok) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *';
+    const ours = await statements.query(insert, params, false);
+    const theirs = await pg.query('SELECT * FROM t WHERE id = $1', ['a']);
+    assert.deepEqual(ours.rows, theirs.rows);
+    assert.equal(ours.rowCount, 1);
+    assert.deepEqual((ours.rows[0] as { doc: unknown }).doc, { resourceType: 'Patient', name: [{ family: 'Ñandú' }] });
+    assert.deepEqual((ours.rows[0] as { at: Date }).at, at);
+    const nulls = await statements.query<{ n: number | null }>('SELECT $1::integer AS n', [null], false);
+    assert.deepEqual(nulls.rows, [{ n: null }]);
+    const updated = await statements.query("UPDATE t SET ok = false WHERE id LIKE '%'", [], false);
+    assert.equal(updated.rowCount, 1);
+  });
+
+  test('a statement is prepared once, however often it runs', async () => {
+    const statements = new PgliteStatements(pg);
+    for (let i = 0; i < 20; i++) assert.deepEqual((await statements.query<{ v: number }>('SELECT $1::integer + 1 AS v', [i], false)).rows, [{ v: i + 1 }]);
+    assert.equal(statements.size, 1);
+    const prepared = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ktc_%'");
+    assert.ok((prepared.rows[0]?.n ?? 0) >= 1);
+  });
+
+  test('statements built per request are bounded: the least recently used are closed, and run again when needed', async () => {
+    const fresh = await createPglite('memory:', 'initdb');
+    try {
+      const statements = new PgliteStatements(fresh);
+      for (let i = 0; i < MAX_PREPARED + 40; i++) await statements.query(`SELECT ${i} AS v, $1::text AS s`, ['x'], false);
+      assert.equal(statements.size, MAX_PREPARED);
+      const live = await fresh.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ktc_%'");
+      assert.equal(live.rows[0]?.n, MAX_PREPARED);
+      assert.deepEqual((await statements.query('SELECT 0 AS v, $1::text AS s', ['again'], false)).rows, [{ v: 0, s: 'again' }]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test('an error rolls its transaction back, leaves the connection usable, and prepares nothing broken', async () => {
+    const db = pgliteDb(await createPglite('memory:', 'initdb'));
+    try {
+      await db.exec('CREATE TABLE u (id text PRIMARY KEY)');
+      await db.query('INSERT INTO u (id) VALUES ($1)', ['taken']);
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query('INSERT INTO u (id) VALUES ($1)', ['new']);
+          await tx.query('INSERT INTO u (id) VALUES ($1)', ['taken']);
+        }),
+        (e: { code?: string }) => e.code === '23505',
+      );
+      assert.deepEqual((await db.query('SELECT id FROM u ORDER BY id')).rows, [{ id: 'taken' }]);
+      // Prepared inside the rolled-back transaction, still there after it.
+      assert.equal((await db.query('INSERT INTO u (id) VALUES ($1)', ['new'])).rowCount, 1);
+      await assert.rejects(db.query('SELEC nonsense', []), (e: { code?: string }) => e.code === '42601');
+      assert.deepEqual((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM u')).rows, [{ n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a statement outside a transaction waits for the running one instead of running inside it', async () => {
+    const db = pgliteDb(await createPglite('memory:', 'initdb'));
+    try {
+      await db.exec('CREATE TABLE v (id text PRIMARY KEY)');
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let inserted!: () => void;
+      const insertedP = new Promise<void>((r) => (inserted = r));
+      const tx = db
+        .transaction(async (q) => {
+          await q.query('INSERT INTO v (id) VALUES ($1)', ['uncommitted']);
+          inserted();
+          await held;
+          throw new Error('roll back');
+        })
+        .catch(() => 'rolled back');
+      await insertedP;
+      const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM v', []);
+      release();
+      assert.equal(await tx, 'rolled back');
+      assert.deepEqual((await outside).rows, [{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
