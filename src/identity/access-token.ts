@@ -1,4 +1,4 @@
-import { SignJWT, createLocalJWKSet, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, decodeJwt, jwtVerify, errors as joseErrors } from 'jose';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
 import type { KeyStore } from '../keys/keystore.js';
@@ -40,7 +40,7 @@ export function accessTokens(keys: KeyStore, issuer: string, clock: Clock): Acce
     },
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
+        const { payload } = await jwtVerify(token, keys.verificationKeys(), {
           issuer,
           audience: issuer,
           algorithms: ['ES256'],

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Db } from '../db/db.js';
 import { open, seal } from './envelope.js';
 
@@ -19,6 +19,7 @@ const KEY_LOCK_ID = 7_401_020_302;
 export class KeyStore {
   private active: SigningKey | undefined;
   private published: JWK[] = [];
+  private publishedKeys: JWTVerifyGetKey | undefined;
 
   constructor(
     private readonly db: Db,
@@ -54,6 +55,15 @@ export class KeyStore {
     return { keys: this.published };
   }
 
+  /**
+   * The published keys as a jose key resolver, for the gateway's own tokens. One per key set: jose
+   * imports a key once per resolver, and importing it for every request cost more than verifying.
+   */
+  verificationKeys(): JWTVerifyGetKey {
+    if (!this.publishedKeys) throw new Error('KeyStore.init() has not run');
+    return this.publishedKeys;
+  }
+
   private async insertNewKey(tx: Pick<Db, 'query'>): Promise<void> {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const pub = await exportJWK(publicKey);
@@ -74,6 +84,7 @@ export class KeyStore {
       'SELECT kid, public_jwk, private_jwk, encrypted, retired_at FROM signing_key ORDER BY created_at DESC, kid',
     );
     this.published = rows.map((r) => r.public_jwk);
+    this.publishedKeys = createLocalJWKSet(this.jwks());
     const current = rows.find((r) => r.retired_at === null);
     if (!current) throw new Error('no active signing key');
     if (current.encrypted && !this.encryptionKey) {

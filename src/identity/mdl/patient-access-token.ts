@@ -1,4 +1,4 @@
-import { SignJWT, createLocalJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import { SignJWT, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { Clock } from '../../clock.js';
 import { DomainError } from '../../errors.js';
 import type { KeyStore } from '../../keys/keystore.js';
@@ -48,7 +48,7 @@ export function patientAccessTokens(keys: KeyStore, gateway: string, clock: Cloc
     async verify(token) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()), {
+        ({ payload } = await jwtVerify(token, keys.verificationKeys(), {
           issuer: gateway,
           audience: gateway,
           algorithms: ['ES256'],
