@@ -2,6 +2,7 @@ import { checkinProfilesCapability } from '../fhir/supported-profiles.js';
 import type { Module } from '../module.js';
 import { createNotifier } from '../notifications/notifier.js';
 import type { Services } from '../services.js';
+import { pooledShcWork } from '../shc/pooled-work.js';
 import { createShcVerifier } from '../shc/verify.js';
 import { shlMetrics } from '../shl/metrics.js';
 import { checkinRoutes } from './routes.js';
@@ -19,10 +20,7 @@ export function checkinModule(s: Services): Module {
           fetch: s.fetch,
           clock: s.clock,
           maxInflatedBytes: s.config.limits.maxInflatedBytes,
-          work: {
-            open: (jwsList, maxInflatedBytes) => s.cpu.run('shc.open', { jwsList, maxInflatedBytes }),
-            firstBadSignature: (checks) => s.cpu.run('shc.signatures', { checks }),
-          },
+          work: pooledShcWork(s.cpu),
         }),
         cpu: s.cpu,
         maxPlaintextBytes: s.config.limits.maxInflatedBytes,
