@@ -34,13 +34,13 @@ export interface ClientPrincipal {
   clientId: string;
   /** The tenant boundary: a client sees and changes only its own organization's data. */
   organization: string;
-  scopes: string[];
+  scopes: readonly string[];
   /**
    * Purposes of use (v3-ActReason) the token was granted from the client's UDAP hl7-b2b claim.
    * With none, the client acts only within its organization; with some, it may receive other
    * organizations' data where an agreement or a patient's consent grants one of them.
    */
-  purposes?: PurposeOfUse[];
+  purposes?: readonly PurposeOfUse[];
 }
 
 export type Principal = { kind: 'client'; client: ClientPrincipal } | { kind: 'patient'; identity: VerifiedIdentity };
