@@ -21,7 +21,7 @@ export async function putResource<T extends Resource>(q: Queryable, resource: T 
      VALUES ($1, $2, 1, $3, $4, $5, $6, $7)
      ON CONFLICT (resource_type, id) DO UPDATE
        SET version_id = fhir_resource.version_id + 1,
-           content = jsonb_set(EXCLUDED.content, '{meta,versionId}', to_jsonb((fhir_resource.version_id + 1)::text)),
+           content = jsonb_set(EXCLUDED.content::jsonb, '{meta,versionId}', to_jsonb((fhir_resource.version_id + 1)::text))::json,
            last_updated = EXCLUDED.last_updated
        WHERE fhir_resource.organization = EXCLUDED.organization
      RETURNING version_id`,
