@@ -82,9 +82,17 @@ export const bench: Bench = {
       const gw = await startGateway(idp, trust, await openPglite('memory:'));
       try {
         await post(gw, { shc }, 10, 2);
-        const health = await load({ url: `${gw.url}/health`, connections: 10, durationSec: 5 });
-        const checkins = await post(gw, { shc }, 10, 5);
-        if (checkins.non2xx) throw new Error(`check-in answered non-2xx ${checkins.non2xx} times`);
+        // Floor and check-ins alternate, so a shared VM's slower minute weighs on both; the middle round is reported.
+        const rounds: { health: LoadResult; checkins: LoadResult }[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const health = await load({ url: `${gw.url}/health`, connections: 10, durationSec: 3 });
+          const checkins = await post(gw, { shc }, 10, 3);
+          if (checkins.non2xx) throw new Error(`check-in answered non-2xx ${checkins.non2xx} times`);
+          rounds.push({ health, checkins });
+        }
+        const ratio = (r: (typeof rounds)[number]) => r.checkins.rps / r.health.rps;
+        const sorted = [...rounds].sort((a, b) => ratio(a) - ratio(b));
+        const { health, checkins } = sorted[Math.floor(RUNS / 2)]!;
         rows.push({
           name: 'SHC check-in vs GET /health, same process (PGlite)',
           value: checkins.rps,
@@ -92,7 +100,7 @@ export const bench: Bench = {
           unit: 'req/s',
           higherIsBetter: true,
           goal: '>= 0.05',
-          note: `10 connections; check-in p50 ${checkins.p50} ms, p99 ${checkins.p99} ms`,
+          note: `10 connections; middle of ${RUNS} alternating rounds (ratios ${rounds.map((r) => ratio(r).toFixed(3)).join(', ')}); check-in p50 ${checkins.p50} ms, p99 ${checkins.p99} ms`,
         });
         rows.push(await tailRow(gw, shc, 'PGlite'));
       } finally {
