@@ -2,7 +2,7 @@ import { checkinProfilesCapability } from '../fhir/supported-profiles.js';
 import type { Module } from '../module.js';
 import { createNotifier } from '../notifications/notifier.js';
 import type { Services } from '../services.js';
-import { pooledShcWork } from '../shc/pooled-work.js';
+import { pooledShcWork } from '../cpu/shc-work.js';
 import { createShcVerifier } from '../shc/verify.js';
 import { shlMetrics } from '../shl/metrics.js';
 import { checkinRoutes } from './routes.js';

@@ -4,7 +4,7 @@ import { createCpuPool, type CpuPool } from '../../src/cpu/pool.js';
 import type { TaskName } from '../../src/cpu/tasks.js';
 import { DomainError } from '../../src/errors.js';
 import { deflateCardPayload } from '../../src/shc/deflate.js';
-import { INLINE_INFLATED_BYTES, pooledShcWork } from '../../src/shc/pooled-work.js';
+import { INLINE_INFLATED_BYTES, pooledShcWork } from '../../src/cpu/shc-work.js';
 import { SHC_EXAMPLE_ISSUER, SHC_VECTORS, readVector, shcExampleIssuer } from '../helpers/fixtures.js';
 
 /** A wallet's card is opened and checked on the event loop; a big card, or many, still go to the worker threads. */

@@ -1,7 +1,7 @@
-import type { CpuPool } from '../cpu/pool.js';
 import { DomainError } from '../errors.js';
-import { firstBadSignature, openCards } from './card-work.js';
-import type { ShcWork } from './verify.js';
+import { firstBadSignature, openCards } from '../shc/card-work.js';
+import type { ShcWork } from '../shc/verify.js';
+import type { CpuPool } from './pool.js';
 
 /**
  * What a card's work may come to before it goes to a worker thread. A round trip to a thread costs
