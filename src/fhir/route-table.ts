@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { baseStructureDefinitions } from './profiles.js';
+import { R4_RESOURCE_TYPES } from './r4-resource-types.js';
 
 /** One RESTful FHIR interaction or operation a mounted route serves. */
 export interface FhirRoute {
@@ -41,8 +41,7 @@ export function fhirRouteOf(method: string, path: string): FhirRoute | undefined
   const parts = path.split('/').slice(1);
   if (parts[0] !== 'fhir' || !parts[1]) return undefined;
   const type = parts[1];
-  const def = baseStructureDefinitions().get(type);
-  if (def?.kind !== 'resource' || def.abstract) return undefined;
+  if (!R4_RESOURCE_TYPES.has(type)) return undefined;
   const rest = parts.slice(2);
   const last = rest.at(-1);
   if (last?.startsWith('$')) return { type, operation: last.slice(1) };
