@@ -1,7 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
 import { AGREEMENT_PURPOSES } from './identity/purpose-of-use.js';
 

@@ -8,8 +8,7 @@ import { IDENTITY_REQUEST_TTL_SECONDS, dcApiRequest, type DcApiRequest } from '.
 import { consumeRequest, createRequest, openRequest, type RequestOwner, type StoredRequest } from './request-store.js';
 import { newResponseKey, openEncryptedResponse } from './response-encryption.js';
 import { mdlSubject, subjectSalt } from './subject.js';
-import { loadTrustAnchors, type TrustAnchor } from './trust-anchors.js';
-import { assertProtocol, deviceResponseOf, identityOf, verifyDeviceResponse } from './verify-presentation.js';
+import type { TrustAnchor } from './trust-anchors.js';
 
 export interface IdentityRequestView {
   id: string;
@@ -61,12 +60,19 @@ async function answerOf(
   return { vpToken: vpToken.data, thumbprint };
 }
 
+/**
+ * The certificate and mdoc libraries (@peculiar/x509, @auth0/mdl) load with the first presentation
+ * or trust-anchor use, not at start: about 220 ms and their memory, for a gateway that may never
+ * see an mDL.
+ */
+const verification = () => import('./verify-presentation.js');
+
 export function createMdlIdentity(d: MdlIdentityDeps): MdlIdentity {
   const mdl = d.config.trust.mdl;
   const origin = originOf(d.config.publicBaseUrl);
   let anchors: Promise<TrustAnchor[]> | undefined;
   let salt: Promise<Buffer> | undefined;
-  const anchorsOnce = () => (anchors ??= loadTrustAnchors(mdl!));
+  const anchorsOnce = () => (anchors ??= import('./trust-anchors.js').then((m) => m.loadTrustAnchors(mdl!)));
   const saltOnce = () => (salt ??= subjectSalt(d.db, mdl?.subjectSalt, d.config.keyEncryptionKey));
 
   return {
@@ -79,6 +85,7 @@ export function createMdlIdentity(d: MdlIdentityDeps): MdlIdentity {
     },
     async verify(p, owner) {
       if (!mdl) throw notConfigured();
+      const { assertProtocol, deviceResponseOf, identityOf, verifyDeviceResponse } = await verification();
       assertProtocol(p);
       const now = new Date(d.clock.now());
       const request = await openRequest(d.db, p.requestId, owner, now);
