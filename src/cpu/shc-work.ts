@@ -7,16 +7,20 @@ import type { CpuPool } from './pool.js';
  * What a card's work may come to before it goes to a worker thread. A round trip to a thread costs
  * the event loop about 0.3 ms on a loaded two-core machine; opening a wallet's card (a few kB
  * inflated) costs 0.05 ms and an ES256 check 0.1 ms, so those run inline. Anything bigger, a card
- * inflating past this or many cards, still goes to the pool.
+ * inflating past this, a long JWS or many cards, still goes to the pool.
  */
 export const INLINE_INFLATED_BYTES = 16 * 1024;
 export const INLINE_CARDS = 2;
+/** A card in one QR code is at most 1,195 characters; bytes after its DEFLATE stream would cost the event loop too. */
+export const INLINE_JWS_CHARS = 8 * 1024;
+
+const small = (jwsList: readonly string[]) => jwsList.length <= INLINE_CARDS && jwsList.reduce((n, jws) => n + jws.length, 0) <= INLINE_JWS_CHARS;
 
 /** SMART Health Card work on the worker pool, except inputs small enough that the round trip would cost more. */
 export function pooledShcWork(cpu: CpuPool): ShcWork {
   return {
     async open(jwsList, maxInflatedBytes) {
-      if (jwsList.length <= INLINE_CARDS) {
+      if (small(jwsList)) {
         const allowance = Math.min(maxInflatedBytes, INLINE_INFLATED_BYTES);
         try {
           return openCards(jwsList, allowance);
@@ -27,6 +31,6 @@ export function pooledShcWork(cpu: CpuPool): ShcWork {
       }
       return cpu.run('shc.open', { jwsList, maxInflatedBytes });
     },
-    firstBadSignature: async (checks) => (checks.length <= INLINE_CARDS ? firstBadSignature(checks) : cpu.run('shc.signatures', { checks })),
+    firstBadSignature: async (checks) => (small(checks.map((c) => c.jws)) ? firstBadSignature(checks) : cpu.run('shc.signatures', { checks })),
   };
 }

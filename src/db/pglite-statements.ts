@@ -25,7 +25,8 @@ interface Prepared {
  * plans it again each time; in WebAssembly on the event loop that was most of what a statement
  * cost (a Patient lookup 0.27 ms, prepared 0.09 ms; the subscription candidates 0.65 ms against
  * 0.12 ms). PostgreSQL keeps choosing custom or generic plans per statement as for any client, and
- * re-plans a cached statement itself when the schema under it changes.
+ * re-plans a cached statement when the schema under it changes, except where its result columns
+ * would change: the schema only changes in the migrations, which run before anything is cached.
  *
  * Uses PGlite's own locks, serializers and result parser, as its `query` does: `_runExclusiveQuery`
  * for one statement, `_runExclusiveTransaction` around one outside a transaction.
@@ -35,10 +36,18 @@ export class PgliteStatements {
 
   constructor(private readonly db: PGlite) {}
 
-  async query<T>(sql: string, params: unknown[], inTransaction: boolean): Promise<QueryResult<T>> {
+  /**
+   * One statement; `tx` is the transaction it belongs to, if any. That transaction is checked under
+   * the statement lock: a handle used after its transaction ended must not run in the next one.
+   */
+  async query<T>(sql: string, params: unknown[], tx?: { readonly closed: boolean }): Promise<QueryResult<T>> {
     await this.db._checkReady();
-    const one = () => this.db._runExclusiveQuery(() => this.execute<T>(sql, params));
-    if (inTransaction) return one();
+    const one = () =>
+      this.db._runExclusiveQuery(() => {
+        if (tx?.closed) throw new Error('Transaction is closed');
+        return this.execute<T>(sql, params);
+      });
+    if (tx) return one();
     const result = await this.db._runExclusiveTransaction(one);
     await this.db.syncToFs();
     return result;

@@ -24,7 +24,7 @@ function wrap(statements: PgliteStatements, conn: PGlite | Transaction, issued?:
     return p;
   };
   return {
-    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => run(() => statements.query<T>(sql, params ?? [], issued !== undefined)),
+    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => run(() => statements.query<T>(sql, params ?? [], issued ? (conn as Transaction) : undefined)),
     exec: (sql: string): Promise<void> =>
       run(async () => {
         await conn.exec(sql);

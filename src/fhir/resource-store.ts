@@ -1,11 +1,28 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/db.js';
+import { DomainError } from '../errors.js';
 
 /** Who a stored resource belongs to: the tenant, and the verified patient identity when there is one. */
 export interface ResourceOwner {
   organization: string;
   patientIssuer?: string;
   patientSubject?: string;
+}
+
+// The escape for U+0000 not itself escaped (an odd run of backslashes before it).
+const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * A resource as stored: JSON text. PostgreSQL's jsonb, which a new version passes through, cannot
+ * hold U+0000, so a resource with one is refused here, whatever path it came by, rather than
+ * stored once and then never updatable.
+ */
+function storedText(resource: Resource): string {
+  const text = JSON.stringify(resource);
+  if (NUL_ESCAPE.test(text)) {
+    throw new DomainError('ERR_FHIR_INVALID', `${resource.resourceType} holds the character U+0000, which FHIR strings cannot be stored with`);
+  }
+  return text;
 }
 
 /**
@@ -25,7 +42,7 @@ export async function putResource<T extends Resource>(q: Queryable, resource: T 
            last_updated = EXCLUDED.last_updated
        WHERE fhir_resource.organization = EXCLUDED.organization
      RETURNING version_id`,
-    [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, JSON.stringify(stored), now],
+    [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, storedText(stored), now],
   );
   const version = rows[0]?.version_id;
   if (version === undefined) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
@@ -64,7 +81,7 @@ export async function insertNewResources<T extends Resource & { id: string }>(q:
   for (let start = 0; start < stored.length; start += ROWS_PER_INSERT) {
     const params: unknown[] = [owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, now];
     const rows = stored.slice(start, start + ROWS_PER_INSERT).map((r) => {
-      params.push(r.resourceType, r.id, JSON.stringify(r));
+      params.push(r.resourceType, r.id, storedText(r));
       const n = params.length;
       return `($${n - 2}, $${n - 1}, 1, $1, $2, $3, $${n}, $4)`;
     });

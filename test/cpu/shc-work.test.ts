@@ -4,7 +4,7 @@ import { createCpuPool, type CpuPool } from '../../src/cpu/pool.js';
 import type { TaskName } from '../../src/cpu/tasks.js';
 import { DomainError } from '../../src/errors.js';
 import { deflateCardPayload } from '../../src/shc/deflate.js';
-import { INLINE_INFLATED_BYTES, pooledShcWork } from '../../src/cpu/shc-work.js';
+import { INLINE_INFLATED_BYTES, INLINE_JWS_CHARS, pooledShcWork } from '../../src/cpu/shc-work.js';
 import { SHC_EXAMPLE_ISSUER, SHC_VECTORS, readVector, shcExampleIssuer } from '../helpers/fixtures.js';
 
 /** A wallet's card is opened and checked on the event loop; a big card, or many, still go to the worker threads. */
@@ -62,6 +62,15 @@ describe('SMART Health Card work: pool or event loop', () => {
     const bad = await work.open(['not.a.card'], 1_000_000).catch((x: unknown) => x);
     assert.ok(bad instanceof DomainError);
     assert.deepEqual(ran, []);
+  });
+
+  test('a long JWS goes to the pool even when it inflates to little (bytes after the DEFLATE stream)', async () => {
+    ran.length = 0;
+    const [h, p, sig] = cardInflatingTo(100).split('.');
+    const padded = `${h}.${p}${'A'.repeat(INLINE_JWS_CHARS)}.${sig}`;
+    await work.open([padded], 1_000_000).catch(() => undefined);
+    await work.firstBadSignature([{ jws: padded, key }]);
+    assert.deepEqual(ran, ['shc.open', 'shc.signatures']);
   });
 
   test('many cards go to the pool, opening and signatures', async () => {

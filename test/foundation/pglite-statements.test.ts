@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
 import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
+import type { Queryable } from '../../src/db/db.js';
 import { createPglite, pgliteDb } from '../../src/db/pglite.js';
 
 describe('PGlite prepared statements', () => {
@@ -17,21 +18,21 @@ describe('PGlite prepared statements', () => {
     const at = new Date('2026-11-30T01:02:03.456Z');
     const params = ['a', 7, JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Ñandú' }] }), at, ['x', 'y,z', 'q"uote'], true];
     const insert = 'INSERT INTO t (id, n, doc, at, tags, ok) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *';
-    const ours = await statements.query(insert, params, false);
+    const ours = await statements.query(insert, params);
     const theirs = await pg.query('SELECT * FROM t WHERE id = $1', ['a']);
     assert.deepEqual(ours.rows, theirs.rows);
     assert.equal(ours.rowCount, 1);
     assert.deepEqual((ours.rows[0] as { doc: unknown }).doc, { resourceType: 'Patient', name: [{ family: 'Ñandú' }] });
     assert.deepEqual((ours.rows[0] as { at: Date }).at, at);
-    const nulls = await statements.query<{ n: number | null }>('SELECT $1::integer AS n', [null], false);
+    const nulls = await statements.query<{ n: number | null }>('SELECT $1::integer AS n', [null]);
     assert.deepEqual(nulls.rows, [{ n: null }]);
-    const updated = await statements.query("UPDATE t SET ok = false WHERE id LIKE '%'", [], false);
+    const updated = await statements.query("UPDATE t SET ok = false WHERE id LIKE '%'", []);
     assert.equal(updated.rowCount, 1);
   });
 
   test('a statement is prepared once, however often it runs', async () => {
     const statements = new PgliteStatements(pg);
-    for (let i = 0; i < 20; i++) assert.deepEqual((await statements.query<{ v: number }>('SELECT $1::integer + 1 AS v', [i], false)).rows, [{ v: i + 1 }]);
+    for (let i = 0; i < 20; i++) assert.deepEqual((await statements.query<{ v: number }>('SELECT $1::integer + 1 AS v', [i])).rows, [{ v: i + 1 }]);
     assert.equal(statements.size, 1);
     const prepared = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ktc_%'");
     assert.ok((prepared.rows[0]?.n ?? 0) >= 1);
@@ -41,11 +42,11 @@ describe('PGlite prepared statements', () => {
     const fresh = await createPglite('memory:', 'initdb');
     try {
       const statements = new PgliteStatements(fresh);
-      for (let i = 0; i < MAX_PREPARED + 40; i++) await statements.query(`SELECT ${i} AS v, $1::text AS s`, ['x'], false);
+      for (let i = 0; i < MAX_PREPARED + 40; i++) await statements.query(`SELECT ${i} AS v, $1::text AS s`, ['x']);
       assert.equal(statements.size, MAX_PREPARED);
       const live = await fresh.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ktc_%'");
       assert.equal(live.rows[0]?.n, MAX_PREPARED);
-      assert.deepEqual((await statements.query('SELECT 0 AS v, $1::text AS s', ['again'], false)).rows, [{ v: 0, s: 'again' }]);
+      assert.deepEqual((await statements.query('SELECT 0 AS v, $1::text AS s', ['again'])).rows, [{ v: 0, s: 'again' }]);
     } finally {
       await fresh.close();
     }
@@ -94,6 +95,39 @@ describe('PGlite prepared statements', () => {
       release();
       assert.equal(await tx, 'rolled back');
       assert.deepEqual((await outside).rows, [{ n: 0 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("a transaction's handle used after it ended is refused, and never runs inside the next transaction", async () => {
+    const db = pgliteDb(await createPglite('memory:', 'initdb'));
+    try {
+      await db.exec('CREATE TABLE w (id text PRIMARY KEY)');
+      let leaked!: Queryable;
+      await db.transaction(async (tx) => {
+        leaked = tx;
+        await tx.query('SELECT 1', []);
+      });
+      await assert.rejects(leaked.query('SELECT 1', []), /Transaction is closed/);
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let begun!: () => void;
+      const begunP = new Promise<void>((r) => (begun = r));
+      const other = db
+        .transaction(async (q) => {
+          await q.query('SELECT 1', []);
+          begun();
+          await held;
+          throw new Error('roll back');
+        })
+        .catch(() => 'rolled back');
+      await begunP;
+      const stray = leaked.query('INSERT INTO w (id) VALUES ($1)', ['stray']).catch((e: Error) => e.message);
+      release();
+      assert.equal(await other, 'rolled back');
+      assert.equal(await stray, 'Transaction is closed');
+      assert.deepEqual((await db.query('SELECT id FROM w', [])).rows, []);
     } finally {
       await db.close();
     }
