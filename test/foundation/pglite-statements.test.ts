@@ -2,8 +2,36 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
 import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
-import type { Queryable } from '../../src/db/db.js';
+import type { Db, Queryable } from '../../src/db/db.js';
 import { createPglite, pgliteDb } from '../../src/db/pglite.js';
+
+/** A Db on a new in-memory PGlite, closed after `fn`. */
+async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
+  const db = pgliteDb(await createPglite('memory:', 'initdb'));
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** A transaction that has run `sql` and stays open until released, then rolls back; resolves once `sql` has run. */
+async function heldTransaction(db: Db, sql: string, params: unknown[]): Promise<{ release: () => void; ended: Promise<string> }> {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let ran!: () => void;
+  const running = new Promise<void>((r) => (ran = r));
+  const ended = db
+    .transaction(async (q) => {
+      await q.query(sql, params);
+      ran();
+      await held;
+      throw new Error('roll back');
+    })
+    .catch(() => 'rolled back');
+  await running;
+  return { release, ended };
+}
 
 describe('PGlite prepared statements', () => {
   let pg: PGlite;
@@ -53,8 +81,7 @@ describe('PGlite prepared statements', () => {
   });
 
   test('an error rolls its transaction back, leaves the connection usable, and prepares nothing broken', async () => {
-    const db = pgliteDb(await createPglite('memory:', 'initdb'));
-    try {
+    await withDb(async (db) => {
       await db.exec('CREATE TABLE u (id text PRIMARY KEY)');
       await db.query('INSERT INTO u (id) VALUES ($1)', ['taken']);
       await assert.rejects(
@@ -69,40 +96,22 @@ describe('PGlite prepared statements', () => {
       assert.equal((await db.query('INSERT INTO u (id) VALUES ($1)', ['new'])).rowCount, 1);
       await assert.rejects(db.query('SELEC nonsense', []), (e: { code?: string }) => e.code === '42601');
       assert.deepEqual((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM u')).rows, [{ n: 2 }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   test('a statement outside a transaction waits for the running one instead of running inside it', async () => {
-    const db = pgliteDb(await createPglite('memory:', 'initdb'));
-    try {
+    await withDb(async (db) => {
       await db.exec('CREATE TABLE v (id text PRIMARY KEY)');
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      let inserted!: () => void;
-      const insertedP = new Promise<void>((r) => (inserted = r));
-      const tx = db
-        .transaction(async (q) => {
-          await q.query('INSERT INTO v (id) VALUES ($1)', ['uncommitted']);
-          inserted();
-          await held;
-          throw new Error('roll back');
-        })
-        .catch(() => 'rolled back');
-      await insertedP;
+      const tx = await heldTransaction(db, 'INSERT INTO v (id) VALUES ($1)', ['uncommitted']);
       const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM v', []);
-      release();
-      assert.equal(await tx, 'rolled back');
+      tx.release();
+      assert.equal(await tx.ended, 'rolled back');
       assert.deepEqual((await outside).rows, [{ n: 0 }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   test("a transaction's handle used after it ended is refused, and never runs inside the next transaction", async () => {
-    const db = pgliteDb(await createPglite('memory:', 'initdb'));
-    try {
+    await withDb(async (db) => {
       await db.exec('CREATE TABLE w (id text PRIMARY KEY)');
       let leaked!: Queryable;
       await db.transaction(async (tx) => {
@@ -110,26 +119,12 @@ describe('PGlite prepared statements', () => {
         await tx.query('SELECT 1', []);
       });
       await assert.rejects(leaked.query('SELECT 1', []), /Transaction is closed/);
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
-      let begun!: () => void;
-      const begunP = new Promise<void>((r) => (begun = r));
-      const other = db
-        .transaction(async (q) => {
-          await q.query('SELECT 1', []);
-          begun();
-          await held;
-          throw new Error('roll back');
-        })
-        .catch(() => 'rolled back');
-      await begunP;
+      const other = await heldTransaction(db, 'SELECT 1', []);
       const stray = leaked.query('INSERT INTO w (id) VALUES ($1)', ['stray']).catch((e: Error) => e.message);
-      release();
-      assert.equal(await other, 'rolled back');
+      other.release();
+      assert.equal(await other.ended, 'rolled back');
       assert.equal(await stray, 'Transaction is closed');
       assert.deepEqual((await db.query('SELECT id FROM w', [])).rows, []);
-    } finally {
-      await db.close();
-    }
+    });
   });
 });
