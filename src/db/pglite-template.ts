@@ -21,10 +21,14 @@ const PGLITE_VERSION = (JSON.parse(readFileSync(path.join(PGLITE_ROOT, 'package.
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules/.cache/ktc-gateway');
 
-/** Where a template is kept: per PGlite version, and for the migrated one per set of migrations (hashed once). */
+/**
+ * Where a template is kept: per PGlite version, and for the migrated one per set of migrations
+ * (hashed once) and per recipe (\`v2\`: only the \`postgres\` database), so a template made by an
+ * older recipe is made again.
+ */
 export function templateFile(kind: TemplateKind): string {
   if (kind === 'initdb') return path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-initdb.tar`);
-  migratedFile ??= path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-migrated-${migrationsHash()}.tar`);
+  migratedFile ??= path.join(CACHE_DIR, `pglite-${PGLITE_VERSION}-migrated-v2-${migrationsHash()}.tar`);
   return migratedFile;
 }
 

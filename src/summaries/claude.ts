@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { SYSTEM_PROMPT, TOOL_NAME, summaryTool } from './prompt.js';
 
@@ -49,29 +49,38 @@ export interface SummaryModel {
 const SDK_RETRIES = 2;
 const MAX_OUTPUT_TOKENS = 4096;
 
-function classify(e: unknown): ModelCallError {
-  if (e instanceof Anthropic.APIUserAbortError || e instanceof Anthropic.APIConnectionTimeoutError) return new ModelCallError('timeout');
-  if (e instanceof Anthropic.RateLimitError) return new ModelCallError('rate-limited', 429);
-  if (e instanceof Anthropic.InternalServerError) return new ModelCallError('unavailable', e.status);
-  if (e instanceof Anthropic.APIConnectionError) return new ModelCallError('unavailable');
-  if (e instanceof Anthropic.APIError) return new ModelCallError('rejected', e.status);
+// Loaded with the first call (about 170 ms of start otherwise), and not at all by a gateway without a key.
+const loadSdk = () => import('@anthropic-ai/sdk').then((m) => m.default);
+
+function classify(e: unknown, Sdk: typeof Anthropic): ModelCallError {
+  if (e instanceof Sdk.APIUserAbortError || e instanceof Sdk.APIConnectionTimeoutError) return new ModelCallError('timeout');
+  if (e instanceof Sdk.RateLimitError) return new ModelCallError('rate-limited', 429);
+  if (e instanceof Sdk.InternalServerError) return new ModelCallError('unavailable', e.status);
+  if (e instanceof Sdk.APIConnectionError) return new ModelCallError('unavailable');
+  if (e instanceof Sdk.APIError) return new ModelCallError('rejected', e.status);
   return new ModelCallError('rejected');
 }
 
 export function createClaudeModel(s: ClaudeSettings): SummaryModel {
-  const client = new Anthropic({
-    apiKey: s.apiKey,
-    // null, not undefined: the SDK would otherwise read these from the environment itself.
-    baseURL: s.baseUrl ?? null,
-    webhookKey: null,
-    maxRetries: SDK_RETRIES,
-    timeout: s.timeoutMs,
-    // The SDK logs to the console by default; nothing of a call may reach a log.
-    logLevel: 'off',
-  });
+  let sdk: Promise<{ Sdk: typeof Anthropic; client: Anthropic }> | undefined;
+  const connect = () =>
+    (sdk ??= loadSdk().then((Sdk) => ({
+      Sdk,
+      client: new Sdk({
+        apiKey: s.apiKey,
+        // null, not undefined: the SDK would otherwise read these from the environment itself.
+        baseURL: s.baseUrl ?? null,
+        webhookKey: null,
+        maxRetries: SDK_RETRIES,
+        timeout: s.timeoutMs,
+        // The SDK logs to the console by default; nothing of a call may reach a log.
+        logLevel: 'off',
+      }),
+    })));
   return {
     model: s.model,
     async call(messages) {
+      const { Sdk, client } = await connect();
       let message: Anthropic.Message;
       try {
         message = await client.messages.create(
@@ -86,7 +95,7 @@ export function createClaudeModel(s: ClaudeSettings): SummaryModel {
           { signal: AbortSignal.timeout(s.timeoutMs) },
         );
       } catch (e) {
-        throw classify(e);
+        throw classify(e, Sdk);
       }
       const call = message.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME);
       return {

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /**
  * The pages' scripts are TypeScript (src/web/pages) bundled by esbuild. `npm run build` writes the
@@ -21,6 +20,8 @@ export function bundlePageScripts(): Promise<Map<string, string>> {
 
 /** Bundles browser entry points (output name → absolute source path) in memory; also used by the demo's pages. */
 export async function bundleScripts(entries: Record<string, string>): Promise<Map<string, string>> {
+  // esbuild is a build tool: a server started from dist/ never loads it.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: Object.entries(entries).map(([out, src]) => ({ in: src, out: out.replace(/\.js$/, '') })),
     bundle: true,

@@ -201,6 +201,20 @@ describe('PGlite templates', () => {
       await migrated.close();
     }
   });
+
+  test('the migrated template holds only the database the gateway opens: a first start writes out no template0 or template1', async () => {
+    const db = await openPglite('memory:');
+    try {
+      const { rows } = await db.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1');
+      assert.deepEqual(
+        rows.map((r) => r.datname),
+        ['postgres'],
+      );
+      assert.equal((await db.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db, 'postgres');
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describe('signing key persistence', () => {
