@@ -1,6 +1,6 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
-import { languageChecked } from './advice/lexicon.js';
-import { checkStatements, safetyFeedback, type SafetyRuleId } from './advice/statement-check.js';
+import type { SafetyRuleId } from './advice/statement-check.js';
+import { type AdviceChecks, adviceChecks } from './advice-checks.js';
 import { checkModelOutput } from './check-output.js';
 import { ModelCallError, type ModelReply, type SummaryModel } from './claude.js';
 import type { VisitFacts } from './facts.js';
@@ -54,17 +54,17 @@ function answerToolCall(first: MessageParam, call: { input: unknown; toolUseId: 
 type Checked = Accepted | { kind: FallbackReason; problem: string };
 
 /** Schema and citations first, then the safety rules on every statement; refusals are counted by rule and remembered by id. */
-function replyCheck(facts: VisitFacts, redFlags: RedFlagHit[], metrics: SummaryMetrics, refusedRules: SafetyRuleId[]): (reply: ModelReply) => Checked {
+function replyCheck(checks: AdviceChecks, facts: VisitFacts, redFlags: RedFlagHit[], metrics: SummaryMetrics, refusedRules: SafetyRuleId[]): (reply: ModelReply) => Checked {
   return (reply) => {
     const check = checkModelOutput(reply.toolInput, facts);
-    const violations = check.ok ? checkStatements(check.output, facts) : [];
+    const violations = check.ok ? checks.checkStatements(check.output, facts) : [];
     for (const v of violations) {
       metrics.unsafeStatements.inc({ rule: v.ruleId });
       if (!refusedRules.includes(v.ruleId)) refusedRules.push(v.ruleId);
     }
     metrics.calls.inc({ outcome: !check.ok ? check.kind : violations.length ? 'unsafe-advice' : 'ok' });
     if (!check.ok) return { kind: check.kind, problem: check.problem };
-    if (violations.length) return { kind: 'unsafe-advice', problem: safetyFeedback(violations) };
+    if (violations.length) return { kind: 'unsafe-advice', problem: checks.safetyFeedback(violations) };
     return { output: enforceSeekCare(check.output, redFlags), input: reply.toolInput, toolUseId: reply.toolUseId };
   };
 }
@@ -78,7 +78,8 @@ export async function generateWithModel(
 ): Promise<Generation> {
   const usage: Usage = { inputTokens: 0, outputTokens: 0 };
   const refusedRules: SafetyRuleId[] = [];
-  if (!languageChecked(opts.language)) return { ok: false, reason: 'unchecked-language', calls: 0, usage, refusedRules };
+  const checks = await adviceChecks();
+  if (!checks.languageChecked(opts.language)) return { ok: false, reason: 'unchecked-language', calls: 0, usage, refusedRules };
   let calls = 0;
 
   const call = async (messages: MessageParam[]): Promise<ModelReply | ModelCallError> => {
@@ -101,7 +102,7 @@ export async function generateWithModel(
     }
   };
 
-  const accept = replyCheck(facts, redFlags, metrics, refusedRules);
+  const accept = replyCheck(checks, facts, redFlags, metrics, refusedRules);
 
   const first: MessageParam = { role: 'user', content: userPrompt(facts.facts, opts.language, opts.readingLevel) };
   let messages: MessageParam[] = [first];

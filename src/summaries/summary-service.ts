@@ -2,7 +2,7 @@ import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import type { VisitRecord } from '../visits/visit-store.js';
-import { checkStatements } from './advice/statement-check.js';
+import { adviceChecks } from './advice-checks.js';
 import { buildAnswer, outputOf, type Origin } from './answer.js';
 import type { SummaryModel } from './claude.js';
 import { fallbackOutput } from './fallback.js';
@@ -53,7 +53,7 @@ export async function plainLanguageSummary(deps: SummaryDeps, req: SummaryReques
   const facts = extractFacts(req.visit.bundle);
   const cached = await cachedSummary(deps.db, key);
   // Checked again on the way out: an entry written before a rule was added or tightened is never served.
-  const stale = cached ? checkStatements(outputOf(cached, facts), facts) : [];
+  const stale = cached ? (await adviceChecks()).checkStatements(outputOf(cached, facts), facts) : [];
   for (const v of stale) deps.metrics.unsafeStatements.inc({ rule: v.ruleId });
   if (cached && !stale.length) {
     deps.metrics.answers.inc({ source: 'cache' });
