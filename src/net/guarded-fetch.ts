@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Agent } from 'undici';
+import { once } from '../once.js';
 import { allowlisted, isForbiddenAddress, parseAllowEntry } from './address-policy.js';
 import { OutboundError, type GuardedFetch, type OutboundRequest, type OutboundResponse } from './types.js';
 
@@ -113,7 +114,7 @@ type HopResult = { status: number; headers: Record<string, string>; body?: Buffe
 const POOLED_TARGETS = 64;
 
 // Loaded with the first outbound request: about 60 ms of start otherwise.
-const undici = () => import('undici');
+const undici = once(() => import('undici'));
 
 /**
  * Keep-alive connections per (origin, checked address): a pooled connection only ever goes to the

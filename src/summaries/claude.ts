@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import { once } from '../once.js';
 import { SYSTEM_PROMPT, TOOL_NAME, summaryTool } from './prompt.js';
 
 /**
@@ -50,7 +51,7 @@ const SDK_RETRIES = 2;
 const MAX_OUTPUT_TOKENS = 4096;
 
 // Loaded with the first call (about 170 ms of start otherwise), and not at all by a gateway without a key.
-const loadSdk = () => import('@anthropic-ai/sdk').then((m) => m.default);
+const loadSdk = once(() => import('@anthropic-ai/sdk').then((m) => m.default));
 
 function classify(e: unknown, Sdk: typeof Anthropic): ModelCallError {
   if (e instanceof Sdk.APIUserAbortError || e instanceof Sdk.APIConnectionTimeoutError) return new ModelCallError('timeout');

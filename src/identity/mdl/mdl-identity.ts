@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/db.js';
 import { DomainError } from '../../errors.js';
+import { once } from '../../once.js';
 import type { VerifiedIdentity } from '../types.js';
 import { vpTokenSchema, type IdentityPresentation } from './presentation.js';
 import { IDENTITY_REQUEST_TTL_SECONDS, dcApiRequest, type DcApiRequest } from './request.js';
@@ -65,7 +66,7 @@ async function answerOf(
  * or trust-anchor use, not at start: about 220 ms and their memory, for a gateway that may never
  * see an mDL.
  */
-const verification = () => import('./verify-presentation.js');
+const verification = once(() => import('./verify-presentation.js'));
 
 export function createMdlIdentity(d: MdlIdentityDeps): MdlIdentity {
   const mdl = d.config.trust.mdl;

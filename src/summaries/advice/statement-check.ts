@@ -1,5 +1,6 @@
 import type { Fact, VisitFacts } from '../facts.js';
 import type { ModelOutput, Statement } from '../schema.js';
+import { once } from '../../once.js';
 import { citedFacts, evidenceOf, speaksToModel } from './evidence.js';
 import { adviceSupported, medicineAdviceIn, recordAdvice, type MedicineAdvice } from './medicine-advice.js';
 import { medicineNamesIn, nameKey, recordMedicineNames } from './medicine-names.js';
@@ -55,11 +56,6 @@ interface RecordReading {
   cited(facts: Fact[]): CitedReading;
 }
 
-function lazy<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => (value ??= make());
-}
-
 function readingOf(visit: VisitFacts): RecordReading {
   const known = recordMedicineNames(visit.facts);
   const bySources = new Map<string, CitedReading>();
@@ -70,10 +66,10 @@ function readingOf(visit: VisitFacts): RecordReading {
       const hit = bySources.get(key);
       if (hit) return hit;
       const evidence = evidenceOf(facts);
-      const advice = lazy(() => recordAdvice(evidence, known));
-      const quantities = lazy(() => quantityIndex(evidence.lines.flatMap(quantitiesIn)));
-      const nameKeys = lazy(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
-      const medicineCount = lazy(
+      const advice = once(() => recordAdvice(evidence, known));
+      const quantities = once(() => quantityIndex(evidence.lines.flatMap(quantitiesIn)));
+      const nameKeys = once(() => new Set(evidence.lines.flatMap((l) => tokenize(l).map((t) => nameKey(t.text)))));
+      const medicineCount = once(
         () =>
           medicineNamesIn(
             evidence.lines.flatMap((l) => tokenize(l).map((t) => t.text)),
