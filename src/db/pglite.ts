@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import * as tar from 'tar';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Db, Queryable, QueryResult } from './db.js';
-import { PgliteStatements } from './pglite-statements.js';
+import { type PgliteTransaction, PgliteStatements } from './pglite-statements.js';
 import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
 
 /**
@@ -11,23 +11,24 @@ import { pgliteTemplate, type TemplateKind } from './pglite-template.js';
  * microtask: a queue of statements would drain as one chain of microtasks, and the event loop would
  * not accept a connection until it was empty (seconds under load). So every operation, inside a
  * transaction too, yields a turn first; all of them do, so they keep the order they were issued in.
- * `issued` collects a transaction's statements, so those not awaited still run before it ends.
+ * In a transaction, `issued` collects its statements, so those not awaited still run before it ends.
  */
-function wrap(statements: PgliteStatements, conn: PGlite | Transaction, issued?: Set<Promise<unknown>>): Queryable {
+function wrap(statements: PgliteStatements, db: PGlite, inTx?: { tx: PgliteTransaction; issued: Set<Promise<unknown>> }): Queryable {
   const run = <T>(op: () => Promise<T>): Promise<T> => {
     const p = nextTurn().then(op);
-    if (issued) {
-      issued.add(p);
-      const done = () => issued.delete(p);
+    if (inTx) {
+      inTx.issued.add(p);
+      const done = () => inTx.issued.delete(p);
       p.then(done, done);
     }
     return p;
   };
   return {
-    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => run(() => statements.query<T>(sql, params ?? [], issued ? (conn as Transaction) : undefined)),
+    query: <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => run(() => statements.query<T>(sql, params ?? [], inTx?.tx)),
     exec: (sql: string): Promise<void> =>
       run(async () => {
-        await conn.exec(sql);
+        if (inTx) await statements.exec(sql, inTx.tx);
+        else await db.exec(sql);
       }),
   };
 }
@@ -74,10 +75,10 @@ export function pgliteDb(db: PGlite): Db {
     ...wrap(statements, db),
     async transaction(fn) {
       await nextTurn();
-      return db.transaction(async (tx) => {
+      return statements.transaction(async (tx) => {
         const issued = new Set<Promise<unknown>>();
         try {
-          return await fn(wrap(statements, tx, issued));
+          return await fn(wrap(statements, db, { tx, issued }));
         } finally {
           await Promise.allSettled(issued);
         }

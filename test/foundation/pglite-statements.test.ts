@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
 import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
-import type { Db, Queryable } from '../../src/db/db.js';
+import { type Db, notify, type Queryable } from '../../src/db/db.js';
 import { createPglite, pgliteDb } from '../../src/db/pglite.js';
 
 /** A Db on a new in-memory PGlite, closed after `fn`. */
@@ -125,6 +125,72 @@ describe('PGlite prepared statements', () => {
       assert.equal(await other.ended, 'rolled back');
       assert.equal(await stray, 'Transaction is closed');
       assert.deepEqual((await db.query('SELECT id FROM w', [])).rows, []);
+    });
+  });
+
+  test('BEGIN goes out with the first statement and COMMIT alone: an empty transaction sends nothing', async () => {
+    const pg = await createPglite('memory:', 'initdb');
+    const db = pgliteDb(pg);
+    try {
+      await db.exec('CREATE TABLE x (id text PRIMARY KEY)');
+      await db.transaction(async (tx) => {
+        await tx.query('INSERT INTO x (id) VALUES ($1)', ['warm']);
+      });
+      let passes = 0;
+      const send = pg.execProtocolStream.bind(pg);
+      pg.execProtocolStream = (message, options) => {
+        passes += 1;
+        return send(message, options);
+      };
+      await db.transaction(async () => undefined);
+      assert.equal(passes, 0);
+      await db.transaction(async (tx) => {
+        await tx.query('INSERT INTO x (id) VALUES ($1)', ['a']);
+        await tx.query('INSERT INTO x (id) VALUES ($1)', ['b']);
+      });
+      assert.equal(passes, 3, 'BEGIN with the first insert, the second insert, COMMIT');
+      assert.deepEqual((await db.query('SELECT id FROM x ORDER BY id')).rows, [{ id: 'a' }, { id: 'b' }, { id: 'warm' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a failed statement the caller went past makes COMMIT fail, and nothing of the transaction is kept', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE y (id text PRIMARY KEY)');
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query('INSERT INTO y (id) VALUES ($1)', ['a']);
+          await tx.query('INSERT INTO y (id) VALUES ($1)', ['a']).catch(() => undefined);
+        }),
+        /rolled back/,
+      );
+      assert.deepEqual((await db.query('SELECT id FROM y')).rows, []);
+      assert.equal((await db.query('INSERT INTO y (id) VALUES ($1)', ['a'])).rowCount, 1, 'the connection is out of the failed transaction');
+    });
+  });
+
+  test("a transaction's exec (the migrations) and its NOTIFY are rolled back with it, and kept by COMMIT", async () => {
+    await withDb(async (db) => {
+      const heard: (string | undefined)[] = [];
+      const stop = await db.listen('pglite_tx_test', (payload) => heard.push(payload));
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.exec('CREATE TABLE z (id integer); INSERT INTO z VALUES (1)');
+          await notify(tx, 'pglite_tx_test', 'rolled back');
+          throw new Error('stop');
+        }),
+        /stop/,
+      );
+      await assert.rejects(db.query('SELECT id FROM z'), (e: { code?: string }) => e.code === '42P01');
+      await db.transaction(async (tx) => {
+        await tx.exec('CREATE TABLE z (id integer); INSERT INTO z VALUES (2)');
+        await notify(tx, 'pglite_tx_test', 'committed');
+      });
+      assert.deepEqual((await db.query('SELECT id FROM z')).rows, [{ id: 2 }]);
+      for (let i = 0; i < 50 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(heard, ['committed']);
+      await stop();
     });
   });
 });
