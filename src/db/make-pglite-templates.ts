@@ -28,15 +28,16 @@ async function dump(db: PGlite, file: string): Promise<void> {
 }
 
 /**
- * PGlite opens the \`postgres\` database and never creates another, so the migrated template drops
+ * PGlite opens the `postgres` database and never creates another, so the migrated template drops
  * template0 and template1: 600 of its 1,100 files, which a first start writes out one by one (about
  * 0.3 s on a slow disk).
  */
 async function keepOnlyTheGatewayDatabase(db: PGlite): Promise<void> {
-  await db.exec("UPDATE pg_database SET datistemplate = false WHERE datname IN ('template0', 'template1')");
-  // DROP DATABASE refuses to run inside the implicit transaction of a multi-statement string.
-  await db.exec('DROP DATABASE template0');
-  await db.exec('DROP DATABASE template1');
+  // One statement each: DROP DATABASE refuses to run inside the implicit transaction of a multi-statement string.
+  for (const name of ['template0', 'template1']) {
+    await db.exec(`ALTER DATABASE ${name} IS_TEMPLATE false`);
+    await db.exec(`DROP DATABASE ${name}`);
+  }
   await db.exec('CHECKPOINT');
 }
 

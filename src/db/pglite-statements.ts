@@ -69,7 +69,7 @@ export class PgliteStatements {
   }
 
   /**
-   * Runs `fn` in a transaction, as PGlite's own \`transaction\` does but in fewer passes through the
+   * Runs `fn` in a transaction, as PGlite's own `transaction` does but in fewer passes through the
    * backend: BEGIN goes out with the transaction's first statement and COMMIT alone (PGlite sends each
    * as a query and a Sync, through four async layers), so an empty transaction sends nothing.
    */

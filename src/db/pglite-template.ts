@@ -23,7 +23,7 @@ const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules/.cache/ktc-gateway');
 
 /**
  * Where a template is kept: per PGlite version, and for the migrated one per set of migrations
- * (hashed once) and per recipe (\`v2\`: only the \`postgres\` database), so a template made by an
+ * (hashed once) and per recipe (`v2`: only the `postgres` database), so a template made by an
  * older recipe is made again.
  */
 export function templateFile(kind: TemplateKind): string {

@@ -63,9 +63,8 @@ function classify(e: unknown, Sdk: typeof Anthropic): ModelCallError {
 }
 
 export function createClaudeModel(s: ClaudeSettings): SummaryModel {
-  let sdk: Promise<{ Sdk: typeof Anthropic; client: Anthropic }> | undefined;
-  const connect = () =>
-    (sdk ??= loadSdk().then((Sdk) => ({
+  const connect = once(() =>
+    loadSdk().then((Sdk) => ({
       Sdk,
       client: new Sdk({
         apiKey: s.apiKey,
@@ -77,14 +76,23 @@ export function createClaudeModel(s: ClaudeSettings): SummaryModel {
         // The SDK logs to the console by default; nothing of a call may reach a log.
         logLevel: 'off',
       }),
-    })));
+    })),
+  );
   return {
     model: s.model,
     async call(messages) {
-      const { Sdk, client } = await connect();
+      // The deadline covers loading the SDK on the first call too.
+      const signal = AbortSignal.timeout(s.timeoutMs);
+      let sdk: Awaited<ReturnType<typeof connect>>;
+      try {
+        sdk = await connect();
+      } catch {
+        // An SDK that cannot load is a model that is not there: the summary falls back, as for an outage.
+        throw new ModelCallError('unavailable');
+      }
       let message: Anthropic.Message;
       try {
-        message = await client.messages.create(
+        message = await sdk.client.messages.create(
           {
             model: s.model,
             max_tokens: MAX_OUTPUT_TOKENS,
@@ -93,10 +101,10 @@ export function createClaudeModel(s: ClaudeSettings): SummaryModel {
             tool_choice: { type: 'tool', name: TOOL_NAME },
             messages,
           },
-          { signal: AbortSignal.timeout(s.timeoutMs) },
+          { signal },
         );
       } catch (e) {
-        throw classify(e, Sdk);
+        throw classify(e, sdk.Sdk);
       }
       const call = message.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use' && b.name === TOOL_NAME);
       return {

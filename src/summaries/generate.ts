@@ -1,6 +1,6 @@
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import type { SafetyRuleId } from './advice/statement-check.js';
-import { type AdviceChecks, adviceChecks } from './advice-checks.js';
+import { type AdviceChecks, adviceChecks } from './lazy-advice-checks.js';
 import { checkModelOutput } from './check-output.js';
 import { ModelCallError, type ModelReply, type SummaryModel } from './claude.js';
 import type { VisitFacts } from './facts.js';

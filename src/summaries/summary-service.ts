@@ -2,7 +2,7 @@ import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import type { VisitRecord } from '../visits/visit-store.js';
-import { adviceChecks } from './advice-checks.js';
+import { adviceChecks } from './lazy-advice-checks.js';
 import { buildAnswer, outputOf, type Origin } from './answer.js';
 import type { SummaryModel } from './claude.js';
 import { fallbackOutput } from './fallback.js';

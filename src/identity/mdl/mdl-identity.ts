@@ -9,7 +9,6 @@ import { IDENTITY_REQUEST_TTL_SECONDS, dcApiRequest, type DcApiRequest } from '.
 import { consumeRequest, createRequest, openRequest, type RequestOwner, type StoredRequest } from './request-store.js';
 import { newResponseKey, openEncryptedResponse } from './response-encryption.js';
 import { mdlSubject, subjectSalt } from './subject.js';
-import type { TrustAnchor } from './trust-anchors.js';
 
 export interface IdentityRequestView {
   id: string;
@@ -71,10 +70,8 @@ const verification = once(() => import('./verify-presentation.js'));
 export function createMdlIdentity(d: MdlIdentityDeps): MdlIdentity {
   const mdl = d.config.trust.mdl;
   const origin = originOf(d.config.publicBaseUrl);
-  let anchors: Promise<TrustAnchor[]> | undefined;
-  let salt: Promise<Buffer> | undefined;
-  const anchorsOnce = () => (anchors ??= import('./trust-anchors.js').then((m) => m.loadTrustAnchors(mdl!)));
-  const saltOnce = () => (salt ??= subjectSalt(d.db, mdl?.subjectSalt, d.config.keyEncryptionKey));
+  const anchorsOnce = once(() => import('./trust-anchors.js').then((m) => m.loadTrustAnchors(mdl!)));
+  const saltOnce = once(() => subjectSalt(d.db, mdl?.subjectSalt, d.config.keyEncryptionKey));
 
   return {
     async newRequest(owner) {
