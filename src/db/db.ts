@@ -26,6 +26,19 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * COMMIT of a transaction in which a statement failed and the caller went on: PostgreSQL rolls it
+ * back and answers ROLLBACK, which would otherwise look like success. Code 25P02, as PostgreSQL
+ * reports a statement in such a transaction.
+ */
+export class TransactionRolledBack extends Error {
+  readonly code = '25P02';
+  constructor() {
+    super('The transaction was rolled back: one of its statements failed');
+    this.name = 'TransactionRolledBack';
+  }
+}
+
 /** Queues a NOTIFY on `channel`; inside a transaction it is sent at COMMIT, and not at all on rollback. */
 export async function notify(q: Queryable, channel: string, payload: string): Promise<void> {
   await q.query('SELECT pg_notify($1, $2)', [channel, payload]);

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { type PGlite, parse, protocol } from '@electric-sql/pglite';
-import type { QueryResult } from './db.js';
+import { type QueryResult, TransactionRolledBack } from './db.js';
 
 const { serialize } = protocol;
 
@@ -82,11 +82,11 @@ export class PgliteStatements {
         result = await fn(tx);
       } catch (e) {
         tx.closed = true;
-        if (tx.begun) await this.end(tx, 'ROLLBACK');
+        if (tx.begun) await this.end('ROLLBACK');
         throw e;
       }
       tx.closed = true;
-      if (tx.begun) await this.end(tx, 'COMMIT');
+      if (tx.begun) await this.end('COMMIT');
       return result;
     });
     await this.db.syncToFs();
@@ -106,17 +106,13 @@ export class PgliteStatements {
     return [serialize.query('BEGIN')];
   }
 
-  private async end(tx: PgliteTransaction, command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  private async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     const messages = await this.db._runExclusiveQuery(() => this.db.execProtocolStream(serialize.query(command), { syncToFs: false }));
-    tx.begun = false;
-    // PostgreSQL answers COMMIT with ROLLBACK when a statement of the transaction failed and the caller went on.
-    if (command === 'COMMIT' && parse.parseResults(messages, this.db.parsers)[0]?.command === 'ROLLBACK') {
-      throw new Error('The transaction was rolled back: one of its statements failed');
-    }
+    if (command === 'COMMIT' && parse.parseResults(messages, this.db.parsers)[0]?.command === 'ROLLBACK') throw new TransactionRolledBack();
   }
 
   private async execute<T>(sql: string, params: unknown[], tx: PgliteTransaction | undefined): Promise<QueryResult<T>> {
-    const statement = await this.prepared(sql);
+    const statement = await this.prepared(sql, tx);
     const values = params.map((v, i) => {
       if (v === null || v === undefined) return null;
       const toText = this.db.serializers[statement.paramTypes[i]!];
@@ -132,7 +128,11 @@ export class PgliteStatements {
     return { rows: (r?.rows ?? []) as T[], rowCount: r?.affectedRows ?? r?.rows.length ?? 0 };
   }
 
-  private async prepared(sql: string): Promise<Prepared> {
+  /**
+   * The statement, prepared now if it is new. In a transaction not yet begun, BEGIN goes out first:
+   * an error at Parse (a missing table) must abort the transaction as it does once the SQL is cached.
+   */
+  private async prepared(sql: string, tx: PgliteTransaction | undefined): Promise<Prepared> {
     const hit = this.cache.get(sql);
     if (hit) {
       this.cache.delete(sql);
@@ -140,9 +140,12 @@ export class PgliteStatements {
       return hit;
     }
     const name = `ktc_${named++}`;
-    const described = await this.db.execProtocolStream(Buffer.concat([serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]), {
-      syncToFs: false,
-    });
+    const described = await this.db.execProtocolStream(
+      Buffer.concat([...this.beginning(tx), serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      {
+        syncToFs: false,
+      },
+    );
     const prepared = { name, paramTypes: parse.parseDescribeStatementResults(described) };
     this.cache.set(sql, prepared);
     if (this.cache.size > MAX_PREPARED) await this.evictOldest();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.js';
+import { type Db, type Queryable, type QueryResult, TransactionRolledBack } from './db.js';
 import { PgListener } from './pg-listener.js';
 
 // int8 (COUNT, bigserial) as JS numbers, as PGlite returns them, so queries behave the same on both.
@@ -31,7 +31,7 @@ export function openPostgres(connectionString: string, max = 10): Db {
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
-        await client.query('COMMIT');
+        if ((await client.query('COMMIT')).command === 'ROLLBACK') throw new TransactionRolledBack();
         return result;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);

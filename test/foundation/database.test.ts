@@ -48,6 +48,19 @@ for (const tdb of testDatabases()) {
       assert.equal(rows.length, 0);
     });
 
+    test('a transaction whose caller went past a failed statement is not reported as committed', async () => {
+      const db = await tdb.open();
+      await migrate(db);
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', 'p2', 'org', '{}')");
+          await tx.query('SELECT * FROM no_such_table').catch(() => undefined);
+        }),
+        (e: { code?: string }) => e.code === '25P02',
+      );
+      assert.equal((await db.query('SELECT * FROM fhir_resource')).rows.length, 0);
+    });
+
     test('the audit trail is append-only', async () => {
       const db = await tdb.open();
       await migrate(db);

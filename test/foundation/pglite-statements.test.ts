@@ -163,7 +163,15 @@ describe('PGlite prepared statements', () => {
           await tx.query('INSERT INTO y (id) VALUES ($1)', ['a']);
           await tx.query('INSERT INTO y (id) VALUES ($1)', ['a']).catch(() => undefined);
         }),
-        /rolled back/,
+        (e: { code?: string }) => e.code === '25P02',
+      );
+      // The first statement failing when PostgreSQL parses it (never prepared before): BEGIN went out ahead of it.
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.query('SELECT * FROM no_such_table', []).catch(() => undefined);
+          await tx.query('INSERT INTO y (id) VALUES ($1)', ['b']);
+        }),
+        (e: { code?: string }) => e.code === '25P02',
       );
       assert.deepEqual((await db.query('SELECT id FROM y')).rows, []);
       assert.equal((await db.query('INSERT INTO y (id) VALUES ($1)', ['a'])).rowCount, 1, 'the connection is out of the failed transaction');
