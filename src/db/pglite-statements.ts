@@ -125,7 +125,8 @@ export class PgliteStatements {
     );
     // The statement's result is the last one (a BEGIN sent with it comes first).
     const r = parse.parseResults(messages, this.db.parsers).at(-1);
-    return { rows: (r?.rows ?? []) as T[], rowCount: r?.affectedRows ?? r?.rows.length ?? 0 };
+    // PGlite counts only rows written; pg, and callers, count the rows a SELECT returns too.
+    return { rows: (r?.rows ?? []) as T[], rowCount: r?.affectedRows || r?.rows.length || 0 };
   }
 
   /**

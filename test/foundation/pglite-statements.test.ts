@@ -54,6 +54,7 @@ describe('PGlite prepared statements', () => {
     assert.deepEqual((ours.rows[0] as { at: Date }).at, at);
     const nulls = await statements.query<{ n: number | null }>('SELECT $1::integer AS n', [null]);
     assert.deepEqual(nulls.rows, [{ n: null }]);
+    assert.equal(nulls.rowCount, 1, 'a SELECT counts the rows it returns, as pg does');
     const updated = await statements.query("UPDATE t SET ok = false WHERE id LIKE '%'", []);
     assert.equal(updated.rowCount, 1);
   });
