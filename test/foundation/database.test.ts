@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { Db } from '../../src/db/db.js';
+import type { Db, Queryable } from '../../src/db/db.js';
 import { listMigrations, migrate, pendingMigrations } from '../../src/db/migrate.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { templateFile, templateIsWhole } from '../../src/db/pglite-template.js';
@@ -34,31 +34,33 @@ for (const tdb of testDatabases()) {
       assert.equal(rows[0]?.n, all.length);
     });
 
-    test('a failing transaction rolls back', async () => {
+    /** A transaction that inserts a Patient, then fails as `fail` makes it: refused as `rejection`, and nothing kept. */
+    async function assertNothingKept(fail: (tx: Queryable) => Promise<void>, rejection: RegExp | ((e: { code?: string }) => boolean)): Promise<void> {
       const db = await tdb.open();
       await migrate(db);
       await assert.rejects(
         db.transaction(async (tx) => {
           await tx.query("INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', 'p1', 'org', '{}')");
-          throw new Error('boom');
+          await fail(tx);
         }),
-        /boom/,
+        rejection,
       );
-      const { rows } = await db.query('SELECT * FROM fhir_resource');
-      assert.equal(rows.length, 0);
+      assert.equal((await db.query('SELECT * FROM fhir_resource')).rows.length, 0);
+    }
+
+    test('a failing transaction rolls back', async () => {
+      await assertNothingKept(async () => {
+        throw new Error('boom');
+      }, /boom/);
     });
 
     test('a transaction whose caller went past a failed statement is not reported as committed', async () => {
-      const db = await tdb.open();
-      await migrate(db);
-      await assert.rejects(
-        db.transaction(async (tx) => {
-          await tx.query("INSERT INTO fhir_resource (resource_type, id, organization, content) VALUES ('Patient', 'p2', 'org', '{}')");
+      await assertNothingKept(
+        async (tx) => {
           await tx.query('SELECT * FROM no_such_table').catch(() => undefined);
-        }),
-        (e: { code?: string }) => e.code === '25P02',
+        },
+        (e) => e.code === '25P02',
       );
-      assert.equal((await db.query('SELECT * FROM fhir_resource')).rows.length, 0);
     });
 
     test('the audit trail is append-only', async () => {

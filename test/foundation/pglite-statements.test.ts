@@ -5,11 +5,12 @@ import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.j
 import { type Db, notify, type Queryable } from '../../src/db/db.js';
 import { createPglite, pgliteDb } from '../../src/db/pglite.js';
 
-/** A Db on a new in-memory PGlite, closed after `fn`. */
-async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
-  const db = pgliteDb(await createPglite('memory:', 'initdb'));
+/** A Db on a new in-memory PGlite (and the PGlite under it), closed after `fn`. */
+async function withDb(fn: (db: Db, pg: PGlite) => Promise<void>): Promise<void> {
+  const pg = await createPglite('memory:', 'initdb');
+  const db = pgliteDb(pg);
   try {
-    await fn(db);
+    await fn(db, pg);
   } finally {
     await db.close();
   }
@@ -130,9 +131,7 @@ describe('PGlite prepared statements', () => {
   });
 
   test('BEGIN goes out with the first statement and COMMIT alone: an empty transaction sends nothing', async () => {
-    const pg = await createPglite('memory:', 'initdb');
-    const db = pgliteDb(pg);
-    try {
+    await withDb(async (db, pg) => {
       await db.exec('CREATE TABLE x (id text PRIMARY KEY)');
       await db.transaction(async (tx) => {
         await tx.query('INSERT INTO x (id) VALUES ($1)', ['warm']);
@@ -151,9 +150,7 @@ describe('PGlite prepared statements', () => {
       });
       assert.equal(passes, 3, 'BEGIN with the first insert, the second insert, COMMIT');
       assert.deepEqual((await db.query('SELECT id FROM x ORDER BY id')).rows, [{ id: 'a' }, { id: 'b' }, { id: 'warm' }]);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   test('a failed statement the caller went past makes COMMIT fail, and nothing of the transaction is kept', async () => {
