@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import type { CpuPool } from '../cpu/pool.js';
 import { businessRule, unprocessable } from '../fhir/outcome.js';
-import { findPatientId, insertNewResources, putResource } from '../fhir/resource-store.js';
+import { findPatientId, putResourceWithNew } from '../fhir/resource-store.js';
 import { matchPatientToIdentity } from '../identity/demographic-match.js';
 import type { VerifiedIdentity } from '../identity/types.js';
 import { assertEntryCount, entryCount } from '../limits/bounds.js';
@@ -88,8 +88,8 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
     if (req.sessionId) await claimSession(tx, req.sessionId, now.getTime());
     const existingPatientId = await findPatientId(tx, req.organization, req.identity.issuer, req.identity.subject);
     const m = materialize(content, { identity: req.identity, organization: req.organization, clientId: req.clientId, existingPatientId, now });
-    const patient = await putResource(tx, m.patient, owner, now);
-    const [encounter, provenance, ...others] = await insertNewResources(tx, [m.encounter, m.provenance, ...m.others], owner, now);
+    const { resource: patient, fresh } = await putResourceWithNew(tx, m.patient, [m.encounter, m.provenance, ...m.others], owner, now);
+    const [encounter, provenance, ...others] = fresh;
     const stored = { patient, others, encounter: encounter as typeof m.encounter, provenance: provenance as typeof m.provenance };
     const result = checkinBundle(id, stored, d.publicBaseUrl, now, checked.warnings);
     await insertCheckin(tx, {

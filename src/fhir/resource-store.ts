@@ -26,28 +26,79 @@ function storedText(resource: Resource): string {
 }
 
 /**
+ * The wire protocol counts bind parameters in 16 bits: past 65,535 the count wraps and the
+ * statement fails. Three per row, so a statement takes at most this many rows.
+ */
+const ROWS_PER_INSERT = 1000;
+
+const COLUMNS = '(resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated)';
+
+/**
+ * VALUES rows for resources new by construction, as version 1: each one's type, id and text are
+ * appended to `params`; owner and time are the parameters `shared` names ("$1::text, $2::text, $3::text" and "$4::timestamptz").
+ */
+function newRows(stored: Resource[], params: unknown[], shared: { owner: string; time: string }): string {
+  return stored
+    .map((r) => {
+      params.push(r.resourceType, r.id, storedText(r));
+      const n = params.length;
+      // Typed: in a VALUES list under a SELECT, PostgreSQL would take an untyped parameter as text.
+      return `($${n - 2}::text, $${n - 1}::text, 1, ${shared.owner}, $${n}::json, ${shared.time})`;
+    })
+    .join(', ');
+}
+
+const asVersionOne = <T extends Resource>(r: T, now: Date) => ({ ...r, meta: { ...r.meta, versionId: '1', lastUpdated: now.toISOString() } });
+
+/**
  * Inserts or replaces a resource of one organization, setting meta.versionId/lastUpdated.
  * A resource id held by another organization is never overwritten (throws).
  */
 export async function putResource<T extends Resource>(q: Queryable, resource: T & { id: string }, owner: ResourceOwner, now: Date): Promise<T & { id: string }> {
-  const stored = { ...resource, meta: { ...resource.meta, versionId: '1', lastUpdated: now.toISOString() } };
-  // One statement (each is a round trip, and on PGlite several WebAssembly calls on the event loop):
-  // the version is bumped under the row lock the upsert takes, and another tenant's row is left alone.
-  const { rows } = await q.query<{ version_id: number }>(
-    `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated)
+  return (await putResourceWithNew(q, resource, [], owner, now)).resource;
+}
+
+/**
+ * putResource, and with it resources new by construction (fresh gateway ids) as version 1: a
+ * check-in's Patient with its Encounter, Provenance and history. Up to ROWS_PER_INSERT of them go in
+ * the same statement, the rest as few as the parameter limit allows: each statement is a round
+ * trip, and on PGlite several WebAssembly calls on the event loop. A collision among the new ones
+ * is a bug and fails the transaction.
+ */
+export async function putResourceWithNew<T extends Resource, N extends Resource & { id: string }>(
+  q: Queryable,
+  resource: T & { id: string },
+  fresh: N[],
+  owner: ResourceOwner,
+  now: Date,
+): Promise<{ resource: T & { id: string }; fresh: N[] }> {
+  const stored = asVersionOne(resource, now);
+  const storedFresh = fresh.map((r) => asVersionOne(r, now));
+  const params: unknown[] = [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, storedText(stored), now];
+  const alongside = storedFresh.slice(0, ROWS_PER_INSERT);
+  // The version is bumped under the row lock the upsert takes, and another tenant's row is left
+  // alone; the new resources are joined to the upsert's row, so without it none is inserted either.
+  const put = `INSERT INTO fhir_resource ${COLUMNS}
      VALUES ($1, $2, 1, $3, $4, $5, $6, $7)
      ON CONFLICT (resource_type, id) DO UPDATE
        SET version_id = fhir_resource.version_id + 1,
            content = jsonb_set(EXCLUDED.content::jsonb, '{meta,versionId}', to_jsonb((fhir_resource.version_id + 1)::text))::json,
            last_updated = EXCLUDED.last_updated
        WHERE fhir_resource.organization = EXCLUDED.organization
-     RETURNING version_id`,
-    [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, storedText(stored), now],
-  );
+     RETURNING version_id`;
+  const sql = alongside.length
+    ? `WITH put AS (${put}), fresh AS (
+         INSERT INTO fhir_resource ${COLUMNS}
+         SELECT v.* FROM (VALUES ${newRows(alongside, params, { owner: '$3::text, $4::text, $5::text', time: '$7::timestamptz' })}) AS v, put
+       )
+       SELECT version_id FROM put`
+    : put;
+  const { rows } = await q.query<{ version_id: number }>(sql, params);
   const version = rows[0]?.version_id;
   if (version === undefined) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
   stored.meta.versionId = String(version);
-  return stored;
+  await insertStored(q, storedFresh.slice(ROWS_PER_INSERT), owner, now);
+  return { resource: stored, fresh: storedFresh };
 }
 
 /** A resource of one organization (undefined for unknown ids and for other tenants alike). */
@@ -66,31 +117,12 @@ export async function findPatientId(q: Queryable, organization: string, issuer: 
   return rows[0]?.id;
 }
 
-/**
- * The wire protocol counts bind parameters in 16 bits: past 65,535 the count wraps and the
- * statement fails. Three per row, so a statement takes at most this many rows.
- */
-const ROWS_PER_INSERT = 1000;
-
-/**
- * Inserts resources that are new by construction (fresh gateway ids) as version 1, in as few
- * statements as the parameter limit allows. A collision is a bug and fails the transaction.
- */
-export async function insertNewResources<T extends Resource & { id: string }>(q: Queryable, resources: T[], owner: ResourceOwner, now: Date): Promise<T[]> {
-  const stored = resources.map((r) => ({ ...r, meta: { ...r.meta, versionId: '1', lastUpdated: now.toISOString() } }));
+async function insertStored(q: Queryable, stored: Resource[], owner: ResourceOwner, now: Date): Promise<void> {
   for (let start = 0; start < stored.length; start += ROWS_PER_INSERT) {
     const params: unknown[] = [owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, now];
-    const rows = stored.slice(start, start + ROWS_PER_INSERT).map((r) => {
-      params.push(r.resourceType, r.id, storedText(r));
-      const n = params.length;
-      return `($${n - 2}, $${n - 1}, 1, $1, $2, $3, $${n}, $4)`;
-    });
-    await q.query(
-      `INSERT INTO fhir_resource (resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated) VALUES ${rows.join(', ')}`,
-      params,
-    );
+    const rows = newRows(stored.slice(start, start + ROWS_PER_INSERT), params, { owner: '$1::text, $2::text, $3::text', time: '$4::timestamptz' });
+    await q.query(`INSERT INTO fhir_resource ${COLUMNS} VALUES ${rows}`, params);
   }
-  return stored;
 }
 
 /**
