@@ -33,14 +33,23 @@ const ROWS_PER_INSERT = 1000;
 
 const COLUMNS = '(resource_type, id, version_id, organization, patient_issuer, patient_subject, content, last_updated)';
 
+/** A resource new by construction, with its text already checked: a refusal comes before anything is written. */
+interface NewRow {
+  resourceType: string;
+  id: string;
+  text: string;
+}
+
+const newRow = (r: Resource & { id: string }): NewRow => ({ resourceType: r.resourceType, id: r.id, text: storedText(r) });
+
 /**
  * VALUES rows for resources new by construction, as version 1: each one's type, id and text are
  * appended to `params`; owner and time are the parameters `shared` names ("$1::text, $2::text, $3::text" and "$4::timestamptz").
  */
-function newRows(stored: Resource[], params: unknown[], shared: { owner: string; time: string }): string {
-  return stored
+function newRows(rows: NewRow[], params: unknown[], shared: { owner: string; time: string }): string {
+  return rows
     .map((r) => {
-      params.push(r.resourceType, r.id, storedText(r));
+      params.push(r.resourceType, r.id, r.text);
       const n = params.length;
       // Typed: in a VALUES list under a SELECT, PostgreSQL would take an untyped parameter as text.
       return `($${n - 2}::text, $${n - 1}::text, 1, ${shared.owner}, $${n}::json, ${shared.time})`;
@@ -62,8 +71,9 @@ export async function putResource<T extends Resource>(q: Queryable, resource: T 
  * putResource, and with it resources new by construction (fresh gateway ids) as version 1: a
  * check-in's Patient with its Encounter, Provenance and history. Up to ROWS_PER_INSERT of them go in
  * the same statement, the rest as few as the parameter limit allows: each statement is a round
- * trip, and on PGlite several WebAssembly calls on the event loop. A collision among the new ones
- * is a bug and fails the transaction.
+ * trip, and on PGlite several WebAssembly calls on the event loop. Every text is checked before
+ * anything is written; past ROWS_PER_INSERT, all or nothing needs the caller's transaction. A
+ * collision among the new ones is a bug and fails the transaction.
  */
 export async function putResourceWithNew<T extends Resource, N extends Resource & { id: string }>(
   q: Queryable,
@@ -74,8 +84,9 @@ export async function putResourceWithNew<T extends Resource, N extends Resource 
 ): Promise<{ resource: T & { id: string }; fresh: N[] }> {
   const stored = asVersionOne(resource, now);
   const storedFresh = fresh.map((r) => asVersionOne(r, now));
+  const rowsOfNew = storedFresh.map(newRow);
   const params: unknown[] = [resource.resourceType, resource.id, owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, storedText(stored), now];
-  const alongside = storedFresh.slice(0, ROWS_PER_INSERT);
+  const alongside = rowsOfNew.slice(0, ROWS_PER_INSERT);
   // The version is bumped under the row lock the upsert takes, and another tenant's row is left
   // alone; the new resources are joined to the upsert's row, so without it none is inserted either.
   const put = `INSERT INTO fhir_resource ${COLUMNS}
@@ -97,7 +108,7 @@ export async function putResourceWithNew<T extends Resource, N extends Resource 
   const version = rows[0]?.version_id;
   if (version === undefined) throw new Error(`${resource.resourceType}/${resource.id} belongs to another organization`);
   stored.meta.versionId = String(version);
-  await insertStored(q, storedFresh.slice(ROWS_PER_INSERT), owner, now);
+  await insertRows(q, rowsOfNew.slice(ROWS_PER_INSERT), owner, now);
   return { resource: stored, fresh: storedFresh };
 }
 
@@ -117,11 +128,11 @@ export async function findPatientId(q: Queryable, organization: string, issuer: 
   return rows[0]?.id;
 }
 
-async function insertStored(q: Queryable, stored: Resource[], owner: ResourceOwner, now: Date): Promise<void> {
-  for (let start = 0; start < stored.length; start += ROWS_PER_INSERT) {
+async function insertRows(q: Queryable, rows: NewRow[], owner: ResourceOwner, now: Date): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const params: unknown[] = [owner.organization, owner.patientIssuer ?? null, owner.patientSubject ?? null, now];
-    const rows = newRows(stored.slice(start, start + ROWS_PER_INSERT), params, { owner: '$1::text, $2::text, $3::text', time: '$4::timestamptz' });
-    await q.query(`INSERT INTO fhir_resource ${COLUMNS} VALUES ${rows}`, params);
+    const values = newRows(rows.slice(start, start + ROWS_PER_INSERT), params, { owner: '$1::text, $2::text, $3::text', time: '$4::timestamptz' });
+    await q.query(`INSERT INTO fhir_resource ${COLUMNS} VALUES ${values}`, params);
   }
 }
 

@@ -36,6 +36,12 @@ for (const tdb of testDatabases()) {
       assert.equal(await getResource(db, 'Patient', 'p2', 'Clinic A'), undefined);
       assert.equal(await getResource(db, 'Patient', 'p3', 'Clinic A'), undefined);
       assert.equal(await getResource(db, 'Patient', 'p4', 'Clinic A'), undefined);
+      // Past the rows one statement takes too, and outside a transaction: every text is checked before anything is written.
+      const many = Array.from({ length: 1001 }, (_, i): Patient & { id: string } => ({ resourceType: 'Patient', id: `n${i}` }));
+      many[1000] = { ...nul, id: 'n1000' };
+      await assert.rejects(putResourceWithNew(db, { resourceType: 'Patient', id: 'p7' }, many, owner, now), refused);
+      assert.equal(await getResource(db, 'Patient', 'p7', 'Clinic A'), undefined);
+      assert.equal(await getResource(db, 'Patient', 'n0', 'Clinic A'), undefined);
     });
 
     test('a put with new resources stores every one as version 1, past the rows one statement takes, and bumps the put one', async () => {
