@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Agent } from 'undici';
+import type { Agent, request as undiciRequest } from 'undici';
 import { once } from '../once.js';
 import { allowlisted, isForbiddenAddress, parseAllowEntry } from './address-policy.js';
 import { OutboundError, type GuardedFetch, type OutboundRequest, type OutboundResponse } from './types.js';
@@ -124,14 +124,13 @@ const undici = once(() => import('undici'));
 class PinnedAgents {
   private readonly agents = new Map<string, Agent>();
 
-  async for(target: Target): Promise<Agent> {
-    const { Agent } = await undici();
+  for(target: Target, NewAgent: typeof Agent): Agent {
     const key = `${target.url.protocol}//${target.url.host}|${target.address}`;
     let agent = this.agents.get(key);
     if (agent) {
       this.agents.delete(key);
     } else {
-      agent = new Agent({ connect: { lookup: pinnedLookup(target) }, keepAliveTimeout: 4_000 });
+      agent = new NewAgent({ connect: { lookup: pinnedLookup(target) }, keepAliveTimeout: 4_000 });
       if (this.agents.size >= POOLED_TARGETS) {
         const [oldestKey, oldest] = this.agents.entries().next().value as [string, Agent];
         this.agents.delete(oldestKey);
@@ -144,8 +143,7 @@ class PinnedAgents {
 }
 
 /** One request to one checked target; the body is read (within the cap) unless it is a redirect. */
-async function exchange(agent: Agent, target: Target, hop: Hop, signal: AbortSignal, maxBytes: number): Promise<HopResult> {
-  const { request } = await undici();
+async function exchange(request: typeof undiciRequest, agent: Agent, target: Target, hop: Hop, signal: AbortSignal, maxBytes: number): Promise<HopResult> {
   const res = await request(target.url, { dispatcher: agent, method: hop.method, headers: hop.headers, body: hop.body, signal });
   try {
     const headers: Record<string, string> = {};
@@ -203,9 +201,10 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
     let hop: Hop = { method: req.method ?? 'GET', headers: { ...req.headers }, body: req.body };
     let next: string | URL = url;
     try {
+      const { Agent, request } = await undici();
       for (let redirects = 0; ; redirects++) {
         const target = await abortable(checkTarget(next, allowlist, resolve), signal);
-        const res = await exchange(await agents.for(target), target, hop, signal, maxBytes);
+        const res = await exchange(request, agents.for(target, Agent), target, hop, signal, maxBytes);
         if (res.body) return { status: res.status, headers: res.headers, body: res.body, url: target.url.href };
         if (redirects === maxRedirects) throw new OutboundError('too-many-redirects', `more than ${maxRedirects} redirects`);
         try {
