@@ -14,9 +14,10 @@ export const TX_SLICE_MS = 4;
 
 interface OpenTransaction {
   tx: PgliteTransaction;
-  /** Statements issued and not yet finished, so those not awaited still run before it ends. */
-  issued: Set<Promise<unknown>>;
-  /** The transaction's last statement issued, which the next one follows. */
+  /**
+   * The transaction's last statement issued (settled either way), which the next one follows; it
+   * ends after every earlier one, so awaiting it runs those not awaited before the transaction ends.
+   */
   last: Promise<unknown> | undefined;
   /** When the transaction last gave the event loop a turn. */
   sliceStart: number;
@@ -44,9 +45,6 @@ function wrap(statements: PgliteStatements, db: PGlite, open?: OpenTransaction):
       });
     const p = open.last ? open.last.then(() => (performance.now() - open.sliceStart < TX_SLICE_MS ? op() : afterTurn())) : afterTurn();
     open.last = p.catch(() => undefined);
-    open.issued.add(p);
-    const done = () => open.issued.delete(p);
-    p.then(done, done);
     return p;
   };
   return {
@@ -102,11 +100,11 @@ export function pgliteDb(db: PGlite): Db {
     async transaction(fn) {
       await nextTurn();
       return statements.transaction(async (tx) => {
-        const open: OpenTransaction = { tx, issued: new Set(), last: undefined, sliceStart: 0 };
+        const open: OpenTransaction = { tx, last: undefined, sliceStart: 0 };
         try {
           return await fn(wrap(statements, db, open));
         } finally {
-          await Promise.allSettled(open.issued);
+          await open.last;
         }
       });
     },
