@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
 import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
 import { type Db, notify, type Queryable } from '../../src/db/db.js';
-import { createPglite, pgliteDb } from '../../src/db/pglite.js';
+import { createPglite, pgliteDb, TX_SLICE_MS } from '../../src/db/pglite.js';
 
 /** A Db on a new in-memory PGlite (and the PGlite under it), closed after `fn`. */
 async function withDb(fn: (db: Db, pg: PGlite) => Promise<void>): Promise<void> {
@@ -198,5 +198,36 @@ describe('PGlite prepared statements', () => {
       assert.deepEqual(heard, ['committed']);
       await stop();
     });
+  });
+
+  test('a transaction runs its statements back to back, and gives the event loop a turn once it has run for its slice', async () => {
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    try {
+      await withDb(async (db) => {
+        await db.exec('CREATE TABLE t (n int)');
+        setImmediate(count);
+        const short = await db.transaction(async (tx) => {
+          const before = turns;
+          for (let i = 0; i < 20; i++) await tx.query('INSERT INTO t VALUES ($1)', [i]);
+          return turns - before;
+        });
+        // A slice is far longer than 20 inserts take; a pause of the whole process (GC, a busy machine) may still end one.
+        assert.ok(short < 5, `20 short statements gave the loop ${short} turns`);
+        const long = await db.transaction(async (tx) => {
+          const before = turns;
+          const started = performance.now();
+          while (performance.now() - started < 3 * TX_SLICE_MS) await tx.query('SELECT count(*) FROM t');
+          return turns - before;
+        });
+        assert.ok(long >= 2, `a transaction running three slices gave the loop ${long} turns`);
+      });
+    } finally {
+      counting = false;
+    }
   });
 });
