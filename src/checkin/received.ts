@@ -1,4 +1,5 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { SignatureCheck } from '../shc/card-work.js';
 
 /** The resources a check-in payload yielded, and where they came from. */
 export interface ReceivedContent {
@@ -9,6 +10,11 @@ export interface ReceivedContent {
   source?: string;
   /** True only when every card verified against a trusted issuer key (plain FHIR is never verified). */
   verified: boolean;
+  /**
+   * The cards' signatures, not yet checked: the check-in checks them on a worker thread with the
+   * validation, once the Patient is bound to the identity, and stores nothing unless they pass.
+   */
+  signatures: SignatureCheck[];
 }
 
 export interface ReceivedBundle {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { CpuPool } from '../cpu/pool.js';
 import { unprocessable } from '../fhir/outcome.js';
 import type { GuardedFetch } from '../net/types.js';
+import type { SignatureCheck } from '../shc/card-work.js';
 import type { VerifiedCard } from '../shc/types.js';
 import type { ShcVerifier } from '../shc/verify.js';
 import { parseShlink } from '../shl/link.js';
@@ -11,7 +12,7 @@ import { SHC_TYPE, retrieveShl } from '../shl/receiver.js';
 import type { ReceivedBundle, ReceivedContent } from './received.js';
 import type { CheckinPayload } from './submission.js';
 
-/** Turns a check-in payload into FHIR content: fetch and decrypt an SHL, verify SHCs, or take a Bundle. */
+/** Turns a check-in payload into FHIR content: fetch and decrypt an SHL, open SHCs (their signatures checked with validation), or take a Bundle. */
 export type PayloadResolver = (payload: CheckinPayload, ctx: { organization: string }) => Promise<ReceivedContent>;
 
 export interface ResolverDeps {
@@ -55,10 +56,10 @@ export function createPayloadResolver(d: ResolverDeps): PayloadResolver {
   return async (payload, ctx) => {
     switch (payload.kind) {
       case 'bundle':
-        return { method: 'bundle', bundles: [{ bundle: acceptedBundle(payload.bundle, ''), profileSet: 'fhir' }], verified: false };
+        return { method: 'bundle', bundles: [{ bundle: acceptedBundle(payload.bundle, ''), profileSet: 'fhir' }], verified: false, signatures: [] };
       case 'shc': {
-        const cards = await d.shc.verifyInput(payload.shc);
-        return { method: 'shc', bundles: fromCards(cards), source: sourceOf(cards.map((c) => c.issuer)), verified: cards.every((c) => c.verified) };
+        const { cards, signatures } = await d.shc.openInput(payload.shc);
+        return { method: 'shc', bundles: fromCards(cards), source: sourceOf(cards.map((c) => c.issuer)), verified: cards.every((c) => c.verified), signatures };
       }
       case 'shlink': {
         const link = parseShlink(payload.shlink, { allowlist: d.allowlist });
@@ -74,12 +75,14 @@ export function createPayloadResolver(d: ResolverDeps): PayloadResolver {
           },
         );
         const cards: VerifiedCard[] = [];
+        const signatures: SignatureCheck[] = [];
         const bundles: ReceivedBundle[] = [];
         for (const [i, file] of retrieval.files.entries()) {
           if (file.contentType === SHC_TYPE) {
-            const verified = await d.shc.verifyInput({ verifiableCredential: file.verifiableCredential });
-            cards.push(...verified);
-            bundles.push(...fromCards(verified));
+            const opened = await d.shc.openInput({ verifiableCredential: file.verifiableCredential });
+            cards.push(...opened.cards);
+            signatures.push(...opened.signatures);
+            bundles.push(...fromCards(opened.cards));
           } else {
             bundles.push({ bundle: asBundle(file.resource, i), profileSet: 'fhir' });
           }
@@ -87,7 +90,7 @@ export function createPayloadResolver(d: ResolverDeps): PayloadResolver {
         if (bundles.length === 0) throw unprocessable('The SMART Health Link holds no SMART Health Card or FHIR file', ['shlink']);
         // A fhir+json file is only as trustworthy as its host; only signed cards count as verified.
         const verified = cards.length === bundles.length && cards.every((c) => c.verified);
-        return { method: 'shlink', bundles, source: sourceOf([retrieval.host, ...cards.map((c) => c.issuer)]), verified };
+        return { method: 'shlink', bundles, source: sourceOf([retrieval.host, ...cards.map((c) => c.issuer)]), verified, signatures };
       }
     }
   };

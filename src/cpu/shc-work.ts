@@ -1,13 +1,14 @@
 import { DomainError } from '../errors.js';
-import { firstBadSignature, openCards } from '../shc/card-work.js';
+import { openCards } from '../shc/card-work.js';
 import type { ShcWork } from '../shc/verify.js';
 import type { CpuPool } from './pool.js';
 
 /**
- * What a card's work may come to before it goes to a worker thread. A round trip to a thread costs
+ * What opening cards may come to before it goes to a worker thread. A round trip to a thread costs
  * the event loop about 0.3 ms on a loaded two-core machine; opening a wallet's card (a few kB
- * inflated) costs 0.05 ms and an ES256 check 0.1 ms, so those run inline. Anything bigger, a card
- * inflating past this, a long JWS or many cards, still goes to the pool.
+ * inflated) costs 0.05 ms, so that runs inline. Anything bigger, a card inflating past this, a long
+ * JWS or many cards, still goes to the pool. Signatures are checked there in every case, with the
+ * validation of the cards' content (tasks.ts 'checkin.validate').
  */
 export const INLINE_INFLATED_BYTES = 16 * 1024;
 export const INLINE_CARDS = 2;
@@ -16,7 +17,7 @@ export const INLINE_JWS_CHARS = 8 * 1024;
 
 const small = (jwsList: readonly string[]) => jwsList.length <= INLINE_CARDS && jwsList.reduce((n, jws) => n + jws.length, 0) <= INLINE_JWS_CHARS;
 
-/** SMART Health Card work on the worker pool, except inputs small enough that the round trip would cost more. */
+/** Opening SMART Health Cards on the worker pool, except inputs small enough that the round trip would cost more. */
 export function pooledShcWork(cpu: CpuPool): ShcWork {
   return {
     async open(jwsList, maxInflatedBytes) {
@@ -31,6 +32,5 @@ export function pooledShcWork(cpu: CpuPool): ShcWork {
       }
       return cpu.run('shc.open', { jwsList, maxInflatedBytes });
     },
-    firstBadSignature: async (checks) => (small(checks.map((c) => c.jws)) ? firstBadSignature(checks) : cpu.run('shc.signatures', { checks })),
   };
 }

@@ -61,3 +61,8 @@ export function firstBadSignature(checks: readonly SignatureCheck[]): number {
     return !verify('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
   });
 }
+
+/** Refuses the input when any card's signature does not verify. */
+export function checkSignatures(checks: readonly SignatureCheck[]): void {
+  if (firstBadSignature(checks) !== -1) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
+}

@@ -3,7 +3,7 @@ import type { ShcIssuerConfig, TrustConfig } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { GuardedFetch } from '../net/types.js';
 import { cardsFromInput, type ShcInput } from './card-input.js';
-import { type OpenedCard, openCards, type SignatureCheck, firstBadSignature } from './card-work.js';
+import { type OpenedCard, openCards, type SignatureCheck, checkSignatures } from './card-work.js';
 import { checkCardTimes } from './claims.js';
 import { DEFAULT_MAX_INFLATED_BYTES } from './deflate.js';
 import { checkIssuerKey, type IssuerJwk } from './issuer-key.js';
@@ -11,16 +11,19 @@ import { ShcIssuerKeys } from './issuer-keys.js';
 import { RevocationLists } from './revocation.js';
 import type { ShcPayload, VerifiedCard } from './types.js';
 
-/** Where the CPU part runs: inline by default, on the worker threads when the gateway passes its pool. */
+/** Where cards are opened: inline by default, on the worker threads when the gateway passes its pool. */
 export interface ShcWork {
   open(jwsList: string[], maxInflatedBytes: number): Promise<OpenedCard[]>;
-  firstBadSignature(checks: SignatureCheck[]): Promise<number>;
 }
 
-const INLINE: ShcWork = {
-  open: async (jwsList, maxInflatedBytes) => openCards(jwsList, maxInflatedBytes),
-  firstBadSignature: async (checks) => firstBadSignature(checks),
-};
+const INLINE: ShcWork = { open: async (jwsList, maxInflatedBytes) => openCards(jwsList, maxInflatedBytes) };
+
+/** Cards checked in every way but their signatures, and the signature checks still owed. */
+export interface OpenedInput {
+  cards: VerifiedCard[];
+  /** One per card from a trusted issuer; until `checkSignatures` passes them, none of `cards` is verified. */
+  signatures: SignatureCheck[];
+}
 
 export interface ShcVerifierOptions {
   trust: Pick<TrustConfig, 'shcIssuers' | 'acceptUnknownShcIssuers'>;
@@ -32,10 +35,16 @@ export interface ShcVerifierOptions {
 }
 
 export interface ShcVerifier {
-  /** One compact JWS → the verified card, or a DomainError (ERR_SHC_*, or ERR_OUTBOUND_* when the issuer cannot be reached). */
-  verify(jws: string): Promise<VerifiedCard>;
-  /** Every card of a check-in `shc` payload (QR texts, file object or JWS); all must pass. */
+  /**
+   * Every card of a check-in `shc` payload (QR texts, file object or JWS), checked in every way
+   * but the ES256 signatures, which the caller owes: a check-in checks them on a worker thread
+   * with the validation of the cards' content, after binding the Patient to the identity.
+   */
+  openInput(input: ShcInput): Promise<OpenedInput>;
+  /** The same, signatures included: the verified cards, or a DomainError (ERR_SHC_*, or ERR_OUTBOUND_* when the issuer cannot be reached). */
   verifyInput(input: ShcInput): Promise<VerifiedCard[]>;
+  /** One compact JWS, verified. */
+  verify(jws: string): Promise<VerifiedCard>;
 }
 
 /**
@@ -74,8 +83,8 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
     }
   }
 
-  /** Open (inflate first: the issuer, so the key, is only known from inside the payload) → trust → signatures → times → revocation. */
-  async function verifyAll(jwsList: string[]): Promise<VerifiedCard[]> {
+  /** Open (inflate first: the issuer, so the key, is only known from inside the payload) → trust → key → times → revocation. */
+  async function openAll(jwsList: string[]): Promise<OpenedInput> {
     const opened = await work.open(jwsList, maxInflatedBytes);
     const trusted: { card: OpenedCard; issuer: ShcIssuerConfig | undefined; jwk: IssuerJwk | undefined }[] = [];
     for (const card of opened) {
@@ -84,14 +93,13 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
         throw new DomainError('ERR_SHC_ISSUER_UNTRUSTED', 'The SMART Health Card issuer is not trusted', { expression: ['iss'], detail: `iss ${card.payload.iss}` });
       trusted.push({ card, issuer, jwk: issuer ? await issuerKey(card, issuer) : undefined });
     }
-    const signed = trusted.flatMap(({ card, jwk }) => (jwk ? [{ jws: card.jws, key: { x: String(jwk.x), y: String(jwk.y) } }] : []));
-    if ((await work.firstBadSignature(signed)) !== -1) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
     const now = opts.clock.now();
     for (const { card, issuer, jwk } of trusted) {
       checkCardTimes(card.payload, now);
       if (issuer && jwk) await checkRevocation(issuer, card.kid, jwk, card.payload);
     }
-    return trusted.map(({ card, issuer }) => ({
+    const signatures = trusted.flatMap(({ card, jwk }) => (jwk ? [{ jws: card.jws, key: { x: String(jwk.x), y: String(jwk.y) } }] : []));
+    const cards = trusted.map(({ card, issuer }) => ({
       jws: card.jws,
       issuer: card.payload.iss,
       ...(issuer?.name ? { issuerName: issuer.name } : {}),
@@ -101,10 +109,18 @@ export function createShcVerifier(opts: ShcVerifierOptions): ShcVerifier {
       bundle: card.payload.vc.credentialSubject.fhirBundle,
       payload: card.payload,
     }));
+    return { cards, signatures };
+  }
+
+  async function verifyAll(jwsList: string[]): Promise<VerifiedCard[]> {
+    const { cards, signatures } = await openAll(jwsList);
+    checkSignatures(signatures);
+    return cards;
   }
 
   return {
-    verify: async (jws) => (await verifyAll([jws]))[0]!,
+    openInput: async (input) => openAll(cardsFromInput(input)),
     verifyInput: async (input) => verifyAll(cardsFromInput(input)),
+    verify: async (jws) => (await verifyAll([jws]))[0]!,
   };
 }

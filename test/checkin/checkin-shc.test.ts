@@ -91,6 +91,17 @@ for (const tdb of testDatabases()) {
       });
     }
 
+    test("a forged card is refused by the signature check on its patient's check-in, and as someone else's before the check runs", async () => {
+      const forged = [flipSignatureByte(jws)];
+      const mine = await checkin(forged);
+      assert.equal(mine.status, 422);
+      assert.match(mine.body.issue[0].diagnostics, /signature does not verify/);
+      const token = await idp.token({ sub: 'jane', ...patientClaims({ given: 'Jane', family: 'Anyperson' }) }, { now: clock.now() });
+      const theirs = await request(gw.app).post('/checkin').auth(kiosk, { type: 'bearer' }).send({ identityToken: token, shc: forged });
+      assert.equal(theirs.status, 422);
+      assert.match(theirs.body.issue[0].diagnostics, /does not match the verified identity/);
+    });
+
     test('a card whose Patient is someone else is refused (422)', async () => {
       const token = await idp.token({ sub: 'jane', ...patientClaims({ given: 'Jane', family: 'Anyperson' }) }, { now: clock.now() });
       const r = await request(gw.app)

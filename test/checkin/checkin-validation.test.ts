@@ -11,7 +11,7 @@ import { createValidator } from '../../src/fhir/validator.js';
 import { clipboardBundle } from '../helpers/fixtures.js';
 
 const fhir = createValidator();
-const asContent = (bundle: Bundle): ReceivedContent => ({ method: 'bundle', bundles: [{ bundle, profileSet: 'fhir' }], verified: false });
+const asContent = (bundle: Bundle): ReceivedContent => ({ method: 'bundle', bundles: [{ bundle, profileSet: 'fhir' }], verified: false, signatures: [] });
 const run = (bundle: Bundle): CheckinValidation => validateCheckin(asContent(bundle), fhir);
 const at = (issues: OperationOutcomeIssue[]) => issues.flatMap((i) => i.expression ?? []);
 const ipsDocument = (): Bundle => JSON.parse(readFileSync(path.join(PROFILES_DIR, 'examples', 'ips-bundle.json'), 'utf8')) as Bundle;

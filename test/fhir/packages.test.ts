@@ -113,7 +113,7 @@ describe('FHIR_PACKAGES_DIR', () => {
     const p = bundle.entry![0]!.resource as Patient;
     p.meta = { profile: [OFFICIAL.usCorePatient] };
     delete p.telecom;
-    const r = validateCheckin({ method: 'bundle', bundles: [{ bundle, profileSet: 'fhir' }], verified: false }, fhir);
+    const r = validateCheckin({ method: 'bundle', bundles: [{ bundle, profileSet: 'fhir' }], verified: false, signatures: [] }, fhir);
     assert.deepEqual(at(r.errors), ['Bundle.entry[0].resource.telecom']);
   });
 
