@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Encounter, Patient } from '@medplum/fhirtypes';
+import type { Encounter, Patient } from '@medplum/fhirtypes';
 import type { AuditEntry, AuditService } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
@@ -73,7 +73,7 @@ function matchOf(patient: Patient, identity: VerifiedIdentity): ReturnType<typeo
  * in one transaction. A payload that is not the token holder's is refused before anything
  * expensive runs; nothing is stored unless all of it is.
  */
-export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Promise<{ id: string; bundle: Bundle }> {
+export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Promise<{ id: string; bundleJson: string }> {
   const match = matchOf(thePatient(req.content, d.limits.maxEntries), req.identity);
   if (!match.ok) {
     await d.audit.record({ ...req.audit, action: 'C', subtype: 'checkin.create', outcome: '4', organization: req.organization, detail: { reason: 'identity-mismatch' } });
@@ -84,7 +84,7 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
   const now = new Date(d.clock.now());
   const id = randomUUID();
   const owner = { organization: req.organization, patientIssuer: req.identity.issuer, patientSubject: req.identity.subject };
-  const bundle = await d.db.transaction(async (tx) => {
+  const bundleJson = await d.db.transaction(async (tx) => {
     if (req.sessionId) await claimSession(tx, req.sessionId, now.getTime());
     const existingPatientId = await findPatientId(tx, req.organization, req.identity.issuer, req.identity.subject);
     const m = materialize(content, { identity: req.identity, organization: req.organization, clientId: req.clientId, existingPatientId, now });
@@ -92,6 +92,7 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
     const [encounter, provenance, ...others] = fresh;
     const stored = { patient, others, encounter: encounter as typeof m.encounter, provenance: provenance as typeof m.provenance };
     const result = checkinBundle(id, stored, d.publicBaseUrl, now, checked.warnings);
+    const json = JSON.stringify(result);
     await insertCheckin(tx, {
       id,
       organization: req.organization,
@@ -102,7 +103,7 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
       method: req.content.method,
       source: req.content.source,
       sourceVerified: req.content.verified,
-      bundle: result,
+      bundleJson: json,
       createdAt: now,
     });
     if (req.sessionId) await completeSession(tx, req.sessionId, id);
@@ -123,7 +124,7 @@ export async function completeCheckin(d: CheckinDeps, req: CheckinRequest): Prom
       },
       tx,
     );
-    return result;
+    return json;
   });
-  return { id, bundle };
+  return { id, bundleJson };
 }

@@ -12,11 +12,15 @@ export interface CheckinRecord {
   bundle: Bundle;
 }
 
-export async function insertCheckin(q: Queryable, c: CheckinRecord & { source: string | undefined; sourceVerified: boolean; createdAt: Date }): Promise<void> {
+/** `bundleJson` is the check-in Bundle as serialized for its response: stored as sent, serialized once. */
+export async function insertCheckin(
+  q: Queryable,
+  c: Omit<CheckinRecord, 'bundle'> & { bundleJson: string; source: string | undefined; sourceVerified: boolean; createdAt: Date },
+): Promise<void> {
   await q.query(
     `INSERT INTO checkin (id, organization, client_id, patient_issuer, patient_subject, patient_id, method, source, source_verified, bundle, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [c.id, c.organization, c.clientId, c.patientIssuer, c.patientSubject, c.patientId, c.method, c.source ?? null, c.sourceVerified, JSON.stringify(c.bundle), c.createdAt],
+    [c.id, c.organization, c.clientId, c.patientIssuer, c.patientSubject, c.patientId, c.method, c.source ?? null, c.sourceVerified, c.bundleJson, c.createdAt],
   );
 }
 

@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { requestAudit } from '../audit/audit.js';
 import { badRequest, notFound, unauthorized } from '../fhir/outcome.js';
-import { sendFhir } from '../http/body.js';
+import { sendFhir, sendFhirText } from '../http/body.js';
 import { bearer, clientOf, requireClientOrPatient, requireOwner, requireScope } from '../http/guards.js';
 import { identityPresentationSchema } from '../identity/mdl/presentation.js';
 import type { Principal, VerifiedIdentity } from '../identity/types.js';
@@ -50,9 +50,9 @@ interface RouteContext {
   identityFrom(evidence: IdentityEvidence, owner: { organization: string; clientId: string; sessionId?: string }): Promise<VerifiedIdentity>;
 }
 
-function created(res: Response, publicBaseUrl: string, result: { id: string; bundle: unknown }) {
+function created(res: Response, publicBaseUrl: string, result: { id: string; bundleJson: string }) {
   res.setHeader('Location', `${publicBaseUrl}/checkin/${result.id}`);
-  sendFhir(res, 201, result.bundle);
+  sendFhirText(res, 201, result.bundleJson);
 }
 
 /** The kiosk's session: opened with a QR code, told of an mDL verified at the kiosk, followed until the check-in. */

@@ -45,5 +45,10 @@ function rejectOtherBodies(req: Request, _res: Response, next: NextFunction) {
 
 /** Sends a FHIR resource as application/fhir+json. */
 export function sendFhir(res: Response, status: number, resource: unknown) {
-  res.status(status).type('application/fhir+json; charset=utf-8').send(JSON.stringify(resource));
+  sendFhirText(res, status, JSON.stringify(resource));
+}
+
+/** Sends a FHIR resource already serialized (as it was stored) as application/fhir+json. */
+export function sendFhirText(res: Response, status: number, json: string) {
+  res.status(status).type('application/fhir+json; charset=utf-8').send(json);
 }

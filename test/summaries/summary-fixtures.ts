@@ -31,7 +31,7 @@ export async function newVisit(g: TestGateway, patientIssuer: string, bundle: Bu
     ...who,
     patientId: 'p-1',
     method: 'bundle',
-    bundle: { resourceType: 'Bundle', type: 'collection' },
+    bundleJson: JSON.stringify({ resourceType: 'Bundle', type: 'collection' }),
     source: undefined,
     sourceVerified: false,
     createdAt: new Date(),
