@@ -8,7 +8,10 @@ export interface ReceivedContent {
   bundles: ReceivedBundle[];
   /** SHC issuer(s) or SHL host; undefined for a plain Bundle. */
   source?: string;
-  /** True only when every card verified against a trusted issuer key (plain FHIR is never verified). */
+  /**
+   * True only when every card is from a trusted issuer, so has a signature to check against its key
+   * (plain FHIR is never verified). Holds only once `signatures` pass: until then nothing is stored.
+   */
   verified: boolean;
   /**
    * The cards' signatures, not yet checked: the check-in checks them on a worker thread with the
