@@ -1,8 +1,12 @@
 import { Buffer } from 'node:buffer';
 import { type PGlite, parse, protocol } from '@electric-sql/pglite';
+import { bindMessage } from './bind-message.js';
 import { type QueryResult, TransactionRolledBack } from './db.js';
 
 const { serialize } = protocol;
+
+/** What follows every Bind: describe the portal's rows, run it, end the pipeline. */
+const DESCRIBE_EXECUTE_SYNC = Buffer.concat([serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]);
 
 /**
  * Enough for every statement the gateway issues repeatedly; statements built per request (a
@@ -119,10 +123,9 @@ export class PgliteStatements {
       return toText ? toText(v) : String(v);
     });
     // One buffer, one pass through the backend: on an error PostgreSQL skips to the Sync, as for any pipelining client.
-    const messages = await this.db.execProtocolStream(
-      Buffer.concat([...this.beginning(tx), serialize.bind({ statement: statement.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
-      { syncToFs: false },
-    );
+    const messages = await this.db.execProtocolStream(Buffer.concat([...this.beginning(tx), bindMessage(statement.name, values), DESCRIBE_EXECUTE_SYNC]), {
+      syncToFs: false,
+    });
     // The statement's result is the last one (a BEGIN sent with it comes first).
     const r = parse.parseResults(messages, this.db.parsers).at(-1);
     // PGlite counts only rows written; pg, and callers, count the rows a SELECT returns too.

@@ -26,8 +26,8 @@ function storedText(resource: Resource): string {
 }
 
 /**
- * The wire protocol counts bind parameters in 16 bits: past 65,535 the count wraps and the
- * statement fails. Three per row, so a statement takes at most this many rows.
+ * The wire protocol counts bind parameters in 16 bits: past 65,535 a statement cannot be sent.
+ * Three per row, so a statement takes at most this many rows.
  */
 const ROWS_PER_INSERT = 1000;
 

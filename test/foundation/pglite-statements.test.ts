@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
+import { bindMessage } from '../../src/db/bind-message.js';
 import { MAX_PREPARED, PgliteStatements } from '../../src/db/pglite-statements.js';
 import { type Db, notify, type Queryable } from '../../src/db/db.js';
 import { createPglite, pgliteDb, TX_SLICE_MS } from '../../src/db/pglite.js';
@@ -58,6 +59,38 @@ describe('PGlite prepared statements', () => {
     assert.equal(nulls.rowCount, 1, 'a SELECT counts the rows it returns, as pg does');
     const updated = await statements.query("UPDATE t SET ok = false WHERE id LIKE '%'", []);
     assert.equal(updated.rowCount, 1);
+  });
+
+  test('text parameters reach PostgreSQL byte for byte: empty, multi-byte, large, null, and thousands of them', async () => {
+    const statements = new PgliteStatements(pg);
+    const texts = ['', 'Ñandú', '病歴 😀', 'a\'b"c\\d', 'x'.repeat(200_000)];
+    const { rows } = await statements.query<{ v: string | null; bytes: number | null }>(
+      `SELECT v, octet_length(v) AS bytes FROM unnest($1::text[]) WITH ORDINALITY AS u(v, i) ORDER BY i`,
+      [texts],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      texts,
+    );
+    const each = await statements.query<Record<string, string | null>>(
+      `SELECT ${texts.map((_, i) => `$${i + 1}::text AS p${i}, octet_length($${i + 1}::text) AS b${i}`).join(', ')}, $${texts.length + 1}::text AS absent`,
+      [...texts, null],
+    );
+    const row = each.rows[0]!;
+    texts.forEach((t, i) => {
+      assert.equal(row[`p${i}`], t);
+      assert.equal(row[`b${i}`], Buffer.byteLength(t));
+    });
+    assert.equal(row.absent, null);
+    // As many as a 1,000-row insert binds, in a VALUES list as it does.
+    const many = Array.from({ length: 3_000 }, (_, i) => String(i));
+    const values = many.map((_, i) => `($${i + 1}::int)`).join(', ');
+    const sum = await statements.query<{ n: number; s: number }>(`SELECT count(*)::int AS n, sum(v)::int AS s FROM (VALUES ${values}) AS t(v)`, many);
+    assert.deepEqual(sum.rows, [{ n: 3_000, s: (3_000 * 2_999) / 2 }]);
+  });
+
+  test('the Bind message: portal, statement, text formats, lengths, -1 for null', () => {
+    assert.deepEqual([...bindMessage('s1', ['é', null, ''])], [0x42, 0, 0, 0, 28, 0, 0x73, 0x31, 0, 0, 0, 0, 3, 0, 0, 0, 2, 0xc3, 0xa9, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0]);
   });
 
   test('a statement is prepared once, however often it runs', async () => {
