@@ -122,10 +122,11 @@ export class PgliteStatements {
       const toText = this.db.serializers[statement.paramTypes[i]!];
       return toText ? toText(v) : String(v);
     });
+    // Encoded before `beginning` marks BEGIN as sent: a Bind that cannot be encoded (too many
+    // parameters) must not take the transaction's BEGIN with it, or the statements after it run outside one.
+    const bind = bindMessage(statement.name, values);
     // One buffer, one pass through the backend: on an error PostgreSQL skips to the Sync, as for any pipelining client.
-    const messages = await this.db.execProtocolStream(Buffer.concat([...this.beginning(tx), bindMessage(statement.name, values), DESCRIBE_EXECUTE_SYNC]), {
-      syncToFs: false,
-    });
+    const messages = await this.db.execProtocolStream(Buffer.concat([...this.beginning(tx), bind, DESCRIBE_EXECUTE_SYNC]), { syncToFs: false });
     // The statement's result is the last one (a BEGIN sent with it comes first).
     const r = parse.parseResults(messages, this.db.parsers).at(-1);
     // PGlite counts only rows written; pg, and callers, count the rows a SELECT returns too.

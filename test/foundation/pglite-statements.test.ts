@@ -89,8 +89,30 @@ describe('PGlite prepared statements', () => {
     assert.deepEqual(sum.rows, [{ n: 3_000, s: (3_000 * 2_999) / 2 }]);
   });
 
-  test('the Bind message: portal, statement, text formats, lengths, -1 for null', () => {
+  test('a statement whose Bind cannot be encoded (over 65,535 parameters) fails its transaction whole, even as its first statement', async () => {
+    await withDb(async (db) => {
+      await db.exec('CREATE TABLE v (id integer)');
+      await db.query('SELECT 1 AS one', []);
+      await assert.rejects(
+        db.transaction((tx) =>
+          Promise.all([
+            tx.query(
+              'SELECT 1 AS one',
+              Array.from({ length: 65_536 }, () => '1'),
+            ),
+            tx.query('INSERT INTO v (id) VALUES (1)', []),
+          ]),
+        ),
+        RangeError,
+      );
+      assert.deepEqual((await db.query('SELECT count(*)::int AS n FROM v')).rows, [{ n: 0 }]);
+    });
+  });
+
+  test('the Bind message: portal, statement, text formats, lengths, -1 for null, a lone surrogate as U+FFFD', () => {
     assert.deepEqual([...bindMessage('s1', ['é', null, ''])], [0x42, 0, 0, 0, 28, 0, 0x73, 0x31, 0, 0, 0, 0, 3, 0, 0, 0, 2, 0xc3, 0xa9, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0]);
+    // A lone surrogate goes as U+FFFD, its length counted as written (PGlite's own serializer counted one byte short).
+    assert.deepEqual([...bindMessage('s', ['é\uDC00']).subarray(12, 21)], [0, 0, 0, 5, 0xc3, 0xa9, 0xef, 0xbf, 0xbd]);
   });
 
   test('a statement is prepared once, however often it runs', async () => {
