@@ -51,18 +51,13 @@ function keyObject({ x, y }: SignatureCheck['key']): KeyObject {
 }
 
 /**
- * The index of the first card whose signature does not verify, or -1 when all do (the rest are not
- * checked: one forgery refuses the input). ES256 over the exact ASCII of `header.payload`, r||s
- * (IEEE P1363) not DER.
+ * Refuses the input when any card's signature does not verify (the rest are not checked: one
+ * forgery refuses the input). ES256 over the exact ASCII of `header.payload`, r||s (IEEE P1363) not DER.
  */
-export function firstBadSignature(checks: readonly SignatureCheck[]): number {
-  return checks.findIndex(({ jws, key }) => {
+export function checkSignatures(checks: readonly SignatureCheck[]): void {
+  const forged = checks.some(({ jws, key }) => {
     const dot = jws.lastIndexOf('.');
     return !verify('sha256', Buffer.from(jws.slice(0, dot), 'ascii'), { key: keyObject(key), dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.slice(dot + 1), 'base64url'));
   });
-}
-
-/** Refuses the input when any card's signature does not verify. */
-export function checkSignatures(checks: readonly SignatureCheck[]): void {
-  if (firstBadSignature(checks) !== -1) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
+  if (forged) throw new DomainError('ERR_SHC_SIGNATURE', 'The SMART Health Card signature does not verify');
 }
