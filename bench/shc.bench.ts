@@ -1,6 +1,4 @@
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +10,7 @@ import { ManualClock } from '../src/clock.js';
 import type { GuardedFetch } from '../src/net/types.js';
 import { createShcVerifier, type ShcVerifier } from '../src/shc/verify.js';
 import { SHC_EXAMPLE_TIME, SHC_VECTORS, readVector } from '../test/helpers/fixtures.js';
-import { cardPayload, issuerKey, signCard } from '../test/shc/card-issuer.js';
-import { serve } from './lib/servers.js';
+import { cardPayload, type IssuerKey, issuerKey, signCard } from '../test/shc/card-issuer.js';
 import type { Bench, BenchRow } from './types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,61 +56,42 @@ function bareVerifier(jws: string, jwk: JWK): () => void {
   };
 }
 
-function sdkLocation(): string | undefined {
-  return [path.resolve(ROOT, '../health-cards-validation-SDK'), path.join(ROOT, 'node_modules/health-cards-validation-SDK')].find((d) => existsSync(path.join(d, 'package.json')));
+/** The four cards both peers judge, signed now by one issuer key; unknown-issuer is signed by another key. */
+interface PeerCards {
+  iss: string;
+  key: IssuerKey;
+  now: number;
+  cards: Record<'valid' | 'tampered' | 'expired' | 'unknown-issuer', string>;
 }
 
-interface SdkApi {
-  validate: { jws(text: string): Promise<{ level: number }[]>; keyset(text: string): Promise<unknown> };
-}
-
-/**
- * Ours against the reference validator on one card. The card comes from an issuer on 127.0.0.1
- * without crlVersion, and its key set is loaded into the SDK first, so nothing the SDK might
- * fetch on its own (issuer keys, revocation lists) leaves loopback.
- */
-async function sdkRow(): Promise<BenchRow> {
-  const name = 'SHC verify vs health-cards-validation-SDK validate.jws (same card)';
-  const skipped = (note: string): BenchRow => ({ name, value: 0, floor: 0, unit: 'verifications/s', higherIsBetter: true, note });
-  const dir = sdkLocation();
-  if (!dir) return skipped('skipped: health-cards-validation-SDK is not installed at ../health-cards-validation-SDK or node_modules (not installed on purpose)');
-  const main = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { main?: string }).main ?? 'index.js';
-  let sdk: SdkApi;
-  try {
-    sdk = createRequire(path.join(dir, 'package.json'))(path.join(dir, main)) as SdkApi;
-    if (typeof sdk.validate?.jws !== 'function') throw new Error('no validate.jws export');
-  } catch (e) {
-    return skipped(`skipped: the SDK at ${path.relative(ROOT, dir)} did not load (${(e as Error).message})`);
-  }
+async function peerCards(): Promise<PeerCards> {
+  const iss = 'https://issuer.bench.test';
   const key = await issuerKey();
-  const jwks = { keys: [key.publicJwk] };
-  const host = await serve((req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(req.url === '/.well-known/jwks.json' ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
-  });
-  try {
-    const now = Date.now();
-    const jws = await signCard(key, cardPayload(host.url, Math.floor(now / 1000) - 60, {}, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: exampleBundle() } }));
-    await sdk.validate.keyset(JSON.stringify(jwks));
-    const ours = createShcVerifier({ trust: { shcIssuers: [{ iss: host.url, jwks }], acceptUnknownShcIssuers: false }, fetch: noNetwork, clock: new ManualClock(now) });
-    const reported = (await sdk.validate.jws(jws)).length;
-    const r = await compare(
-      () => ours.verify(jws),
-      () => sdk.validate.jws(jws),
-    );
-    return {
-      name,
-      ...r,
-      unit: 'verifications/s',
-      higherIsBetter: true,
-      goal: '>= 10',
-      note: `floor is the SDK; it reported ${reported} issue(s) at warning level or above on the card`,
-    };
-  } finally {
-    await host.close();
-  }
+  const stranger = await issuerKey();
+  const now = Date.now();
+  const nbf = Math.floor(now / 1000) - 60;
+  const bundle = exampleBundle();
+  const card = (k: IssuerKey, over: Record<string, unknown>, fhirBundle: Bundle) =>
+    signCard(k, cardPayload(iss, nbf, over, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle } }));
+  const valid = await card(key, {}, bundle);
+  const [h, , sig] = valid.split('.');
+  const other = await card(key, {}, { ...bundle, id: 'x' });
+  return {
+    iss,
+    key,
+    now,
+    cards: {
+      valid,
+      tampered: `${h}.${other.split('.')[1]}.${sig}`,
+      expired: await card(key, { nbf: nbf - 7200, exp: nbf - 3600 }, bundle),
+      'unknown-issuer': await card(stranger, {}, bundle),
+    },
+  };
 }
 
-const verdict = async (f: () => Promise<unknown>): Promise<'accept' | 'reject'> => {
+type Verdict = 'accept' | 'reject';
+
+const verdict = async (f: () => Promise<unknown>): Promise<Verdict> => {
   try {
     await f();
     return 'accept';
@@ -122,45 +100,84 @@ const verdict = async (f: () => Promise<unknown>): Promise<'accept' | 'reject'> 
   }
 };
 
+/** Our verdict beside the peer's on every card, so a speed figure never hides a disagreement. */
+async function verdicts(p: PeerCards, ours: ShcVerifier, peer: (jws: string) => Promise<Verdict>): Promise<string> {
+  const out: string[] = [];
+  for (const [kind, jws] of Object.entries(p.cards)) {
+    const a = await verdict(() => ours.verify(jws));
+    const b = await peer(jws);
+    out.push(`${kind}: ${a}${a === b ? '' : ` vs ${b} (DIFFERENT)`}`);
+  }
+  return out.join(', ');
+}
+
+function oursFor(p: PeerCards): ShcVerifier {
+  return createShcVerifier({
+    trust: { shcIssuers: [{ iss: p.iss, jwks: { keys: [p.key.publicJwk as Record<string, unknown>] } }], acceptUnknownShcIssuers: false },
+    fetch: noNetwork,
+    clock: new ManualClock(p.now),
+  });
+}
+
+interface SdkResult {
+  level: number;
+}
+interface SdkApi {
+  validate: { jws(text: string, options: { skipJwksDownload: boolean }): Promise<SdkResult[]>; keyset(text: string): Promise<SdkResult[]> };
+}
+interface SdkKeyStore {
+  default: { add(key: unknown, issuer: string): Promise<unknown> };
+}
+
+/** The SDK's LogLevels.ERROR: what it reports at this level or above makes a card invalid. */
+const SDK_ERROR = 3;
+
+/**
+ * Ours against the reference validator (npm name health-cards-dev-tools), resolved from this
+ * project's node_modules only. Its key set is checked with validate.keyset and bound to the
+ * issuer as the SDK's own download would bind it, and downloads are off, so it never leaves
+ * the process.
+ */
+async function sdkRow(p: PeerCards): Promise<BenchRow> {
+  const name = 'SHC verify vs health-cards-validation-SDK validate.jws (same card)';
+  const skipped = (note: string): BenchRow => ({ name, value: 0, floor: 0, unit: 'verifications/s', higherIsBetter: true, note });
+  const require = createRequire(path.join(ROOT, 'package.json'));
+  let sdk: SdkApi;
+  let keys: SdkKeyStore;
+  try {
+    sdk = require('health-cards-dev-tools/js/src/api.js') as SdkApi;
+    keys = require('health-cards-dev-tools/js/src/keys.js') as SdkKeyStore;
+  } catch {
+    return skipped('skipped: health-cards-validation-SDK (health-cards-dev-tools) is not in node_modules; bench/README.md says how to add it');
+  }
+  const jwks = JSON.stringify({ keys: [p.key.publicJwk] });
+  const keyIssues = (await sdk.validate.keyset(jwks)).filter((r) => r.level >= SDK_ERROR).length;
+  if (keyIssues > 0) return skipped(`skipped: the SDK refused the issuer key (${keyIssues} error(s))`);
+  await keys.default.add(p.key.publicJwk, p.iss);
+  const judge = async (jws: string): Promise<SdkResult[]> => sdk.validate.jws(jws, { skipJwksDownload: true });
+  const ours = oursFor(p);
+  const agree = await verdicts(p, ours, async (jws) => ((await judge(jws)).some((r) => r.level >= SDK_ERROR) ? 'reject' : 'accept'));
+  const r = await compare(
+    () => ours.verify(p.cards.valid),
+    () => judge(p.cards.valid),
+  );
+  return { name, ...r, unit: 'verifications/s', higherIsBetter: true, goal: '>= 10', note: `floor is the SDK (errors reject); verdicts ${agree}` };
+}
+
 /**
  * Ours against kill-the-clipboard's SHCReader (what a TypeScript integrator would otherwise pick),
- * on the same cards: both must agree on valid, tampered, expired and unknown-issuer cards before
- * the speed of the valid one counts. SHCReader is given the issuer's key directly (no directory).
+ * on the same cards. SHCReader is given the issuer's key directly (no directory).
  */
-async function killTheClipboardRow(): Promise<BenchRow> {
+async function killTheClipboardRow(p: PeerCards): Promise<BenchRow> {
   const name = 'SHC verify per card vs kill-the-clipboard SHCReader.fromJWS (same card)';
-  const iss = 'https://issuer.bench.test';
-  const key = await issuerKey();
-  const stranger = await issuerKey();
-  const now = Date.now();
-  const nbf = Math.floor(now / 1000) - 60;
-  const bundle = exampleBundle();
-  const valid = await signCard(key, cardPayload(iss, nbf, {}, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } }));
-  const [h, , sig] = valid.split('.');
-  const other = await signCard(key, cardPayload(iss, nbf, {}, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: { ...bundle, id: 'x' } } }));
-  const cards = {
-    valid,
-    tampered: `${h}.${other.split('.')[1]}.${sig}`,
-    expired: await signCard(key, cardPayload(iss, nbf - 7200, { exp: nbf - 3600 }, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } })),
-    'unknown-issuer': await signCard(stranger, cardPayload(iss, nbf, {}, { credentialSubject: { fhirVersion: '4.0.1', fhirBundle: bundle } })),
-  };
-  const ours = createShcVerifier({
-    trust: { shcIssuers: [{ iss, jwks: { keys: [key.publicJwk as Record<string, unknown>] } }], acceptUnknownShcIssuers: false },
-    fetch: noNetwork,
-    clock: new ManualClock(now),
-  });
-  const reader = new SHCReader({ publicKey: key.publicJwk as JsonWebKey, verifyExpiration: true, useVciDirectory: false });
-  const verdicts: string[] = [];
-  for (const [kind, jws] of Object.entries(cards)) {
-    const a = await verdict(() => ours.verify(jws));
-    const b = await verdict(() => reader.fromJWS(jws));
-    verdicts.push(`${kind}: ${a}${a === b ? '' : ` vs ${b} (DIFFERENT)`}`);
-  }
+  const reader = new SHCReader({ publicKey: p.key.publicJwk as JsonWebKey, verifyExpiration: true, useVciDirectory: false });
+  const ours = oursFor(p);
+  const agree = await verdicts(p, ours, (jws) => verdict(() => reader.fromJWS(jws)));
   const r = await compare(
-    () => ours.verify(valid),
-    () => reader.fromJWS(valid),
+    () => ours.verify(p.cards.valid),
+    () => reader.fromJWS(p.cards.valid),
   );
-  return { name, ...r, unit: 'verifications/s', higherIsBetter: true, goal: '>= 5', note: `floor is SHCReader; verdicts ${verdicts.join(', ')}` };
+  return { name, ...r, unit: 'verifications/s', higherIsBetter: true, goal: '>= 5', note: `floor is SHCReader; verdicts ${agree}` };
 }
 
 function exampleBundle(): Bundle {
@@ -183,6 +200,7 @@ export const bench: Bench = {
       clock: new ManualClock(SHC_EXAMPLE_TIME),
     });
     const kid = JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
+    const cards = await peerCards();
     const r = await compare(() => verifier.verify(jws), bareVerifier(jws, jwks.keys.find((k) => k.kid === kid)!));
     return [
       {
@@ -193,8 +211,8 @@ export const bench: Bench = {
         goal: '>= 0.5',
         note: `${ROUNDS} alternating rounds of ${ITERATIONS}, best of each; ours also parses and checks the payload`,
       },
-      await killTheClipboardRow(),
-      await sdkRow(),
+      await killTheClipboardRow(cards),
+      await sdkRow(cards),
     ];
   },
 };
