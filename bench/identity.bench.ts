@@ -8,17 +8,12 @@ import { createLogger } from '../src/log.js';
 import { createMetrics } from '../src/ops/metrics.js';
 import { createServices } from '../src/services.js';
 import { patientClaims, startIdp } from '../test/helpers/idp.js';
+import { bestOfAlternating } from './lib/rounds.js';
 import type { Bench, BenchRow } from './types.js';
 
 const TOKENS = 64;
 const ITERATIONS = 2_000;
 const ROUNDS = 3;
-
-async function opsPerSecond(iterations: number, op: (i: number) => Promise<void>): Promise<number> {
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await op(i);
-  return iterations / (Number(process.hrtime.bigint() - started) / 1e9);
-}
 
 /**
  * Patient-token middleware throughput (requirePatient, in process, JWKS cached) against a bare
@@ -55,22 +50,12 @@ export const bench: Bench = {
         });
       };
 
-      // Warm-up: JWKS fetched and keys imported on both paths.
-      for (let i = 0; i < TOKENS; i++) {
-        await middleware(i);
-        await bare(i);
-      }
-      let best = 0;
-      let floor = 0;
-      for (let r = 0; r < ROUNDS; r++) {
-        floor = Math.max(floor, await opsPerSecond(ITERATIONS, bare));
-        best = Math.max(best, await opsPerSecond(ITERATIONS, middleware));
-      }
+      // The warm-up fetches the JWKS and imports the keys on both paths.
+      const r = await bestOfAlternating(middleware, bare, { rounds: ROUNDS, iterations: ITERATIONS, warmup: TOKENS });
       return [
         {
           name: 'identity: requirePatient vs bare jose.jwtVerify (ES256, cached JWKS)',
-          value: Math.round(best),
-          floor: Math.round(floor),
+          ...r,
           unit: 'verifications/s',
           higherIsBetter: true,
           goal: '>= 0.9',

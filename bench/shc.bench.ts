@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, verify as cryptoVerify, type JsonWebKey, webcrypto } from 'node:crypto';
-import { createServer as createHttpsServer, globalAgent as httpsGlobalAgent } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { globalAgent as httpsGlobalAgent } from 'node:https';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ import type { GuardedFetch } from '../src/net/types.js';
 import { createShcVerifier, type ShcVerifier } from '../src/shc/verify.js';
 import { SHC_EXAMPLE_TIME, SHC_VECTORS, readVector } from '../test/helpers/fixtures.js';
 import { cardPayload, type IssuerKey, issuerKey, signCard } from '../test/shc/card-issuer.js';
+import { bestOfAlternating } from './lib/rounds.js';
+import { serve } from './lib/servers.js';
 import type { Bench, BenchRow } from './types.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,26 +28,7 @@ const noNetwork: GuardedFetch = async (url) => {
   throw new Error(`the bench must not fetch ${url}`);
 };
 
-async function opsPerSecond(iterations: number, op: () => unknown): Promise<number> {
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i++) await op();
-  return iterations / (Number(process.hrtime.bigint() - started) / 1e9);
-}
-
-/** Alternating rounds after a warm-up; the best round of each counts. */
-async function compare(ours: () => unknown, floor: () => unknown): Promise<{ value: number; floor: number }> {
-  for (let i = 0; i < 200; i++) {
-    await ours();
-    await floor();
-  }
-  let best = 0;
-  let bestFloor = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    bestFloor = Math.max(bestFloor, await opsPerSecond(ITERATIONS, floor));
-    best = Math.max(best, await opsPerSecond(ITERATIONS, ours));
-  }
-  return { value: Math.round(best), floor: Math.round(bestFloor) };
-}
+const compare = (ours: () => unknown, floor: () => unknown) => bestOfAlternating(ours, floor, { rounds: ROUNDS, iterations: ITERATIONS, warmup: 200 });
 
 /** The floor: the two unavoidable costs of a card, an ES256 verify over header.payload and the raw inflate. */
 function bareVerifier(jws: string, jwk: JWK): () => void {
@@ -167,27 +150,26 @@ async function loopbackHttpsIssuer(jwks: () => unknown): Promise<{ iss: string; 
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }])],
   });
   const pem = cert.toString('pem');
-  const key = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' }).export({
-    format: 'pem',
-    type: 'pkcs8',
-  });
-  const server = createHttpsServer({ cert: pem, key }, (req, res) => {
-    if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify(jwks()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const key = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' })
+    .export({ format: 'pem', type: 'pkcs8' })
+    .toString();
+  const host = await serve(
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify(jwks()));
+    },
+    { cert: pem, key },
+  );
   const agent = httpsGlobalAgent.options;
   const before = agent.ca;
   agent.ca = pem;
   return {
-    iss: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (before === undefined) delete agent.ca;
-        else agent.ca = before;
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    iss: host.url,
+    close: () => {
+      if (before === undefined) delete agent.ca;
+      else agent.ca = before;
+      return host.close();
+    },
   };
 }
 

@@ -14,6 +14,7 @@ import { createServices } from '../src/services.js';
 import { FHIR_TYPE } from '../src/shl/receiver.js';
 import { load, type LoadSpec } from './lib/load.js';
 import { serve } from './lib/servers.js';
+import { bestOfAlternating } from './lib/rounds.js';
 import type { Bench, BenchRow } from './types.js';
 
 const CONNECTIONS = 10;
@@ -30,12 +31,6 @@ function visitBundle(): string {
 
 const RECEIVE_ROUNDS = 3;
 const RECEIVE_ITERATIONS = 150;
-
-async function perSecond(op: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < RECEIVE_ITERATIONS; i++) await op();
-  return RECEIVE_ITERATIONS / ((performance.now() - started) / 1000);
-}
 
 /**
  * The receiving side against kill-the-clipboard's SHLViewer on the same link, served by a wallet
@@ -55,18 +50,10 @@ async function receiverRow(): Promise<BenchRow> {
       const r = await new SHLViewer({ shlinkURI: shlink }).resolveSHL({ recipient: 'bench' });
       if (r.fhirResources.length !== 1) throw new Error('SHLViewer: no file');
     };
-    let best = 0;
-    let bestFloor = 0;
-    await ours();
-    await theirs();
-    for (let i = 0; i < RECEIVE_ROUNDS; i++) {
-      bestFloor = Math.max(bestFloor, await perSecond(theirs));
-      best = Math.max(best, await perSecond(ours));
-    }
+    const r = await bestOfAlternating(ours, theirs, { rounds: RECEIVE_ROUNDS, iterations: RECEIVE_ITERATIONS, warmup: 1 });
     return {
       name: 'SHL receive (manifest + file + decrypt) vs kill-the-clipboard SHLViewer.resolveSHL (same link)',
-      value: Math.round(best),
-      floor: Math.round(bestFloor),
+      ...r,
       unit: 'links/s',
       higherIsBetter: true,
       goal: '>= 1',
